@@ -1,0 +1,16 @@
+//! Types shared by every stage of crowdsift.
+//!
+//! A photo enters as an [`ImageRecord`], each stage writes [`Finding`]s about it, and a photo that
+//! cannot be read or decoded gets exactly one finding whose [`Reason`] says why. Nothing here does
+//! I/O; the stages own their own logic and their own error types.
+
+mod finding;
+mod limits;
+mod record;
+
+pub use finding::{Finding, Reason, Stage};
+pub use limits::Limits;
+pub use record::{ImageRecord, Meta};
+
+/// Version of crowdsift recorded in every run and output.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
