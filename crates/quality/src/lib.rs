@@ -1,0 +1,123 @@
+//! Stage 2 of crowdsift: is a decoded photo usable?
+//!
+//! [`measure`] computes continuous scores on the working-size image; [`Params`] holds the
+//! thresholds and [`assess`] turns scores into [`Finding`]s with a sentence of evidence each.
+//! [`dups`] groups exact and near duplicates across a whole collection without comparing every pair.
+
+pub mod dups;
+mod metrics;
+
+pub use metrics::{Scores, measure, perceptual_hash};
+
+use crowdsift_core::{Finding, Stage};
+use serde::{Deserialize, Serialize};
+
+/// Thresholds of the per-photo checks. Scores are continuous; these only decide what is flagged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Params {
+    /// `blur` flags a sharpness score below this.
+    pub min_sharpness: f64,
+    /// `dark` flags a 90th-percentile brightness (0–1) below this.
+    pub max_dark_brightness: f64,
+    /// `overexposed` flags when this share of pixels or more is near white (luminance ≥ 250).
+    pub max_clipped_share: f64,
+    /// `low_information` flags a luminance entropy (bits) below this.
+    pub min_entropy: f64,
+    /// `too_small` flags a shortest side (pixels) below this.
+    pub min_side: u32,
+    /// `odd_aspect` flags a long/short side ratio above this.
+    pub max_aspect: f64,
+    /// `grayscale` flags a colourfulness score below this.
+    pub min_colorfulness: f64,
+    /// `near_duplicate` groups photos whose perceptual hashes differ in at most this many bits.
+    pub max_hash_distance: u32,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Self {
+            min_sharpness: 40.0,
+            max_dark_brightness: 0.22,
+            max_clipped_share: 0.45,
+            min_entropy: 4.0,
+            min_side: 224,
+            max_aspect: 3.0,
+            min_colorfulness: 0.04,
+            max_hash_distance: 6,
+        }
+    }
+}
+
+/// Names of the per-photo checks, in output order.
+pub const CHECKS: [&str; 7] = ["blur", "dark", "overexposed", "low_information", "too_small", "odd_aspect", "grayscale"];
+
+/// Turns scores into one finding per check.
+pub fn assess(image_id: &str, s: &Scores, p: &Params) -> Vec<Finding> {
+    let f = |check: &str, score: f64, threshold: f64, flagged: bool, detail: String| Finding {
+        image_id: image_id.to_owned(),
+        stage: Stage::Quality,
+        check: check.to_owned(),
+        score: Some(score),
+        threshold: Some(threshold),
+        flagged,
+        reason: None,
+        detail,
+    };
+    let (short, long) = (s.width.min(s.height), s.width.max(s.height));
+    let aspect = f64::from(long) / f64::from(short.max(1));
+    vec![
+        f(
+            "blur",
+            s.sharpness,
+            p.min_sharpness,
+            s.sharpness < p.min_sharpness,
+            format!(
+                "sharpest tenth of the photo scores {:.1} (threshold {:.0}); median region {:.1}",
+                s.sharpness, p.min_sharpness, s.sharpness_median
+            ),
+        ),
+        f(
+            "dark",
+            s.brightness_p90,
+            p.max_dark_brightness,
+            s.brightness_p90 < p.max_dark_brightness,
+            format!("90% of pixels are darker than {:.0}% brightness", 100.0 * s.brightness_p90),
+        ),
+        f(
+            "overexposed",
+            s.clipped_share,
+            p.max_clipped_share,
+            s.clipped_share >= p.max_clipped_share,
+            format!("{:.0}% of pixels are blown out to near white", 100.0 * s.clipped_share),
+        ),
+        f(
+            "low_information",
+            s.entropy,
+            p.min_entropy,
+            s.entropy < p.min_entropy,
+            format!("luminance entropy {:.2} bits (a typical photo has 6–8)", s.entropy),
+        ),
+        f(
+            "too_small",
+            f64::from(short),
+            f64::from(p.min_side),
+            short < p.min_side,
+            format!("{}×{} pixels, shortest side {short}", s.width, s.height),
+        ),
+        f(
+            "odd_aspect",
+            aspect,
+            p.max_aspect,
+            aspect > p.max_aspect,
+            format!("{}×{} pixels, aspect ratio {aspect:.2}:1", s.width, s.height),
+        ),
+        f(
+            "grayscale",
+            s.colorfulness,
+            p.min_colorfulness,
+            s.colorfulness < p.min_colorfulness,
+            format!("colour saturation score {:.3}", s.colorfulness),
+        ),
+    ]
+}
