@@ -63,6 +63,18 @@ pub fn exact_groups<K: std::hash::Hash + Eq>(keys: &[K]) -> Vec<Vec<u32>> {
     sets.groups()
 }
 
+/// Merges overlapping groups of indices below `n` (for example byte-identical and
+/// pixel-identical groups) into connected groups.
+pub fn merge_groups(n: usize, groups: &[Vec<u32>]) -> Vec<Vec<u32>> {
+    let mut sets = DisjointSets::new(n);
+    for g in groups {
+        for w in g.windows(2) {
+            sets.union(w[0], w[1]);
+        }
+    }
+    sets.groups()
+}
+
 /// All 16-bit values within Hamming distance `r` of `v` (r ≤ 2 in practice).
 fn neighbours(v: u16, r: u32) -> Vec<u16> {
     let mut out = vec![v];
@@ -156,5 +168,6 @@ mod tests {
         let keys = ["a", "b", "a", "c", "b", "a"];
         assert_eq!(exact_groups(&keys), vec![vec![0, 2, 5], vec![1, 4]]);
         assert!(exact_groups::<&str>(&[]).is_empty());
+        assert_eq!(merge_groups(6, &[vec![0, 2], vec![2, 5], vec![1, 4]]), vec![vec![0, 2, 5], vec![1, 4]]);
     }
 }

@@ -7,7 +7,7 @@
 pub mod dups;
 mod metrics;
 
-pub use metrics::{Scores, measure, perceptual_hash};
+pub use metrics::{PerceptualHasher, Scores, measure, perceptual_hash};
 
 use crowdsift_core::{Finding, Stage};
 use serde::{Deserialize, Serialize};
@@ -20,8 +20,8 @@ pub struct Params {
     pub min_sharpness: f64,
     /// `dark` flags a 90th-percentile brightness (0–1) below this.
     pub max_dark_brightness: f64,
-    /// `overexposed` flags when this share of pixels or more is near white (luminance ≥ 250).
-    pub max_clipped_share: f64,
+    /// `overexposed` flags when even the darkest tenth of the photo is at least this bright (0–1).
+    pub min_overexposure: f64,
     /// `low_information` flags a luminance entropy (bits) below this.
     pub min_entropy: f64,
     /// `too_small` flags a shortest side (pixels) below this.
@@ -39,7 +39,7 @@ impl Default for Params {
         Self {
             min_sharpness: 40.0,
             max_dark_brightness: 0.22,
-            max_clipped_share: 0.45,
+            min_overexposure: 0.6,
             min_entropy: 4.0,
             min_side: 224,
             max_aspect: 3.0,
@@ -86,10 +86,14 @@ pub fn assess(image_id: &str, s: &Scores, p: &Params) -> Vec<Finding> {
         ),
         f(
             "overexposed",
-            s.clipped_share,
-            p.max_clipped_share,
-            s.clipped_share >= p.max_clipped_share,
-            format!("{:.0}% of pixels are blown out to near white", 100.0 * s.clipped_share),
+            s.brightness_p10,
+            p.min_overexposure,
+            s.brightness_p10 >= p.min_overexposure,
+            format!(
+                "darkest tenth of the photo is at {:.0}% brightness; {:.0}% of pixels near white",
+                100.0 * s.brightness_p10,
+                100.0 * s.clipped_share
+            ),
         ),
         f(
             "low_information",

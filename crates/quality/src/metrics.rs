@@ -13,7 +13,9 @@ pub struct Scores {
     pub sharpness: f64,
     /// The same for the median region, reported as evidence.
     pub sharpness_median: f64,
-    /// 90th percentile of luminance, 0–1.
+    /// 10th, 50th and 90th percentiles of luminance, 0–1.
+    pub brightness_p10: f64,
+    pub brightness_p50: f64,
     pub brightness_p90: f64,
     /// Share of pixels with luminance ≥ 250.
     pub clipped_share: f64,
@@ -61,6 +63,8 @@ pub fn measure(img: &RgbImage, width: u32, height: u32) -> Scores {
             height,
             sharpness: 0.0,
             sharpness_median: 0.0,
+            brightness_p10: 0.0,
+            brightness_p50: 0.0,
             brightness_p90: 0.0,
             clipped_share: 0.0,
             entropy: 0.0,
@@ -82,6 +86,8 @@ pub fn measure(img: &RgbImage, width: u32, height: u32) -> Scores {
         height,
         sharpness,
         sharpness_median,
+        brightness_p10: percentile(&hist, n, 0.10) as f64 / 255.0,
+        brightness_p50: percentile(&hist, n, 0.50) as f64 / 255.0,
         brightness_p90: percentile(&hist, n, 0.90) as f64 / 255.0,
         clipped_share: hist[250..].iter().sum::<u64>() as f64 / n as f64,
         entropy,

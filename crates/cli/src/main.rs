@@ -1,0 +1,142 @@
+//! `crowdsift`: moderation of crowdsourced photo collections.
+//!
+//! Exit codes: 0 nothing flagged, 1 something flagged, 2 error.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use crowdsift_ingest::{Fetcher, Source};
+use crowdsift_pipeline::{ScanParams, ScanSummary};
+
+mod progress;
+
+#[derive(Parser)]
+#[command(name = "crowdsift", version, about = "Screen, audit and redact crowdsourced photo collections")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read every photo, flag the unusable ones (corrupt, blurred, dark, overexposed, small, odd,
+    /// grayscale, duplicated) and write crowdsift.db, findings.csv and findings.parquet.
+    Scan(ScanArgs),
+}
+
+#[derive(Args)]
+struct ScanArgs {
+    /// A folder, a manifest (CSV or Parquet with obs_uid,label,uri) or s3://bucket/prefix.
+    src: String,
+    /// Output folder (created; re-running with the same folder resumes).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Worker threads [default: number of cores].
+    #[arg(long, short)]
+    jobs: Option<usize>,
+    /// Change a check's threshold, e.g. `--threshold blur=30 --threshold too_small=300`.
+    /// Checks: blur, dark, overexposed, low_information, too_small, odd_aspect, grayscale, near_duplicate.
+    #[arg(long = "threshold", value_name = "CHECK=VALUE")]
+    thresholds: Vec<String>,
+    /// Refuse to decode photos larger than this many megapixels.
+    #[arg(long, default_value_t = 100.0)]
+    max_megapixels: f64,
+}
+
+fn apply_threshold(p: &mut crowdsift_quality::Params, spec: &str) -> Result<()> {
+    let (name, value) = spec.split_once('=').with_context(|| format!("--threshold {spec}: expected CHECK=VALUE"))?;
+    let v: f64 = value.trim().parse().with_context(|| format!("--threshold {spec}: {value} is not a number"))?;
+    match name.trim() {
+        "blur" => p.min_sharpness = v,
+        "dark" => p.max_dark_brightness = v,
+        "overexposed" => p.min_overexposure = v,
+        "low_information" => p.min_entropy = v,
+        "too_small" => p.min_side = v as u32,
+        "odd_aspect" => p.max_aspect = v,
+        "grayscale" => p.min_colorfulness = v,
+        "near_duplicate" => p.max_hash_distance = v as u32,
+        other => bail!("--threshold {spec}: unknown check `{other}`"),
+    }
+    Ok(())
+}
+
+fn scan(args: &ScanArgs, quiet: bool) -> Result<ScanSummary> {
+    let mut params = ScanParams::default();
+    if let Some(j) = args.jobs {
+        params.jobs = j.max(1);
+    }
+    params.limits.max_pixels = (args.max_megapixels * 1e6) as u64;
+    for t in &args.thresholds {
+        apply_threshold(&mut params.quality, t)?;
+    }
+    let fetcher = Arc::new(Fetcher::new(params.limits));
+    let source = Source::open(&args.src, fetcher).with_context(|| format!("opening {}", args.src))?.exclude(&args.out);
+    let bar = progress::Bar::new(quiet);
+    crowdsift_pipeline::scan(&source, &args.out, &params, &bar)
+        .with_context(|| format!("scanning {} into {}", args.src, args.out.display()))
+}
+
+fn print_summary(s: &ScanSummary) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let t = &s.totals;
+    let secs = s.elapsed.as_secs_f64();
+    writeln!(
+        out,
+        "scanned {} photos in {secs:.1} s ({:.1} photos/s){}",
+        s.processed,
+        s.processed as f64 / secs.max(1e-9),
+        if s.resumed > 0 { format!("; {} already done by an earlier run", s.resumed) } else { String::new() }
+    )?;
+    writeln!(out, "{} photos recorded, {} decodable, {} flagged", t.images, t.usable, t.flagged_images)?;
+    if !t.flagged_by.is_empty() {
+        writeln!(out, "flagged by reason:")?;
+        let mut by: Vec<_> = t.flagged_by.iter().collect();
+        by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        for (k, n) in by {
+            writeln!(out, "  {k:<20} {n:>8}")?;
+        }
+    }
+    for e in s.listing_errors.iter().take(20) {
+        writeln!(out, "not listed: {e}")?;
+    }
+    if s.listing_errors.len() > 20 {
+        writeln!(out, "… and {} more entries not listed", s.listing_errors.len() - 20)?;
+    }
+    let d = s.out_dir.display();
+    writeln!(out, "wrote {d}/crowdsift.db, {d}/findings.csv and {d}/findings.parquet ({} rows)", s.findings_rows)?;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Scan(args) => scan(args, cli.quiet).and_then(|s| {
+            match print_summary(&s) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+                _ => {}
+            }
+            Ok(s.totals.flagged_images > 0 || !s.listing_errors.is_empty())
+        }),
+    };
+    match result {
+        Ok(false) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("crowdsift: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

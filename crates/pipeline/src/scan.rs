@@ -1,0 +1,303 @@
+//! `scan`: ingest + quality + duplicates for a whole source, resumable.
+//!
+//! Threads: this thread lists the source and feeds a bounded queue; `jobs` workers read, decode
+//! and measure; one writer commits results to SQLite in small transactions. Queues are bounded, so
+//! memory stays flat whatever the collection size.
+
+use std::collections::HashSet;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{RecvTimeoutError, bounded};
+use crowdsift_core::{Finding, Limits, Reason, Stage};
+use crowdsift_ingest::{DecodeError, DecodeParams, Decoded, Fetcher, Fit, Item, Source, decode, sha256_hex};
+use crowdsift_quality::{Params as QualityParams, PerceptualHasher, assess, measure};
+use crowdsift_store::{DecodedFacts, ImageRow, Store, Totals};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::progress::ProgressReporter;
+use crate::stages;
+
+/// Everything that shapes a scan's results; recorded in the runs table.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanParams {
+    /// Worker threads reading and decoding photos.
+    pub jobs: usize,
+    pub limits: Limits,
+    /// Quality checks run on the photo scaled to this longest side (never upscaled).
+    pub working_long_side: u32,
+    pub quality: QualityParams,
+    /// Photos per store transaction (a transaction also closes after one second).
+    pub batch_size: usize,
+}
+
+impl Default for ScanParams {
+    fn default() -> Self {
+        Self {
+            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            limits: Limits::default(),
+            working_long_side: 512,
+            quality: QualityParams::default(),
+            batch_size: 64,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Store(#[from] crowdsift_store::StoreError),
+    #[error(transparent)]
+    Ingest(#[from] crowdsift_ingest::IngestError),
+    #[error(transparent)]
+    Export(#[from] crowdsift_report::ExportError),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// What a scan did and what the store now holds.
+#[derive(Debug, Clone)]
+pub struct ScanSummary {
+    pub run_id: i64,
+    /// Photos the source listed.
+    pub listed: u64,
+    /// Photos processed by this run.
+    pub processed: u64,
+    /// Photos skipped because an earlier run had finished them.
+    pub resumed: u64,
+    /// Source entries that could not be listed (bad manifest rows, unlistable folders).
+    pub listing_errors: Vec<String>,
+    /// Everything recorded in the store after this run.
+    pub totals: Totals,
+    pub findings_rows: u64,
+    pub elapsed: Duration,
+    pub out_dir: PathBuf,
+}
+
+struct Outcome {
+    row: ImageRow,
+    findings: Vec<Finding>,
+}
+
+/// Scans `source` into `out` (created if needed): `crowdsift.db`, `findings.csv`,
+/// `findings.parquet`. Photos already recorded by an earlier run are skipped.
+pub fn scan(
+    source: &Source,
+    out: &Path,
+    params: &ScanParams,
+    progress: &dyn ProgressReporter,
+) -> Result<ScanSummary, PipelineError> {
+    let started = Instant::now();
+    std::fs::create_dir_all(out).map_err(|source| PipelineError::Io { path: out.to_owned(), source })?;
+    let mut store = Store::open(&out.join("crowdsift.db"))?;
+    let config = serde_json::to_value(params).unwrap_or_default();
+    let run_id = store.begin_run("scan", &source.describe(), &config)?;
+    let done = store.done_ids(stages::SCAN)?;
+
+    // Counting pass, for the progress bar's total and ETA (listing is cheap next to decoding).
+    let mut to_do = 0u64;
+    for item in source.items()?.flatten() {
+        if !done.contains(&item.record.id) {
+            to_do += 1;
+        }
+    }
+    progress.start(stages::SCAN, Some(to_do));
+
+    let jobs = params.jobs.max(1);
+    let fetcher = source.fetcher();
+    let (work_tx, work_rx) = bounded::<Item>(jobs * 4);
+    let (res_tx, res_rx) = bounded::<Outcome>(256);
+    let mut listed = 0u64;
+    let mut resumed = 0u64;
+    let mut listing_errors = Vec::new();
+
+    let (store_back, write_result) = std::thread::scope(|s| {
+        for _ in 0..jobs {
+            let rx = work_rx.clone();
+            let tx = res_tx.clone();
+            s.spawn(move || {
+                let hasher = PerceptualHasher::default();
+                for item in rx {
+                    if tx.send(process(item, fetcher, params, &hasher)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop((work_rx, res_tx));
+
+        let writer = s.spawn(move || {
+            let result = write_results(&mut store, run_id, params.batch_size, &res_rx, progress);
+            (store, result)
+        });
+
+        let mut seen = HashSet::new();
+        match source.items() {
+            Err(e) => listing_errors.push(e.to_string()),
+            Ok(items) => {
+                for item in items {
+                    match item {
+                        Err(e) => listing_errors.push(e.to_string()),
+                        Ok(item) => {
+                            listed += 1;
+                            if done.contains(&item.record.id) {
+                                resumed += 1;
+                                continue;
+                            }
+                            if !seen.insert(item.record.id.clone()) {
+                                listing_errors.push(format!("duplicate id {} ({}) skipped", item.record.id, item.record.uri));
+                                continue;
+                            }
+                            if work_tx.send(item).is_err() {
+                                break; // the writer failed; its error is reported below
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        drop(work_tx);
+        writer.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+    });
+    let mut store = store_back;
+    let processed = match write_result {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = store.finish_run(run_id, "failed");
+            return Err(e.into());
+        }
+    };
+    progress.finish();
+
+    crate::dups::detect(&mut store, run_id, params.quality.max_hash_distance)?;
+    let findings_rows = crowdsift_report::export_findings(&store, out)?;
+    store.finish_run(run_id, "done")?;
+    Ok(ScanSummary {
+        run_id,
+        listed,
+        processed,
+        resumed,
+        listing_errors,
+        totals: store.totals()?,
+        findings_rows,
+        elapsed: started.elapsed(),
+        out_dir: out.to_owned(),
+    })
+}
+
+/// Commits outcomes in transactions of `batch_size` photos, or every second, whichever first.
+fn write_results(
+    store: &mut Store,
+    run_id: i64,
+    batch_size: usize,
+    rx: &crossbeam_channel::Receiver<Outcome>,
+    progress: &dyn ProgressReporter,
+) -> Result<u64, crowdsift_store::StoreError> {
+    let mut batch = Vec::new();
+    let mut written = 0u64;
+    let mut last = Instant::now();
+    loop {
+        let (msg, closed) = match rx.recv_timeout(Duration::from_millis(250)) {
+            Ok(o) => (Some(o), false),
+            Err(RecvTimeoutError::Timeout) => (None, false),
+            Err(RecvTimeoutError::Disconnected) => (None, true),
+        };
+        if let Some(o) = msg {
+            batch.push((o.row, o.findings));
+        }
+        if !batch.is_empty() && (closed || batch.len() >= batch_size || last.elapsed() >= Duration::from_secs(1)) {
+            store.record(run_id, stages::SCAN, &batch)?;
+            written += batch.len() as u64;
+            progress.advance(batch.len() as u64);
+            batch.clear();
+            last = Instant::now();
+        }
+        if closed {
+            return Ok(written);
+        }
+    }
+}
+
+fn process(item: Item, fetcher: &Fetcher, params: &ScanParams, hasher: &PerceptualHasher) -> Outcome {
+    let record = item.record.clone();
+    match catch_unwind(AssertUnwindSafe(|| inspect(item, fetcher, params, hasher))) {
+        Ok(o) => o,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            let err = DecodeError::new(Reason::DecodeError, format!("decoder crashed: {msg}"));
+            unusable(ImageRow { record, sha256: None, bytes_len: None, decoded: None }, &err)
+        }
+    }
+}
+
+fn unusable(row: ImageRow, err: &DecodeError) -> Outcome {
+    let f = Finding::unusable(&row.record.id, err.reason(), err.detail());
+    Outcome { row, findings: vec![f] }
+}
+
+fn inspect(item: Item, fetcher: &Fetcher, params: &ScanParams, hasher: &PerceptualHasher) -> Outcome {
+    let mut row = ImageRow { record: item.record, sha256: None, bytes_len: None, decoded: None };
+    let bytes = match fetcher.fetch(&item.location) {
+        Ok(b) => b,
+        Err(e) => return unusable(row, &e),
+    };
+    row.sha256 = Some(sha256_hex(&bytes));
+    row.bytes_len = Some(bytes.len() as u64);
+    let decode_params = DecodeParams { limits: params.limits, fit: Fit::LongSide(params.working_long_side) };
+    let d = match decode(&bytes, &decode_params) {
+        Ok(d) => d,
+        Err(e) => return unusable(row, &e),
+    };
+    let id = row.record.id.clone();
+    let mut findings = vec![decoded_finding(&id, &d)];
+    findings.extend(assess(&id, &measure(&d.image, d.width, d.height), &params.quality));
+    row.decoded = Some(DecodedFacts {
+        format: d.format.to_owned(),
+        width: d.width,
+        height: d.height,
+        orientation: d.orientation,
+        color: d.color.clone(),
+        pixel_sha256: pixel_digest(&d),
+        phash: hasher.hash(&d.image),
+    });
+    Outcome { row, findings }
+}
+
+/// The `decode` row of a photo that decoded: what it is, and what the decoder had to work around.
+fn decoded_finding(id: &str, d: &Decoded) -> Finding {
+    let mut detail = format!("{} {}×{} {}", d.format, d.width, d.height, d.color);
+    if d.orientation > 1 {
+        detail.push_str(&format!(", EXIF orientation {} applied", d.orientation));
+    }
+    if d.has_alpha {
+        detail.push_str(", transparency composited over white");
+    }
+    for w in &d.warnings {
+        detail.push_str(&format!("; decoder warning: {w}"));
+    }
+    Finding {
+        image_id: id.to_owned(),
+        stage: Stage::Ingest,
+        check: "decode".to_owned(),
+        score: None,
+        threshold: None,
+        flagged: false,
+        reason: None,
+        detail,
+    }
+}
+
+/// Digest of the decoded pixels: equal for files that differ only in metadata or container.
+fn pixel_digest(d: &Decoded) -> String {
+    let mut h = Sha256::new();
+    h.update(d.width.to_le_bytes());
+    h.update(d.height.to_le_bytes());
+    h.update(d.image.as_raw());
+    crowdsift_ingest::hex(&h.finalize())
+}

@@ -1,0 +1,5 @@
+//! Outputs of a run, written from the store so they always agree with it.
+
+mod export;
+
+pub use export::{ExportError, FINDINGS_COLUMNS, export_findings};

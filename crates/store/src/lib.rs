@@ -1,0 +1,360 @@
+//! The run store: one SQLite database per output folder (`crowdsift.db`), in WAL mode.
+//!
+//! Each photo's row, its findings and its progress mark are written in one transaction, so a run
+//! killed at any instant leaves every photo either fully recorded or not at all, and a re-run
+//! picks up exactly the photos that are missing.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use crowdsift_core::{Finding, ImageRecord, Reason, Stage};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Schema migrations, applied in order; `PRAGMA user_version` holds how many ran.
+const MIGRATIONS: [&str; 1] = [include_str!("../migrations/001_init.sql")];
+
+#[derive(Debug, thiserror::Error)]
+#[error("store {path}: {source}")]
+pub struct StoreError {
+    path: String,
+    #[source]
+    source: rusqlite::Error,
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Facts about one photo established by ingest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageRow {
+    pub record: ImageRecord,
+    pub sha256: Option<String>,
+    pub bytes_len: Option<u64>,
+    pub decoded: Option<DecodedFacts>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedFacts {
+    pub format: String,
+    pub width: u32,
+    pub height: u32,
+    pub orientation: u8,
+    pub color: String,
+    pub pixel_sha256: String,
+    pub phash: u64,
+}
+
+/// What duplicate detection needs of each photo.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DupKeys {
+    pub id: String,
+    pub sha256: String,
+    pub pixels: u64,
+    /// `None` for photos that could not be decoded.
+    pub pixel_sha256: Option<String>,
+    pub phash: Option<u64>,
+}
+
+/// A finding joined with its photo, as exported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingRow {
+    pub uri: String,
+    pub label: Option<String>,
+    pub finding: Finding,
+}
+
+/// Totals for a summary.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Totals {
+    pub images: u64,
+    pub usable: u64,
+    pub flagged_images: u64,
+    /// Flagged findings per reason code or check name.
+    pub flagged_by: BTreeMap<String, u64>,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: String,
+}
+
+fn stage_from(s: &str) -> Stage {
+    match s {
+        "quality" => Stage::Quality,
+        "duplicates" => Stage::Duplicates,
+        _ => Stage::Ingest,
+    }
+}
+
+impl Store {
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError { path: self.path.clone(), source }
+    }
+
+    /// Opens or creates the store, enabling WAL and applying pending migrations.
+    pub fn open(path: &Path) -> Result<Store> {
+        let p = path.display().to_string();
+        let conn = Connection::open(path).map_err(|source| StoreError { path: p.clone(), source })?;
+        let mut store = Store { conn, path: p };
+        store.init().map_err(|e| store.err(e))?;
+        Ok(store)
+    }
+
+    fn init(&mut self) -> rusqlite::Result<()> {
+        self.conn.pragma_update(None, "journal_mode", "WAL")?;
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        self.conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        let done: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(done.max(0) as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Records the start of a run and returns its id.
+    pub fn begin_run(&self, command: &str, source: &str, config: &serde_json::Value) -> Result<i64> {
+        self.conn
+            .execute(
+                "INSERT INTO runs (command, source, version, config) VALUES (?1, ?2, ?3, ?4)",
+                params![command, source, crowdsift_core::VERSION, config.to_string()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn finish_run(&self, run_id: i64, status: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE runs SET status = ?2, ended_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+                params![run_id, status],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Ids of photos that have finished `stage`.
+    pub fn done_ids(&self, stage: &str) -> Result<HashSet<String>> {
+        let run = || -> rusqlite::Result<HashSet<String>> {
+            let mut st = self.conn.prepare("SELECT image_id FROM stage_progress WHERE stage = ?1")?;
+            st.query_map([stage], |r| r.get(0))?.collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Writes photos, their findings and their `stage` progress marks in one transaction.
+    pub fn record(&mut self, run_id: i64, stage: &str, batch: &[(ImageRow, Vec<Finding>)]) -> Result<()> {
+        let res = (|| -> rusqlite::Result<()> {
+            let tx = self.conn.transaction()?;
+            {
+                let mut img = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO images (id, uri, label, meta, sha256, bytes_len, format, width,
+                        height, orientation, color, pixel_sha256, phash, usable, run_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                )?;
+                let mut clear = tx.prepare_cached("DELETE FROM findings WHERE image_id = ?1 AND stage IN ('ingest', 'quality')")?;
+                let mut done = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO stage_progress (image_id, stage, run_id) VALUES (?1, ?2, ?3)",
+                )?;
+                for (row, findings) in batch {
+                    let r = &row.record;
+                    let meta = serde_json::to_string(&r.meta).unwrap_or_else(|_| "{}".to_owned());
+                    let d = row.decoded.as_ref();
+                    img.execute(params![
+                        r.id,
+                        r.uri,
+                        r.label,
+                        meta,
+                        row.sha256,
+                        row.bytes_len.map(|n| n as i64),
+                        d.map(|d| d.format.as_str()),
+                        d.map(|d| d.width),
+                        d.map(|d| d.height),
+                        d.map(|d| d.orientation),
+                        d.map(|d| d.color.as_str()),
+                        d.map(|d| d.pixel_sha256.as_str()),
+                        d.map(|d| d.phash as i64),
+                        d.is_some(),
+                        run_id,
+                    ])?;
+                    clear.execute([&r.id])?;
+                    insert_findings(&tx, run_id, findings)?;
+                    done.execute(params![r.id, stage, run_id])?;
+                }
+            }
+            tx.commit()
+        })();
+        res.map_err(|e| self.err(e))
+    }
+
+    /// Replaces every finding of `stage` (for collection-level stages such as duplicates).
+    pub fn replace_stage_findings(&mut self, run_id: i64, stage: Stage, findings: &[Finding]) -> Result<()> {
+        let res = (|| -> rusqlite::Result<()> {
+            let tx = self.conn.transaction()?;
+            tx.execute("DELETE FROM findings WHERE stage = ?1", [stage.as_str()])?;
+            insert_findings(&tx, run_id, findings)?;
+            tx.commit()
+        })();
+        res.map_err(|e| self.err(e))
+    }
+
+    /// Keys for duplicate detection, for every readable photo, in id order.
+    pub fn dup_keys(&self) -> Result<Vec<DupKeys>> {
+        let run = || -> rusqlite::Result<Vec<DupKeys>> {
+            let mut st = self.conn.prepare(
+                "SELECT id, sha256, COALESCE(width * height, 0), pixel_sha256, phash FROM images
+                 WHERE sha256 IS NOT NULL ORDER BY id",
+            )?;
+            st.query_map([], |r| {
+                Ok(DupKeys {
+                    id: r.get(0)?,
+                    sha256: r.get(1)?,
+                    pixels: r.get::<_, i64>(2)? as u64,
+                    pixel_sha256: r.get(3)?,
+                    phash: r.get::<_, Option<i64>>(4)?.map(|h| h as u64),
+                })
+            })?
+            .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Calls `f` for every finding, ordered by photo id then stage and check.
+    pub fn for_each_finding(&self, mut f: impl FnMut(FindingRow)) -> Result<()> {
+        let mut run = || -> rusqlite::Result<()> {
+            let mut st = self.conn.prepare(
+                "SELECT f.image_id, f.stage, f.check_name, f.score, f.threshold, f.flagged, f.reason, f.detail,
+                        i.uri, i.label
+                 FROM findings f JOIN images i ON i.id = f.image_id
+                 ORDER BY f.image_id,
+                   CASE f.stage WHEN 'ingest' THEN 0 WHEN 'quality' THEN 1 ELSE 2 END, f.check_name",
+            )?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                let reason: Option<String> = r.get(6)?;
+                f(FindingRow {
+                    uri: r.get(8)?,
+                    label: r.get(9)?,
+                    finding: Finding {
+                        image_id: r.get(0)?,
+                        stage: stage_from(&r.get::<_, String>(1)?),
+                        check: r.get(2)?,
+                        score: r.get(3)?,
+                        threshold: r.get(4)?,
+                        flagged: r.get(5)?,
+                        reason: reason.as_deref().and_then(Reason::parse),
+                        detail: r.get(7)?,
+                    },
+                });
+            }
+            Ok(())
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Counts over everything recorded so far.
+    pub fn totals(&self) -> Result<Totals> {
+        let run = || -> rusqlite::Result<Totals> {
+            let (images, usable): (i64, i64) =
+                self.conn.query_row("SELECT COUNT(*), COALESCE(SUM(usable), 0) FROM images", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+            let flagged_images: i64 =
+                self.conn.query_row("SELECT COUNT(DISTINCT image_id) FROM findings WHERE flagged", [], |r| r.get(0))?;
+            let mut st = self.conn.prepare(
+                "SELECT COALESCE(reason, check_name), COUNT(*) FROM findings WHERE flagged GROUP BY 1 ORDER BY 1",
+            )?;
+            let flagged_by = st
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(Totals { images: images as u64, usable: usable as u64, flagged_images: flagged_images as u64, flagged_by })
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// The status of a run, if it exists.
+    pub fn run_status(&self, run_id: i64) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT status FROM runs WHERE id = ?1", [run_id], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+}
+
+fn insert_findings(tx: &rusqlite::Transaction<'_>, run_id: i64, findings: &[Finding]) -> rusqlite::Result<()> {
+    let mut ins = tx.prepare_cached(
+        "INSERT OR REPLACE INTO findings (image_id, stage, check_name, score, threshold, flagged, reason, detail, run_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for f in findings {
+        ins.execute(params![
+            f.image_id,
+            f.stage.as_str(),
+            f.check,
+            f.score,
+            f.threshold,
+            f.flagged,
+            f.reason.map(Reason::as_str),
+            f.detail,
+            run_id
+        ])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crowdsift_core::Meta;
+
+    fn row(id: &str, decoded: bool) -> ImageRow {
+        ImageRow {
+            record: ImageRecord { id: id.into(), uri: format!("/p/{id}"), label: Some("rice".into()), meta: Meta::new() },
+            sha256: Some(format!("sha-{id}")),
+            bytes_len: Some(10),
+            decoded: decoded.then(|| DecodedFacts {
+                format: "jpg".into(),
+                width: 40,
+                height: 30,
+                orientation: 1,
+                color: "Rgb8".into(),
+                pixel_sha256: "px".into(),
+                phash: u64::MAX,
+            }),
+        }
+    }
+
+    #[test]
+    fn record_resume_and_totals() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crowdsift.db");
+        let mut s = Store::open(&path).unwrap();
+        let run = s.begin_run("scan", "folder x", &serde_json::json!({"jobs": 2})).unwrap();
+        let bad = Finding::unusable("b", Reason::Truncated, "cut");
+        s.record(run, "scan", &[(row("a", true), vec![]), (row("b", false), vec![bad.clone()])]).unwrap();
+        // Recording again replaces rather than duplicates.
+        s.record(run, "scan", &[(row("b", false), vec![bad])]).unwrap();
+        s.finish_run(run, "done").unwrap();
+        drop(s);
+
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.done_ids("scan").unwrap(), HashSet::from(["a".to_owned(), "b".to_owned()]));
+        let t = s.totals().unwrap();
+        assert_eq!((t.images, t.usable, t.flagged_images), (2, 1, 1));
+        assert_eq!(t.flagged_by.get("truncated"), Some(&1));
+        let keys = s.dup_keys().unwrap();
+        assert_eq!(keys[0].phash, Some(u64::MAX), "phash survives the signed round trip");
+        assert_eq!(keys[1].pixel_sha256, None);
+        let mut n = 0;
+        s.for_each_finding(|r| {
+            assert_eq!(r.finding.reason, Some(Reason::Truncated));
+            assert_eq!(r.uri, "/p/b");
+            n += 1;
+        })
+        .unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(s.run_status(run).unwrap().as_deref(), Some("done"));
+    }
+}
