@@ -21,10 +21,9 @@ impl crowdsift_pipeline::ProgressReporter for Bar {
         if let Some(t) = total {
             self.bar.set_length(t);
         }
-        let style = ProgressStyle::with_template(
-            "{prefix:>6} [{elapsed_precise}] {wide_bar} {pos}/{len} {per_sec} ETA {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let style =
+            ProgressStyle::with_template("{prefix:>6} [{elapsed_precise}] {wide_bar} {pos}/{len} {per_sec} ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
         self.bar.set_style(style);
         self.bar.set_prefix(stage.to_owned());
     }

@@ -13,11 +13,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            max_pixels: 100_000_000,
-            max_alloc: 512 * 1024 * 1024,
-            max_file_bytes: 512 * 1024 * 1024,
-        }
+        Self { max_pixels: 100_000_000, max_alloc: 512 * 1024 * 1024, max_file_bytes: 512 * 1024 * 1024 }
     }
 }
 

@@ -6,9 +6,7 @@ use std::io::Cursor;
 
 use crowdsift_core::{Limits, Reason};
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
-use image::{
-    DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, RgbImage, metadata::Orientation,
-};
+use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, RgbImage, metadata::Orientation};
 use turbojpeg::{Colorspace, Decompressor, PixelFormat, ScalingFactor};
 
 use crate::jpeg;
@@ -185,23 +183,16 @@ fn decode_jpeg(data: &[u8], params: &DecodeParams) -> Result<Decoded, DecodeErro
             d
         });
     }
-    let orientation = layout
-        .exif
-        .and_then(|(a, b)| Orientation::from_exif_chunk(&data[a..b]))
-        .unwrap_or(Orientation::NoTransforms);
+    let orientation =
+        layout.exif.and_then(|(a, b)| Orientation::from_exif_chunk(&data[a..b])).unwrap_or(Orientation::NoTransforms);
     let (w, h) = (header.width as u32, header.height as u32);
     let scaling = if header.is_lossless { ScalingFactor::ONE } else { dct_scaling(w, h, params.fit) };
     dec.set_scaling_factor(scaling).map_err(|e| DecodeError::new(Reason::DecodeError, tj(e)))?;
     let scaled = header.scaled(scaling);
     let pitch = 3 * scaled.width;
     let pixels = alloc_pixels(pitch * scaled.height, &params.limits)?;
-    let mut image = turbojpeg::Image {
-        pixels,
-        width: scaled.width,
-        pitch,
-        height: scaled.height,
-        format: PixelFormat::RGB,
-    };
+    let mut image =
+        turbojpeg::Image { pixels, width: scaled.width, pitch, height: scaled.height, format: PixelFormat::RGB };
     let mut warnings = Vec::new();
     if let Err(e) = dec.decompress(data, image.as_deref_mut()) {
         let msg = tj(e);
@@ -248,10 +239,9 @@ fn decode_jpeg(data: &[u8], params: &DecodeParams) -> Result<Decoded, DecodeErro
 
 fn oriented(w: u32, h: u32, o: Orientation) -> (u32, u32) {
     match o {
-        Orientation::Rotate90
-        | Orientation::Rotate270
-        | Orientation::Rotate90FlipH
-        | Orientation::Rotate270FlipH => (h, w),
+        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH => {
+            (h, w)
+        }
         _ => (w, h),
     }
 }
@@ -318,13 +308,15 @@ fn decode_generic(data: &[u8], format: ImageFormat, params: &DecodeParams) -> Re
     let mut lim = image::Limits::default();
     lim.max_alloc = Some(limits.max_alloc);
     reader.limits(lim);
-    let mut decoder = reader.into_decoder().map_err(|e| classify(e, Phase::Header, format))?;
+    // A decoder that fails on a file its container says is cut short failed because of the cut.
+    let fail = |e, phase| check_complete(data, format).err().unwrap_or_else(|| classify(e, phase, format));
+    let mut decoder = reader.into_decoder().map_err(|e| fail(e, Phase::Header))?;
     let (w, h) = decoder.dimensions();
     check_dimensions(u64::from(w), u64::from(h), limits)?;
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let color = decoder.original_color_type();
     let color_name = format!("{color:?}");
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| classify(e, Phase::Pixels, format))?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| fail(e, Phase::Pixels))?;
     check_complete(data, format)?;
     img.apply_orientation(orientation);
     let has_alpha = img.color().has_alpha();

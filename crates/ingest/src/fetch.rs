@@ -38,9 +38,7 @@ fn io_reason(e: &std::io::Error, path: &Path) -> DecodeError {
         }
         ErrorKind::NotFound => DecodeError::new(Reason::Missing, format!("{p}: no such file")),
         ErrorKind::PermissionDenied => DecodeError::new(Reason::Permission, format!("{p}: {e}")),
-        _ if e.raw_os_error() == Some(ELOOP) => {
-            DecodeError::new(Reason::Missing, format!("{p}: symlink loop ({e})"))
-        }
+        _ if e.raw_os_error() == Some(ELOOP) => DecodeError::new(Reason::Missing, format!("{p}: symlink loop ({e})")),
         _ => DecodeError::new(Reason::ReadError, format!("{p}: {e}")),
     }
 }
@@ -109,7 +107,9 @@ impl Fetcher {
         let path = ObjectPath::from(key);
         rt.block_on(async {
             let got = store.get(&path).await.map_err(|e| match e {
-                object_store::Error::NotFound { .. } => DecodeError::new(Reason::Missing, format!("{uri}: no such object")),
+                object_store::Error::NotFound { .. } => {
+                    DecodeError::new(Reason::Missing, format!("{uri}: no such object"))
+                }
                 object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. } => {
                     DecodeError::new(Reason::Permission, format!("{uri}: {e}"))
                 }

@@ -42,6 +42,10 @@ pub fn layout(data: &[u8]) -> Layout {
             pos += 2;
             continue;
         }
+        // Below 0xC0 no marker is defined: this is garbage, not a cut-off file.
+        if marker < 0xC0 {
+            return out;
+        }
         let len = usize::from(u16::from_be_bytes([data[pos + 2], data[pos + 3]]));
         if len < 2 {
             return out;
@@ -119,5 +123,11 @@ mod tests {
         }
         let l = layout(&[0xFF, 0xD8, 0xFF, 0xE1, 0xFF, 0xFF, 1, 2]);
         assert_eq!(l.exif, None);
+        // Garbage after SOI is not mistaken for a cut-off header.
+        let l = layout(&[0xFF, 0xD8, 0xFF, 0x13, 0x99, 0x12, 0x55]);
+        assert!(!l.ended_early);
+        // A header cut inside a segment is.
+        let l = layout(&[0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x43, 0x00, 0x01]);
+        assert!(l.ended_early);
     }
 }

@@ -20,4 +20,4 @@ pub use error::{IngestError, IngestErrorKind};
 pub use fetch::Fetcher;
 pub use hash::{hex, sha256_hex};
 pub use sniff::{Sniffed, sniff};
-pub use source::{Item, Location, Source};
+pub use source::{Item, Location, Source, path_id};

@@ -73,10 +73,7 @@ fn check_columns(path: &Path, names: &[String]) -> Result<(), IngestError> {
 }
 
 pub fn read_csv(path: &Path) -> Result<Rows, IngestError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_path(path)
-        .map_err(|e| manifest_err(path, e))?;
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_path(path).map_err(|e| manifest_err(path, e))?;
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| manifest_err(path, e))?

@@ -46,9 +46,8 @@ pub fn sniff(data: &[u8]) -> Sniffed {
         return Sniffed::Unsupported(format!("{} ({})", kind.extension(), kind.mime_type()));
     }
     let head = &data[..data.len().min(512)];
-    let texty = std::str::from_utf8(head)
-        .map(|s| s.chars().all(|c| !c.is_control() || c.is_whitespace()))
-        .unwrap_or(false);
+    let texty =
+        std::str::from_utf8(head).map(|s| s.chars().all(|c| !c.is_control() || c.is_whitespace())).unwrap_or(false);
     if texty {
         Sniffed::Unsupported("text".to_owned())
     } else {

@@ -60,11 +60,7 @@ impl Source {
             let meta = std::fs::metadata(&path).map_err(|e| {
                 IngestError::with_source(IngestErrorKind::Source, format!("cannot open source {spec}"), e)
             })?;
-            if meta.is_dir() {
-                Kind::Dir(path)
-            } else {
-                Kind::Manifest { parquet: manifest::is_parquet(&path), path }
-            }
+            if meta.is_dir() { Kind::Dir(path) } else { Kind::Manifest { parquet: manifest::is_parquet(&path), path } }
         };
         Ok(Source { kind, fetcher, exclude: None })
     }
@@ -102,7 +98,12 @@ impl Source {
                     let row = row?;
                     let location = resolve(&base, &row.uri);
                     Ok(Item {
-                        record: ImageRecord { id: row.obs_uid, uri: uri_of(&location), label: row.label, meta: row.meta },
+                        record: ImageRecord {
+                            id: row.obs_uid,
+                            uri: uri_of(&location),
+                            label: row.label,
+                            meta: row.meta,
+                        },
                         location,
                     })
                 })))
@@ -164,9 +165,14 @@ impl Source {
                     let key = meta.location.to_string();
                     let id = key.strip_prefix(&strip).unwrap_or(&key).to_owned();
                     let location = Location::S3 { bucket: bucket.clone(), key };
-                    Ok(Item { record: ImageRecord { id, uri: uri_of(&location), label: None, meta: Meta::new() }, location })
+                    Ok(Item {
+                        record: ImageRecord { id, uri: uri_of(&location), label: None, meta: Meta::new() },
+                        location,
+                    })
                 }
-                Err(e) => Err(IngestError::with_source(IngestErrorKind::ObjectStore, format!("listing s3://{bucket}"), e)),
+                Err(e) => {
+                    Err(IngestError::with_source(IngestErrorKind::ObjectStore, format!("listing s3://{bucket}"), e))
+                }
             })
         })))
     }
@@ -190,7 +196,7 @@ fn uri_of(location: &Location) -> String {
 
 /// A stable UTF-8 name for a path: `/`-separated, with bytes that are not UTF-8 written `%XX`
 /// (and `%` itself as `%25` in such names) so distinct file names never share an id.
-pub(crate) fn path_id(p: &Path) -> String {
+pub fn path_id(p: &Path) -> String {
     let bytes = p.as_os_str().as_encoded_bytes();
     let s = match std::str::from_utf8(bytes) {
         Ok(s) => s.to_owned(),

@@ -11,7 +11,14 @@ use crowdsift_store::{DupKeys, Store};
 
 use crate::scan::PipelineError;
 
-fn finding(id: &str, check: &str, score: Option<f64>, threshold: Option<f64>, flagged: bool, detail: String) -> Finding {
+fn finding(
+    id: &str,
+    check: &str,
+    score: Option<f64>,
+    threshold: Option<f64>,
+    flagged: bool,
+    detail: String,
+) -> Finding {
     Finding {
         image_id: id.to_owned(),
         stage: Stage::Duplicates,
@@ -36,7 +43,8 @@ fn keeper(keys: &[&DupKeys], group: &[u32]) -> u32 {
 }
 
 fn list(keys: &[&DupKeys], group: &[u32], skip: u32) -> String {
-    let names: Vec<&str> = group.iter().filter(|&&i| i != skip).take(5).map(|&i| keys[i as usize].id.as_str()).collect();
+    let names: Vec<&str> =
+        group.iter().filter(|&&i| i != skip).take(5).map(|&i| keys[i as usize].id.as_str()).collect();
     let more = group.len() - 1 - names.len();
     if more > 0 { format!("{} and {more} more", names.join(", ")) } else { names.join(", ") }
 }
@@ -57,14 +65,26 @@ pub fn findings(all: &[DupKeys], max_distance: u32) -> Vec<Finding> {
         for &i in g {
             let key = keys[i as usize];
             let f = if i == k {
-                finding(&key.id, "exact_duplicate", Some(g.len() as f64), None, false,
-                    format!("kept; exact copies: {}", list(&keys, g, k)))
+                finding(
+                    &key.id,
+                    "exact_duplicate",
+                    Some(g.len() as f64),
+                    None,
+                    false,
+                    format!("kept; exact copies: {}", list(&keys, g, k)),
+                )
             } else {
                 copy_of.insert(i, k);
                 let same_bytes = key.sha256 == keys[k as usize].sha256;
                 let what = if same_bytes { "same file bytes" } else { "same decoded pixels" };
-                finding(&key.id, "exact_duplicate", Some(g.len() as f64), None, true,
-                    format!("{what} as {} (group of {})", keys[k as usize].id, g.len()))
+                finding(
+                    &key.id,
+                    "exact_duplicate",
+                    Some(g.len() as f64),
+                    None,
+                    true,
+                    format!("{what} as {} (group of {})", keys[k as usize].id, g.len()),
+                )
             };
             out[i as usize] = Some(f);
         }
@@ -72,7 +92,9 @@ pub fn findings(all: &[DupKeys], max_distance: u32) -> Vec<Finding> {
     let exact_rows: Vec<Finding> = out
         .into_iter()
         .enumerate()
-        .map(|(i, f)| f.unwrap_or_else(|| finding(&keys[i].id, "exact_duplicate", Some(1.0), None, false, "no exact copy".into())))
+        .map(|(i, f)| {
+            f.unwrap_or_else(|| finding(&keys[i].id, "exact_duplicate", Some(1.0), None, false, "no exact copy".into()))
+        })
         .collect();
 
     // Near duplicates among one representative per exact group.
@@ -86,12 +108,28 @@ pub fn findings(all: &[DupKeys], max_distance: u32) -> Vec<Finding> {
         for &i in &members {
             let key = keys[i as usize];
             let f = if i == k {
-                finding(&key.id, "near_duplicate", Some(0.0), Some(f64::from(max_distance)), false,
-                    format!("kept; near copies: {}", list(&keys, &members, k)))
+                finding(
+                    &key.id,
+                    "near_duplicate",
+                    Some(0.0),
+                    Some(f64::from(max_distance)),
+                    false,
+                    format!("kept; near copies: {}", list(&keys, &members, k)),
+                )
             } else {
                 let d = (key.phash.unwrap_or(0) ^ kh).count_ones();
-                finding(&key.id, "near_duplicate", Some(f64::from(d)), Some(f64::from(max_distance)), true,
-                    format!("looks like {} (perceptual hash differs in {d} of 64 bits; cluster of {})", keys[k as usize].id, members.len()))
+                finding(
+                    &key.id,
+                    "near_duplicate",
+                    Some(f64::from(d)),
+                    Some(f64::from(max_distance)),
+                    true,
+                    format!(
+                        "looks like {} (perceptual hash differs in {d} of 64 bits; cluster of {})",
+                        keys[k as usize].id,
+                        members.len()
+                    ),
+                )
             };
             near[i as usize] = Some(f);
         }

@@ -147,7 +147,8 @@ pub fn scan(
                                 continue;
                             }
                             if !seen.insert(item.record.id.clone()) {
-                                listing_errors.push(format!("duplicate id {} ({}) skipped", item.record.id, item.record.uri));
+                                listing_errors
+                                    .push(format!("duplicate id {} ({}) skipped", item.record.id, item.record.uri));
                                 continue;
                             }
                             if work_tx.send(item).is_err() {

@@ -20,9 +20,11 @@ pub struct Params {
     pub min_sharpness: f64,
     /// `dark` flags a 90th-percentile brightness (0–1) below this.
     pub max_dark_brightness: f64,
-    /// `overexposed` flags when even the darkest tenth of the photo is at least this bright (0–1).
+    /// `overexposed` flags when three quarters of the photo are at least this bright (0–1)…
     pub min_overexposure: f64,
-    /// `low_information` flags a luminance entropy (bits) below this.
+    /// …and at least this share of pixels is blown out (a flat pale wall is not overexposed).
+    pub min_clipped_share: f64,
+    /// `low_information` flags a 32-bin luminance entropy (bits, 0–5) below this.
     pub min_entropy: f64,
     /// `too_small` flags a shortest side (pixels) below this.
     pub min_side: u32,
@@ -37,10 +39,11 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Self {
         Self {
-            min_sharpness: 40.0,
+            min_sharpness: 100.0,
             max_dark_brightness: 0.22,
-            min_overexposure: 0.6,
-            min_entropy: 4.0,
+            min_overexposure: 0.75,
+            min_clipped_share: 0.1,
+            min_entropy: 2.2,
             min_side: 224,
             max_aspect: 3.0,
             min_colorfulness: 0.04,
@@ -50,7 +53,8 @@ impl Default for Params {
 }
 
 /// Names of the per-photo checks, in output order.
-pub const CHECKS: [&str; 7] = ["blur", "dark", "overexposed", "low_information", "too_small", "odd_aspect", "grayscale"];
+pub const CHECKS: [&str; 7] =
+    ["blur", "dark", "overexposed", "low_information", "too_small", "odd_aspect", "grayscale"];
 
 /// Turns scores into one finding per check.
 pub fn assess(image_id: &str, s: &Scores, p: &Params) -> Vec<Finding> {
@@ -86,12 +90,12 @@ pub fn assess(image_id: &str, s: &Scores, p: &Params) -> Vec<Finding> {
         ),
         f(
             "overexposed",
-            s.brightness_p10,
+            s.brightness_p25,
             p.min_overexposure,
-            s.brightness_p10 >= p.min_overexposure,
+            s.brightness_p25 >= p.min_overexposure && s.clipped_share >= p.min_clipped_share,
             format!(
-                "darkest tenth of the photo is at {:.0}% brightness; {:.0}% of pixels near white",
-                100.0 * s.brightness_p10,
+                "three quarters of the photo are brighter than {:.0}%; {:.0}% of pixels near white",
+                100.0 * s.brightness_p25,
                 100.0 * s.clipped_share
             ),
         ),
@@ -100,7 +104,7 @@ pub fn assess(image_id: &str, s: &Scores, p: &Params) -> Vec<Finding> {
             s.entropy,
             p.min_entropy,
             s.entropy < p.min_entropy,
-            format!("luminance entropy {:.2} bits (a typical photo has 6–8)", s.entropy),
+            format!("luminance entropy {:.2} of 5 bits (a typical photo has 3–5)", s.entropy),
         ),
         f(
             "too_small",

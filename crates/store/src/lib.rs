@@ -154,7 +154,8 @@ impl Store {
                         height, orientation, color, pixel_sha256, phash, usable, run_id)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                 )?;
-                let mut clear = tx.prepare_cached("DELETE FROM findings WHERE image_id = ?1 AND stage IN ('ingest', 'quality')")?;
+                let mut clear =
+                    tx.prepare_cached("DELETE FROM findings WHERE image_id = ?1 AND stage IN ('ingest', 'quality')")?;
                 let mut done = tx.prepare_cached(
                     "INSERT OR REPLACE INTO stage_progress (image_id, stage, run_id) VALUES (?1, ?2, ?3)",
                 )?;
@@ -269,7 +270,12 @@ impl Store {
             let flagged_by = st
                 .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?
                 .collect::<rusqlite::Result<_>>()?;
-            Ok(Totals { images: images as u64, usable: usable as u64, flagged_images: flagged_images as u64, flagged_by })
+            Ok(Totals {
+                images: images as u64,
+                usable: usable as u64,
+                flagged_images: flagged_images as u64,
+                flagged_by,
+            })
         };
         run().map_err(|e| self.err(e))
     }
@@ -311,7 +317,12 @@ mod tests {
 
     fn row(id: &str, decoded: bool) -> ImageRow {
         ImageRow {
-            record: ImageRecord { id: id.into(), uri: format!("/p/{id}"), label: Some("rice".into()), meta: Meta::new() },
+            record: ImageRecord {
+                id: id.into(),
+                uri: format!("/p/{id}"),
+                label: Some("rice".into()),
+                meta: Meta::new(),
+            },
             sha256: Some(format!("sha-{id}")),
             bytes_len: Some(10),
             decoded: decoded.then(|| DecodedFacts {

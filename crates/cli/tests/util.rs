@@ -1,0 +1,88 @@
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+}
+
+/// `../shared` beside the checkout (CI places it there).
+pub fn shared() -> PathBuf {
+    let p = root().join("../shared");
+    assert!(p.join("data").is_dir(), "../shared/data is missing beside the checkout ({})", p.display());
+    p
+}
+
+pub fn crowdsift() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_crowdsift"))
+}
+
+/// Runs a fixture script from tests/fixtures with python3.
+pub fn python(script: &str, args: &[&str]) {
+    let out = Command::new("python3")
+        .arg(root().join("tests/fixtures").join(script))
+        .args(args)
+        .output()
+        .expect("python3 must be installed (scripts/test.sh installs pillow and numpy)");
+    assert!(out.status.success(), "{script} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+}
+
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run crowdsift");
+    let code = out.status.code();
+    assert!(
+        matches!(code, Some(0) | Some(1)),
+        "crowdsift exited {code:?}\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "a thread panicked");
+    out
+}
+
+/// One row of findings.csv.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub id: String,
+    pub check: String,
+    pub score: Option<f64>,
+    pub flagged: bool,
+    pub reason: String,
+    pub detail: String,
+}
+
+pub fn read_findings(out: &Path) -> Vec<Row> {
+    let mut rdr = csv::Reader::from_path(out.join("findings.csv")).expect("findings.csv");
+    rdr.records()
+        .map(|r| {
+            let r = r.expect("csv row");
+            Row {
+                id: r[0].to_owned(),
+                check: r[4].to_owned(),
+                score: r[5].parse().ok(),
+                flagged: &r[7] == "true",
+                reason: r[8].to_owned(),
+                detail: r[9].to_owned(),
+            }
+        })
+        .collect()
+}
+
+/// findings keyed by (id, check).
+pub fn by_id_check(rows: &[Row]) -> HashMap<(String, String), Row> {
+    rows.iter().map(|r| ((r.id.clone(), r.check.clone()), r.clone())).collect()
+}
+
+/// The SHA-256 of every file below `dir` (following no links), keyed by path.
+pub fn tree_digests(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let e = e.expect("walk");
+        if e.file_type().is_file() {
+            let data = std::fs::read(e.path()).unwrap_or_default();
+            out.push((e.path().to_owned(), crowdsift_ingest::sha256_hex(&data)));
+        }
+    }
+    out
+}
