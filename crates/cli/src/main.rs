@@ -94,6 +94,9 @@ fn print_summary(s: &ScanSummary) -> std::io::Result<()> {
         s.processed as f64 / secs.max(1e-9),
         if s.resumed > 0 { format!("; {} already done by an earlier run", s.resumed) } else { String::new() }
     )?;
+    if s.rejudged > 0 {
+        writeln!(out, "re-judged {} earlier photos with the new thresholds", s.rejudged)?;
+    }
     writeln!(out, "{} photos recorded, {} decodable, {} flagged", t.images, t.usable, t.flagged_images)?;
     if !t.flagged_by.is_empty() {
         writeln!(out, "flagged by reason:")?;

@@ -128,3 +128,38 @@ fn folder_csv_and_parquet_manifests_agree() {
     assert_eq!(a, b);
     assert_eq!(tree_digests(&samples), before, "samples changed");
 }
+
+#[test]
+fn new_thresholds_rejudge_earlier_photos_without_rescanning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let manifest = root().join("samples/manifest.csv");
+    let scan = |extra: &[&str]| {
+        let res = run_ok(
+            crowdsift().args(["scan", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]).args(extra),
+        );
+        (String::from_utf8_lossy(&res.stdout).into_owned(), read_findings(&out))
+    };
+    let blurred = |rows: &[Row]| {
+        let mut ids: Vec<String> =
+            rows.iter().filter(|r| r.check == "blur" && r.flagged).map(|r| r.id.clone()).collect();
+        ids.sort();
+        ids
+    };
+    let (_, first) = scan(&[]);
+    // The Gaussian-blurred cat and the camera-shake clock.
+    assert_eq!(blurred(&first), ["S006", "S011"]);
+
+    let (stdout, second) = scan(&["--threshold", "blur=5"]);
+    assert!(stdout.contains("re-judged 13 earlier photos"), "{stdout}");
+    assert!(stdout.contains("; 14 already done"), "{stdout}");
+    assert!(blurred(&second).is_empty(), "blur=5 flags neither (scores 19 and 8)");
+    let s011 = by_id_check(&second)[&("S011".to_owned(), "blur".to_owned())].clone();
+    assert_eq!(s011.score, by_id_check(&first)[&("S011".to_owned(), "blur".to_owned())].score, "scores kept");
+    assert_eq!(second.len(), first.len());
+
+    // Same thresholds again: nothing to re-judge.
+    let (stdout, third) = scan(&["--threshold", "blur=5"]);
+    assert!(!stdout.contains("re-judged"), "{stdout}");
+    assert_eq!(blurred(&third), Vec::<String>::new());
+}

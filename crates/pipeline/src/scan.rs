@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{RecvTimeoutError, bounded};
 use crowdsift_core::{Finding, Limits, Reason, Stage};
 use crowdsift_ingest::{DecodeError, DecodeParams, Decoded, Fetcher, Fit, Item, Source, decode, sha256_hex};
-use crowdsift_quality::{Params as QualityParams, PerceptualHasher, assess, measure};
+use crowdsift_quality::{Params as QualityParams, PerceptualHasher, Scores, assess, measure};
 use crowdsift_store::{DecodedFacts, ImageRow, Store, Totals};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -67,6 +67,8 @@ pub struct ScanSummary {
     pub processed: u64,
     /// Photos skipped because an earlier run had finished them.
     pub resumed: u64,
+    /// Photos of earlier runs re-judged from their stored scores because thresholds changed.
+    pub rejudged: u64,
     /// Source entries that could not be listed (bad manifest rows, unlistable folders).
     pub listing_errors: Vec<String>,
     /// Everything recorded in the store after this run.
@@ -172,6 +174,7 @@ pub fn scan(
     };
     progress.finish();
 
+    let rejudged = rejudge(&mut store, run_id, &params.quality, progress)?;
     crate::dups::detect(&mut store, run_id, params.quality.max_hash_distance)?;
     let findings_rows = crowdsift_report::export_findings(&store, out)?;
     store.finish_run(run_id, "done")?;
@@ -180,12 +183,56 @@ pub fn scan(
         listed,
         processed,
         resumed,
+        rejudged,
         listing_errors,
         totals: store.totals()?,
         findings_rows,
         elapsed: started.elapsed(),
         out_dir: out.to_owned(),
     })
+}
+
+/// Applies the current thresholds to photos judged by earlier runs with other thresholds, from
+/// their stored scores (no rescan). Decoding limits and the working size are not re-applied: they
+/// change the scores themselves, and need a fresh output folder.
+fn rejudge(
+    store: &mut Store,
+    run_id: i64,
+    quality: &QualityParams,
+    progress: &dyn ProgressReporter,
+) -> Result<u64, PipelineError> {
+    let current = serde_json::to_value(quality).unwrap_or_default();
+    let stale: Vec<i64> = store
+        .runs_owning(Stage::Quality)?
+        .into_iter()
+        .filter(|(id, cfg)| *id != run_id && cfg.get("quality") != Some(&current))
+        .map(|(id, _)| id)
+        .collect();
+    let mut n = 0u64;
+    if stale.is_empty() {
+        return Ok(0);
+    }
+    progress.start("rejudge", None);
+    for old in stale {
+        let mut after = String::new();
+        loop {
+            let page = store.quality_scores_page(old, &after, 5000)?;
+            let Some((last, _)) = page.last() else { break };
+            after = last.clone();
+            let mut findings = Vec::new();
+            for (id, json) in &page {
+                match serde_json::from_str::<Scores>(json) {
+                    Ok(scores) => findings.extend(assess(id, &scores, quality)),
+                    Err(e) => tracing::warn!("photo {id}: stored scores unreadable ({e}); rescan to re-judge it"),
+                }
+            }
+            store.replace_findings(run_id, Stage::Quality, &findings)?;
+            n += page.len() as u64;
+            progress.advance(page.len() as u64);
+        }
+    }
+    progress.finish();
+    Ok(n)
 }
 
 /// Commits outcomes in transactions of `batch_size` photos, or every second, whichever first.
@@ -232,7 +279,7 @@ fn process(item: Item, fetcher: &Fetcher, params: &ScanParams, hasher: &Perceptu
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_owned());
             let err = DecodeError::new(Reason::DecodeError, format!("decoder crashed: {msg}"));
-            unusable(ImageRow { record, sha256: None, bytes_len: None, decoded: None }, &err)
+            unusable(ImageRow { record, sha256: None, bytes_len: None, decoded: None, quality_scores: None }, &err)
         }
     }
 }
@@ -243,7 +290,7 @@ fn unusable(row: ImageRow, err: &DecodeError) -> Outcome {
 }
 
 fn inspect(item: Item, fetcher: &Fetcher, params: &ScanParams, hasher: &PerceptualHasher) -> Outcome {
-    let mut row = ImageRow { record: item.record, sha256: None, bytes_len: None, decoded: None };
+    let mut row = ImageRow { record: item.record, sha256: None, bytes_len: None, decoded: None, quality_scores: None };
     let bytes = match fetcher.fetch(&item.location) {
         Ok(b) => b,
         Err(e) => return unusable(row, &e),
@@ -257,7 +304,9 @@ fn inspect(item: Item, fetcher: &Fetcher, params: &ScanParams, hasher: &Perceptu
     };
     let id = row.record.id.clone();
     let mut findings = vec![decoded_finding(&id, &d)];
-    findings.extend(assess(&id, &measure(&d.image, d.width, d.height), &params.quality));
+    let scores = measure(&d.image, d.width, d.height);
+    findings.extend(assess(&id, &scores, &params.quality));
+    row.quality_scores = serde_json::to_string(&scores).ok();
     row.decoded = Some(DecodedFacts {
         format: d.format.to_owned(),
         width: d.width,

@@ -182,6 +182,7 @@ mod tests {
                     sha256: None,
                     bytes_len: None,
                     decoded: None,
+                    quality_scores: None,
                 };
                 (row, vec![Finding::unusable(&id, Reason::Missing, "no such file, \"quoted\"")])
             })

@@ -11,7 +11,8 @@ use crowdsift_core::{Finding, ImageRecord, Reason, Stage};
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` holds how many ran.
-const MIGRATIONS: [&str; 1] = [include_str!("../migrations/001_init.sql")];
+const MIGRATIONS: [&str; 2] =
+    [include_str!("../migrations/001_init.sql"), include_str!("../migrations/002_quality_scores.sql")];
 
 #[derive(Debug, thiserror::Error)]
 #[error("store {path}: {source}")]
@@ -30,6 +31,8 @@ pub struct ImageRow {
     pub sha256: Option<String>,
     pub bytes_len: Option<u64>,
     pub decoded: Option<DecodedFacts>,
+    /// The quality stage's scores as JSON (opaque to the store).
+    pub quality_scores: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -151,8 +154,8 @@ impl Store {
             {
                 let mut img = tx.prepare_cached(
                     "INSERT OR REPLACE INTO images (id, uri, label, meta, sha256, bytes_len, format, width,
-                        height, orientation, color, pixel_sha256, phash, usable, run_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                        height, orientation, color, pixel_sha256, phash, usable, run_id, quality_scores)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 )?;
                 let mut clear =
                     tx.prepare_cached("DELETE FROM findings WHERE image_id = ?1 AND stage IN ('ingest', 'quality')")?;
@@ -179,6 +182,7 @@ impl Store {
                         d.map(|d| d.phash as i64),
                         d.is_some(),
                         run_id,
+                        row.quality_scores,
                     ])?;
                     clear.execute([&r.id])?;
                     insert_findings(&tx, run_id, findings)?;
@@ -195,6 +199,58 @@ impl Store {
         let res = (|| -> rusqlite::Result<()> {
             let tx = self.conn.transaction()?;
             tx.execute("DELETE FROM findings WHERE stage = ?1", [stage.as_str()])?;
+            insert_findings(&tx, run_id, findings)?;
+            tx.commit()
+        })();
+        res.map_err(|e| self.err(e))
+    }
+
+    /// The runs whose findings of `stage` are still in the store, with their configuration (JSON).
+    pub fn runs_owning(&self, stage: Stage) -> Result<Vec<(i64, serde_json::Value)>> {
+        let run = || -> rusqlite::Result<Vec<(i64, serde_json::Value)>> {
+            let mut st = self.conn.prepare(
+                "SELECT id, config FROM runs WHERE id IN (SELECT DISTINCT run_id FROM findings WHERE stage = ?1)
+                 ORDER BY id",
+            )?;
+            st.query_map([stage.as_str()], |r| {
+                let cfg: String = r.get(1)?;
+                Ok((r.get(0)?, serde_json::from_str(&cfg).unwrap_or_default()))
+            })?
+            .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Up to `limit` photos (ids after `after`, in id order) whose quality findings were written by
+    /// run `run_id`, with their stored quality scores: pages for re-judging a large store without
+    /// holding it in memory.
+    pub fn quality_scores_page(&self, run_id: i64, after: &str, limit: usize) -> Result<Vec<(String, String)>> {
+        let run = || -> rusqlite::Result<Vec<(String, String)>> {
+            let mut st = self.conn.prepare_cached(
+                "SELECT i.id, i.quality_scores FROM images i
+                 WHERE i.quality_scores IS NOT NULL AND i.id > ?1
+                   AND EXISTS (SELECT 1 FROM findings f WHERE f.image_id = i.id AND f.stage = 'quality' AND f.run_id = ?3)
+                 ORDER BY i.id LIMIT ?2",
+            )?;
+            st.query_map(params![after, limit as i64, run_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Replaces the findings of `stage` for the photos the findings name, in one transaction.
+    pub fn replace_findings(&mut self, run_id: i64, stage: Stage, findings: &[Finding]) -> Result<()> {
+        let res = (|| -> rusqlite::Result<()> {
+            let tx = self.conn.transaction()?;
+            {
+                let mut clear = tx.prepare_cached("DELETE FROM findings WHERE image_id = ?1 AND stage = ?2")?;
+                let mut last: Option<&str> = None;
+                for f in findings {
+                    if last != Some(f.image_id.as_str()) {
+                        clear.execute(params![f.image_id, stage.as_str()])?;
+                        last = Some(&f.image_id);
+                    }
+                }
+            }
             insert_findings(&tx, run_id, findings)?;
             tx.commit()
         })();
@@ -325,6 +381,7 @@ mod tests {
             },
             sha256: Some(format!("sha-{id}")),
             bytes_len: Some(10),
+            quality_scores: decoded.then(|| format!("{{\"id\":\"{id}\"}}")),
             decoded: decoded.then(|| DecodedFacts {
                 format: "jpg".into(),
                 width: 40,
@@ -367,5 +424,22 @@ mod tests {
         .unwrap();
         assert_eq!(n, 1);
         assert_eq!(s.run_status(run).unwrap().as_deref(), Some("done"));
+        let mut s = s;
+        let q = Finding {
+            stage: Stage::Quality,
+            check: "blur".into(),
+            reason: None,
+            ..Finding::unusable("a", Reason::Empty, "")
+        };
+        s.replace_findings(run, Stage::Quality, &[q.clone()]).unwrap();
+        assert_eq!(s.runs_owning(Stage::Quality).unwrap(), vec![(run, serde_json::json!({"jobs": 2}))]);
+        assert_eq!(s.quality_scores_page(run, "", 10).unwrap(), vec![("a".to_owned(), "{\"id\":\"a\"}".to_owned())]);
+        assert!(s.quality_scores_page(run, "a", 10).unwrap().is_empty());
+        assert!(s.quality_scores_page(run + 1, "", 10).unwrap().is_empty());
+        // Replacing keeps one row per (photo, check).
+        s.replace_findings(run, Stage::Quality, &[q]).unwrap();
+        let mut n = 0;
+        s.for_each_finding(|_| n += 1).unwrap();
+        assert_eq!(n, 2);
     }
 }
