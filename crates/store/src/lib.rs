@@ -431,7 +431,7 @@ mod tests {
             reason: None,
             ..Finding::unusable("a", Reason::Empty, "")
         };
-        s.replace_findings(run, Stage::Quality, &[q.clone()]).unwrap();
+        s.replace_findings(run, Stage::Quality, std::slice::from_ref(&q)).unwrap();
         assert_eq!(s.runs_owning(Stage::Quality).unwrap(), vec![(run, serde_json::json!({"jobs": 2}))]);
         assert_eq!(s.quality_scores_page(run, "", 10).unwrap(), vec![("a".to_owned(), "{\"id\":\"a\"}".to_owned())]);
         assert!(s.quality_scores_page(run, "a", 10).unwrap().is_empty());
