@@ -29,6 +29,31 @@ enum Command {
     /// Read every photo, flag the unusable ones (corrupt, blurred, dark, overexposed, small, odd,
     /// grayscale, duplicated) and write crowdsift.db, findings.csv and findings.parquet.
     Scan(ScanArgs),
+    /// Embed every photo with a pretrained backbone (cached by photo and model checksum) into
+    /// DIR/crowdsift.db.
+    Embed(EmbedArgs),
+}
+
+#[derive(Args)]
+struct EmbedArgs {
+    /// A folder, a manifest (CSV or Parquet with obs_uid,label,uri) or s3://bucket/prefix.
+    src: String,
+    /// Output folder (shared with scan; embeddings already there are not recomputed).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// A model of models.toml (efficientnet-lite0, mobilenet-v2) or PATH.onnx with its input spec in
+    /// PATH.onnx.toml.
+    #[arg(long, short, default_value = "efficientnet-lite0")]
+    model: String,
+    /// Photos per inference batch.
+    #[arg(long, default_value_t = 16)]
+    batch: usize,
+    /// Decode worker threads [default: number of cores].
+    #[arg(long, short)]
+    jobs: Option<usize>,
+    /// ONNX Runtime intra-op threads [default: number of cores].
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 #[derive(Args)]
@@ -57,7 +82,7 @@ fn apply_threshold(p: &mut crowdsift_quality::Params, spec: &str) -> Result<()> 
         "blur" => p.min_sharpness = v,
         "dark" => p.max_dark_brightness = v,
         "overexposed" => p.min_overexposure = v,
-        "low_information" => p.min_entropy = v,
+        "low_information" => p.min_contrast_range = v,
         "too_small" => p.min_side = v as u32,
         "odd_aspect" => p.max_aspect = v,
         "grayscale" => p.min_colorfulness = v,
@@ -81,6 +106,54 @@ fn scan(args: &ScanArgs, quiet: bool) -> Result<ScanSummary> {
     let bar = progress::Bar::new(quiet);
     crowdsift_pipeline::scan(&source, &args.out, &params, &bar)
         .with_context(|| format!("scanning {} into {}", args.src, args.out.display()))
+}
+
+fn embed(args: &EmbedArgs, quiet: bool) -> Result<bool> {
+    let spec = if args.model.ends_with(".onnx") || std::path::Path::new(&args.model).is_file() {
+        crowdsift_models::ModelSpec::from_onnx_file(std::path::Path::new(&args.model))?
+    } else {
+        crowdsift_models::Registry::discover()?.verified(&args.model)?.clone()
+    };
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut model = crowdsift_models::OnnxModel::load(&spec, args.threads.unwrap_or(cores))?;
+    let mut params = crowdsift_pipeline::EmbedParams { batch: args.batch.max(1), ..Default::default() };
+    if let Some(j) = args.jobs {
+        params.jobs = j.max(1);
+    }
+    let fetcher = Arc::new(Fetcher::new(params.limits));
+    let source = Source::open(&args.src, fetcher).with_context(|| format!("opening {}", args.src))?.exclude(&args.out);
+    let bar = progress::Bar::new(quiet);
+    let s = crowdsift_pipeline::embed(&source, &args.out, &mut model, &params, &bar)
+        .with_context(|| format!("embedding {} into {}", args.src, args.out.display()))?;
+    let mut out = std::io::stdout().lock();
+    let secs = s.elapsed.as_secs_f64();
+    let res = (|| -> std::io::Result<()> {
+        writeln!(
+            out,
+            "embedded {} photos with {} (sha256 {}…) in {secs:.1} s ({:.1} photos/s); {} already in the store",
+            s.computed,
+            s.model,
+            &s.model_sha256[..12],
+            s.computed as f64 / secs.max(1e-9),
+            s.cached
+        )?;
+        for (id, why) in s.failed.iter().take(20) {
+            writeln!(out, "not embedded: {id}: {why}")?;
+        }
+        if s.failed.len() > 20 {
+            writeln!(out, "… and {} more not embedded", s.failed.len() - 20)?;
+        }
+        for e in &s.listing_errors {
+            writeln!(out, "not listed: {e}")?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = res
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(e.into());
+    }
+    Ok(!s.failed.is_empty() || !s.listing_errors.is_empty())
 }
 
 fn print_summary(s: &ScanSummary) -> std::io::Result<()> {
@@ -131,6 +204,7 @@ fn main() -> ExitCode {
             }
             Ok(s.totals.flagged_images > 0 || !s.listing_errors.is_empty())
         }),
+        Command::Embed(args) => embed(args, cli.quiet),
     };
     match result {
         Ok(false) => ExitCode::SUCCESS,

@@ -6,6 +6,7 @@
 
 mod util;
 
+mod embed;
 mod hostile;
 mod resume;
 mod s3;

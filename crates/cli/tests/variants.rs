@@ -21,7 +21,8 @@ fn derived_defects_are_found_with_measured_precision_and_recall() {
     let var = tmp.path().join("variants");
     let out = tmp.path().join("out");
     let src = shared().join("data/ifct-dev/photos");
-    python("make_variants.py", &["--src", src.to_str().unwrap(), "--out", var.to_str().unwrap(), "--n", "40"]);
+    // Every distinct photo of ifct-dev (207 of 245; the rest are byte or pixel copies).
+    python("make_variants.py", &["--src", src.to_str().unwrap(), "--out", var.to_str().unwrap(), "--n", "300"]);
     // ifct-dev photos are 307×173: use a minimum side that only the 64×48 variant fails.
     run_ok(
         crowdsift()
@@ -73,17 +74,18 @@ fn derived_defects_are_found_with_measured_precision_and_recall() {
     }
     let mut report = String::new();
     let mut failures = Vec::new();
-    // Floors measured on this corpus (40 bases, seed fixed) with a margin; see docs/checks.md.
+    // (recall, precision) floors: measured on this corpus (207 bases, fixed seed) minus a margin.
+    // Measured: blur 0.944/0.982, overexposed 0.773/0.988, every other check 1.000/1.000.
     let floors: HashMap<&str, (f64, f64)> = [
-        ("blur", (0.80, 0.95)),
-        ("dark", (1.0, 1.0)),
-        ("overexposed", (0.80, 0.95)),
-        ("low_information", (0.95, 0.95)),
-        ("too_small", (1.0, 1.0)),
-        ("odd_aspect", (1.0, 1.0)),
-        ("grayscale", (1.0, 0.95)),
-        ("near_duplicate", (0.95, 0.95)),
-        ("exact_duplicate", (1.0, 1.0)),
+        ("blur", (0.92, 0.97)),
+        ("dark", (0.99, 0.99)),
+        ("overexposed", (0.75, 0.98)),
+        ("low_information", (0.99, 0.99)),
+        ("too_small", (0.99, 0.99)),
+        ("odd_aspect", (0.99, 0.99)),
+        ("grayscale", (0.99, 0.99)),
+        ("near_duplicate", (0.99, 0.99)),
+        ("exact_duplicate", (0.99, 0.99)),
     ]
     .into_iter()
     .collect();
@@ -100,4 +102,29 @@ fn derived_defects_are_found_with_measured_precision_and_recall() {
     }
     eprintln!("{report}");
     assert!(failures.is_empty(), "{failures:?}\n{report}");
+}
+
+#[test]
+fn real_clean_photos_get_no_quality_flags() {
+    // ifct-dev is a curated set of good photos, many of them product cut-outs on white: none is
+    // blurry, dark, overexposed, empty, grayscale or oddly shaped. All are 307×173 or 640×427, so
+    // the default minimum side of 224 flags the small ones, and the package's own byte-identical
+    // copies are exact duplicates.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let src = shared().join("data/ifct-dev/photos");
+    run_ok(crowdsift().args(["scan", src.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]));
+    let rows = read_findings(&out);
+    let mut flagged: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.flagged) {
+        flagged.entry(r.check.clone()).or_default().push(r.id.clone());
+    }
+    let unexpected: Vec<_> =
+        flagged.iter().filter(|(c, _)| !matches!(c.as_str(), "too_small" | "exact_duplicate")).collect();
+    assert!(unexpected.is_empty(), "{unexpected:?}");
+    // 8 groups of byte-identical photos with 38 extra copies (see ../shared/data/README.md).
+    assert_eq!(flagged["exact_duplicate"].len(), 38);
+    let small = rows.iter().filter(|r| r.check == "too_small" && r.flagged).count();
+    let short_sides: Vec<f64> = rows.iter().filter(|r| r.check == "too_small").filter_map(|r| r.score).collect();
+    assert_eq!(small, short_sides.iter().filter(|&&s| s < 224.0).count());
 }

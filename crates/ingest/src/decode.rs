@@ -21,6 +21,9 @@ pub enum Fit {
     LongSide(u32),
     /// Shortest side at most this many pixels (as for CNN input: resize short side, then crop).
     ShortSide(u32),
+    /// Only the free reduction: JPEGs are DCT-scaled as far as keeps the shortest side at least
+    /// this long, nothing is resampled (the caller resizes once, with its own filter).
+    AtLeastShortSide(u32),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,7 +135,7 @@ pub fn fit_dimensions(w: u32, h: u32, fit: Fit) -> (u32, u32) {
     let (side, target) = match fit {
         Fit::Full => return (w, h),
         Fit::LongSide(t) => (w.max(h), t),
-        Fit::ShortSide(t) => (w.min(h), t),
+        Fit::ShortSide(t) | Fit::AtLeastShortSide(t) => (w.min(h), t),
     };
     if side <= target || side == 0 {
         return (w, h);
@@ -142,21 +145,17 @@ pub fn fit_dimensions(w: u32, h: u32, fit: Fit) -> (u32, u32) {
     (scale(w), scale(h))
 }
 
-/// The strongest DCT reduction k/8 that keeps the decoded image at least as large as the target.
+/// The strongest DCT reduction (1/8, 1/4 or 1/2) that keeps the decoded image at least as large as
+/// the target. Only powers of two: they are what libjpeg's draft mode (Pillow's `draft`) uses, so
+/// results match Python pipelines, and the odd n/8 IDCTs resample less cleanly.
 fn dct_scaling(w: u32, h: u32, fit: Fit) -> ScalingFactor {
     let (tw, th) = fit_dimensions(w, h, fit);
-    for k in 1..8usize {
-        let f = ScalingFactor::new(k, 8);
+    for f in [ScalingFactor::ONE_EIGHTH, ScalingFactor::ONE_QUARTER, ScalingFactor::ONE_HALF] {
         if f.scale(w as usize) >= tw as usize && f.scale(h as usize) >= th as usize {
-            let g = gcd(k, 8);
-            return ScalingFactor::new(k / g, 8 / g);
+            return f;
         }
     }
     ScalingFactor::ONE
-}
-
-fn gcd(a: usize, b: usize) -> usize {
-    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 fn is_warning(msg: &str) -> bool {
@@ -348,7 +347,7 @@ fn over_white(img: &DynamicImage) -> RgbImage {
 /// Resizes `img` to the size `fit` asks for relative to the full-resolution `(full_w, full_h)`.
 fn fit_rgb(img: RgbImage, full_w: u32, full_h: u32, fit: Fit) -> Result<RgbImage, DecodeError> {
     let (tw, th) = fit_dimensions(full_w, full_h, fit);
-    if img.dimensions() == (tw, th) {
+    if img.dimensions() == (tw, th) || matches!(fit, Fit::AtLeastShortSide(_)) {
         return Ok(img);
     }
     let mut dst = RgbImage::new(tw, th);
@@ -392,6 +391,8 @@ mod tests {
         let d = decode(&data, &DecodeParams::default()).unwrap();
         assert_eq!((d.width, d.height), (1600, 1200));
         assert_eq!(d.image.dimensions(), (512, 384));
+        let d = decode(&data, &DecodeParams { fit: Fit::AtLeastShortSide(256), ..Default::default() }).unwrap();
+        assert_eq!(d.image.dimensions(), (400, 300), "DCT 1/4 only, no resampling");
         let cut = &data[..data.len() * 9 / 10];
         let e = decode(cut, &DecodeParams::default()).unwrap_err();
         assert_eq!(e.reason(), Reason::Truncated, "{e}");

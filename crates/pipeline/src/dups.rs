@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use crowdsift_core::{Finding, Stage};
-use crowdsift_quality::dups::{exact_groups, merge_groups, near_groups};
+use crowdsift_quality::dups::{exact_groups, merge_groups, near_clusters};
 use crowdsift_store::{DupKeys, Store};
 
 use crate::scan::PipelineError;
@@ -97,41 +97,33 @@ pub fn findings(all: &[DupKeys], max_distance: u32) -> Vec<Finding> {
         })
         .collect();
 
-    // Near duplicates among one representative per exact group.
-    let reps: Vec<u32> = (0..n as u32).filter(|i| !copy_of.contains_key(i)).collect();
-    let hashes: Vec<u64> = reps.iter().map(|&i| keys[i as usize].phash.unwrap_or(0)).collect();
+    // Near duplicates among one representative per exact group, largest photos first so that the
+    // kept photo of each cluster is its largest.
+    let mut reps: Vec<u32> = (0..n as u32).filter(|i| !copy_of.contains_key(i)).collect();
+    reps.sort_by_key(|&i| (std::cmp::Reverse(keys[i as usize].pixels), i));
+    let hashes: Vec<u64> = keys.iter().map(|k| k.phash.unwrap_or(0)).collect();
     let mut near: Vec<Option<Finding>> = vec![None; n];
-    for g in near_groups(&hashes, max_distance) {
-        let members: Vec<u32> = g.iter().map(|&r| reps[r as usize]).collect();
-        let k = keeper(&keys, &members);
-        let kh = keys[k as usize].phash.unwrap_or(0);
-        for &i in &members {
-            let key = keys[i as usize];
-            let f = if i == k {
-                finding(
-                    &key.id,
-                    "near_duplicate",
-                    Some(0.0),
-                    Some(f64::from(max_distance)),
-                    false,
-                    format!("kept; near copies: {}", list(&keys, &members, k)),
-                )
-            } else {
-                let d = (key.phash.unwrap_or(0) ^ kh).count_ones();
-                finding(
-                    &key.id,
-                    "near_duplicate",
-                    Some(f64::from(d)),
-                    Some(f64::from(max_distance)),
-                    true,
-                    format!(
-                        "looks like {} (perceptual hash differs in {d} of 64 bits; cluster of {})",
-                        keys[k as usize].id,
-                        members.len()
-                    ),
-                )
-            };
-            near[i as usize] = Some(f);
+    for (leader, members) in near_clusters(&hashes, &reps, max_distance) {
+        let size = members.len() + 1;
+        let lk = keys[leader as usize];
+        let all: Vec<u32> = std::iter::once(leader).chain(members.iter().map(|m| m.0)).collect();
+        near[leader as usize] = Some(finding(
+            &lk.id,
+            "near_duplicate",
+            Some(0.0),
+            Some(f64::from(max_distance)),
+            false,
+            format!("kept; near copies: {}", list(&keys, &all, leader)),
+        ));
+        for (i, d) in members {
+            near[i as usize] = Some(finding(
+                &keys[i as usize].id,
+                "near_duplicate",
+                Some(f64::from(d)),
+                Some(f64::from(max_distance)),
+                true,
+                format!("looks like {} (perceptual hash differs in {d} of 64 bits; cluster of {size})", lk.id),
+            ));
         }
     }
     let near_rows = near.into_iter().enumerate().map(|(i, f)| {

@@ -1,9 +1,11 @@
 //! Runs crowdsift's stages over a collection: resumable, parallel, with bounded memory.
 
 mod dups;
+mod embed;
 mod progress;
 mod scan;
 pub mod stages;
 
+pub use embed::{EmbedParams, EmbedSummary, embed};
 pub use progress::{NoProgress, ProgressReporter};
 pub use scan::{PipelineError, ScanParams, ScanSummary, scan};

@@ -55,6 +55,8 @@ pub enum PipelineError {
     Export(#[from] crowdsift_report::ExportError),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Model(#[from] crowdsift_models::ModelError),
 }
 
 /// What a scan did and what the store now holds.

@@ -1,12 +1,12 @@
 //! Exact and near-duplicate groups over a whole collection.
 //!
 //! Exact duplicates share a key (file SHA-256, or the digest of the decoded pixels). Near
-//! duplicates are photos whose 64-bit perceptual hashes differ in at most `d` bits. Comparing all
-//! pairs is O(n²) — 5·10¹¹ comparisons for a million photos — so candidates come from a
-//! multi-index hash (Norouzi et al., 2012): the hash is cut into 4 chunks of 16 bits, and two
-//! hashes within distance `d` agree within ⌊d/4⌋ bits on at least one chunk (pigeonhole). Each
-//! photo probes the few buckets near its own chunks. No crate offers this over plain `u64`s with
-//! union-find clustering, so it is written here.
+//! duplicates are photos whose 64-bit perceptual hashes differ in at most `d` bits from their
+//! cluster's leader. Comparing all pairs is O(n²) — 5·10¹¹ comparisons for a million photos — so
+//! candidates come from a multi-index hash (Norouzi et al., 2012): the hash is cut into 4 chunks of
+//! 16 bits, and two hashes within distance `d` agree within ⌊d/4⌋ bits on at least one chunk
+//! (pigeonhole). Each photo probes the few buckets near its own chunks. No crate offers this over
+//! plain `u64`s, so it is written here.
 
 use std::collections::HashMap;
 
@@ -93,30 +93,63 @@ fn neighbours(v: u16, r: u32) -> Vec<u16> {
     out
 }
 
-/// Clusters of hashes linked by Hamming distance ≤ `max_distance` (transitively), in
-/// O(n · probes · bucket size) instead of O(n²). `max_distance` up to 11 is supported.
-pub fn near_groups(hashes: &[u64], max_distance: u32) -> Vec<Vec<u32>> {
-    let max_distance = max_distance.min(11);
-    let radius = max_distance / 4;
-    let mut tables: [HashMap<u16, Vec<u32>>; 4] = Default::default();
-    for (i, &h) in hashes.iter().enumerate() {
-        for (c, t) in tables.iter_mut().enumerate() {
-            t.entry((h >> (16 * c)) as u16).or_default().push(i as u32);
+/// Candidate index over 64-bit hashes: 4 tables keyed by 16-bit chunks.
+#[derive(Default)]
+struct MultiIndex {
+    tables: [HashMap<u16, Vec<u32>>; 4],
+}
+
+impl MultiIndex {
+    fn insert(&mut self, i: u32, h: u64) {
+        for (c, t) in self.tables.iter_mut().enumerate() {
+            t.entry((h >> (16 * c)) as u16).or_default().push(i);
         }
     }
-    let mut sets = DisjointSets::new(hashes.len());
-    for (i, &h) in hashes.iter().enumerate() {
-        for (c, t) in tables.iter().enumerate() {
-            for probe in neighbours((h >> (16 * c)) as u16, radius) {
+
+    /// Calls `f(j)` for every indexed `j` that may lie within `max_distance` of `h` (a superset;
+    /// `j` may repeat).
+    fn candidates(&self, h: u64, max_distance: u32, mut f: impl FnMut(u32)) {
+        for (c, t) in self.tables.iter().enumerate() {
+            for probe in neighbours((h >> (16 * c)) as u16, max_distance / 4) {
                 for &j in t.get(&probe).map(Vec::as_slice).unwrap_or_default() {
-                    if j as usize > i && (h ^ hashes[j as usize]).count_ones() <= max_distance {
-                        sets.union(i as u32, j);
-                    }
+                    f(j);
                 }
             }
         }
     }
-    sets.groups()
+}
+
+/// Leader clustering of near-identical hashes. Photos are visited in `order` (callers put the
+/// photo to keep first: the largest); each joins the closest leader within `max_distance`
+/// (ties: the earlier leader) or becomes a leader itself. Unlike linking every close pair, this
+/// cannot chain two different photos together through a series of small steps: every member is
+/// within `max_distance` of its leader. Returns, per cluster of two or more, the leader and its
+/// members with their distances, in `order`. `max_distance` up to 11 is supported.
+pub fn near_clusters(hashes: &[u64], order: &[u32], max_distance: u32) -> Vec<(u32, Vec<(u32, u32)>)> {
+    let max_distance = max_distance.min(11);
+    let mut index = MultiIndex::default();
+    let mut leader_of: HashMap<u32, usize> = HashMap::new(); // leader index -> cluster slot
+    let mut clusters: Vec<(u32, Vec<(u32, u32)>)> = Vec::new();
+    for &i in order {
+        let h = hashes[i as usize];
+        let mut best: Option<(u32, u32)> = None; // (distance, leader)
+        index.candidates(h, max_distance, |j| {
+            let d = (h ^ hashes[j as usize]).count_ones();
+            if d <= max_distance && best.is_none_or(|(bd, bj)| (d, leader_of[&j]) < (bd, leader_of[&bj])) {
+                best = Some((d, j));
+            }
+        });
+        match best {
+            Some((d, j)) => clusters[leader_of[&j]].1.push((i, d)),
+            None => {
+                leader_of.insert(i, clusters.len());
+                clusters.push((i, Vec::new()));
+                index.insert(i, h);
+            }
+        }
+    }
+    clusters.retain(|c| !c.1.is_empty());
+    clusters
 }
 
 #[cfg(test)]
@@ -132,16 +165,23 @@ mod tests {
         z ^ (z >> 31)
     }
 
-    fn brute(hashes: &[u64], d: u32) -> Vec<Vec<u32>> {
-        let mut sets = DisjointSets::new(hashes.len());
-        for i in 0..hashes.len() {
-            for j in i + 1..hashes.len() {
-                if (hashes[i] ^ hashes[j]).count_ones() <= d {
-                    sets.union(i as u32, j as u32);
-                }
+    /// The same leader clustering, comparing every photo with every leader.
+    fn brute(hashes: &[u64], order: &[u32], d: u32) -> Vec<(u32, Vec<(u32, u32)>)> {
+        let mut clusters: Vec<(u32, Vec<(u32, u32)>)> = Vec::new();
+        for &i in order {
+            let best = clusters
+                .iter()
+                .enumerate()
+                .map(|(slot, c)| ((hashes[i as usize] ^ hashes[c.0 as usize]).count_ones(), slot))
+                .filter(|&(dist, _)| dist <= d)
+                .min();
+            match best {
+                Some((dist, slot)) => clusters[slot].1.push((i, dist)),
+                None => clusters.push((i, Vec::new())),
             }
         }
-        sets.groups()
+        clusters.retain(|c| !c.1.is_empty());
+        clusters
     }
 
     #[test]
@@ -157,10 +197,19 @@ mod tests {
             }
             hashes.push(h);
         }
+        let order: Vec<u32> = (0..hashes.len() as u32).rev().collect();
         for d in [0, 3, 6, 8, 11] {
-            assert_eq!(near_groups(&hashes, d), brute(&hashes, d), "distance {d}");
+            assert_eq!(near_clusters(&hashes, &order, d), brute(&hashes, &order, d), "distance {d}");
         }
-        assert!(!near_groups(&hashes, 6).is_empty());
+        assert!(!near_clusters(&hashes, &order, 6).is_empty());
+    }
+
+    #[test]
+    fn no_chaining_through_small_steps() {
+        // 0 -> a (4 bits) -> b (8 bits from 0, 4 from a): linking pairs would join all three.
+        let (h0, ha, hb) = (0u64, 0xF, 0xFF);
+        let c = near_clusters(&[h0, ha, hb], &[0, 1, 2], 6);
+        assert_eq!(c, vec![(0, vec![(1, 4)])], "b is 8 bits from the leader: not its copy");
     }
 
     #[test]

@@ -20,12 +20,13 @@ pub struct Params {
     pub min_sharpness: f64,
     /// `dark` flags a 90th-percentile brightness (0–1) below this.
     pub max_dark_brightness: f64,
-    /// `overexposed` flags when three quarters of the photo are at least this bright (0–1)…
+    /// `overexposed` flags when even the darkest 5% of the photo is at least this bright (0–1),
+    /// i.e. the shadows are washed out (a product on a white background keeps its shadows)…
     pub min_overexposure: f64,
     /// …and at least this share of pixels is blown out (a flat pale wall is not overexposed).
     pub min_clipped_share: f64,
-    /// `low_information` flags a 32-bin luminance entropy (bits, 0–5) below this.
-    pub min_entropy: f64,
+    /// `low_information` flags a 1st–99th percentile luminance range (0–1) below this.
+    pub min_contrast_range: f64,
     /// `too_small` flags a shortest side (pixels) below this.
     pub min_side: u32,
     /// `odd_aspect` flags a long/short side ratio above this.
@@ -39,11 +40,11 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Self {
         Self {
-            min_sharpness: 100.0,
+            min_sharpness: 70.0,
             max_dark_brightness: 0.22,
-            min_overexposure: 0.75,
+            min_overexposure: 0.6,
             min_clipped_share: 0.1,
-            min_entropy: 2.2,
+            min_contrast_range: 0.15,
             min_side: 224,
             max_aspect: 3.0,
             min_colorfulness: 0.04,
@@ -90,21 +91,25 @@ pub fn assess(image_id: &str, s: &Scores, p: &Params) -> Vec<Finding> {
         ),
         f(
             "overexposed",
-            s.brightness_p25,
+            s.brightness_p05,
             p.min_overexposure,
-            s.brightness_p25 >= p.min_overexposure && s.clipped_share >= p.min_clipped_share,
+            s.brightness_p05 >= p.min_overexposure && s.clipped_share >= p.min_clipped_share,
             format!(
-                "three quarters of the photo are brighter than {:.0}%; {:.0}% of pixels near white",
-                100.0 * s.brightness_p25,
+                "darkest 5% of the photo is brighter than {:.0}%; {:.0}% of pixels near white",
+                100.0 * s.brightness_p05,
                 100.0 * s.clipped_share
             ),
         ),
         f(
             "low_information",
-            s.entropy,
-            p.min_entropy,
-            s.entropy < p.min_entropy,
-            format!("luminance entropy {:.2} of 5 bits (a typical photo has 3–5)", s.entropy),
+            s.contrast_range,
+            p.min_contrast_range,
+            s.contrast_range < p.min_contrast_range,
+            format!(
+                "luminance spans {:.0}% of the range (1st–99th percentile); entropy {:.2} of 5 bits",
+                100.0 * s.contrast_range,
+                s.entropy
+            ),
         ),
         f(
             "too_small",
@@ -120,12 +125,18 @@ pub fn assess(image_id: &str, s: &Scores, p: &Params) -> Vec<Finding> {
             aspect > p.max_aspect,
             format!("{}×{} pixels, aspect ratio {aspect:.2}:1", s.width, s.height),
         ),
-        f(
-            "grayscale",
-            s.colorfulness,
-            p.min_colorfulness,
-            s.colorfulness < p.min_colorfulness,
-            format!("colour saturation score {:.3}", s.colorfulness),
-        ),
+        Finding {
+            score: s.colorfulness,
+            ..f(
+                "grayscale",
+                0.0,
+                p.min_colorfulness,
+                s.colorfulness.is_some_and(|c| c < p.min_colorfulness),
+                match s.colorfulness {
+                    Some(c) => format!("colour saturation score {c:.3}"),
+                    None => "too dark or too bright to judge colour".to_owned(),
+                },
+            )
+        },
     ]
 }

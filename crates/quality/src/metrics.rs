@@ -15,18 +15,23 @@ pub struct Scores {
     pub sharpness: f64,
     /// The same for the median region, reported as evidence.
     pub sharpness_median: f64,
-    /// 25th, 50th and 90th percentiles of luminance, 0–1.
-    pub brightness_p25: f64,
+    /// 5th, 50th and 90th percentiles of luminance, 0–1.
+    pub brightness_p05: f64,
     pub brightness_p50: f64,
     pub brightness_p90: f64,
+    /// Spread between the 1st and 99th percentiles of luminance, 0–1: near zero for a flat frame
+    /// (lens cap, wall, blank page) even with sensor noise; a product cut-out on white is wide.
+    pub contrast_range: f64,
     /// Share of pixels with luminance ≥ 250.
     pub clipped_share: f64,
     /// Shannon entropy (bits, 0–5) of a 32-bin luminance histogram: bins of 8 levels absorb sensor
     /// noise, so a flat frame (lens cap, wall, blank page) scores near zero and a scene 2.5–5.
     /// Not contrast-normalised: stretching a flat frame would turn its noise into "information".
     pub entropy: f64,
-    /// 95th percentile of HSV saturation over pixels neither near black nor blown out, 0–1.
-    pub colorfulness: f64,
+    /// 99th percentile of HSV saturation over pixels neither near black nor blown out, 0–1 (a
+    /// coloured subject on a grey background is not grayscale);
+    /// `None` when under 2% of the pixels are such (too dark or too bright to judge colour).
+    pub colorfulness: Option<f64>,
 }
 
 fn percentile(hist: &[u64; 256], total: u64, q: f64) -> usize {
@@ -67,12 +72,13 @@ pub fn measure(img: &RgbImage, width: u32, height: u32) -> Scores {
             height,
             sharpness: 0.0,
             sharpness_median: 0.0,
-            brightness_p25: 0.0,
+            brightness_p05: 0.0,
             brightness_p50: 0.0,
             brightness_p90: 0.0,
+            contrast_range: 0.0,
             clipped_share: 0.0,
             entropy: 0.0,
-            colorfulness: 0.0,
+            colorfulness: None,
         };
     }
     let mut bins = [0u64; 32];
@@ -87,7 +93,7 @@ pub fn measure(img: &RgbImage, width: u32, height: u32) -> Scores {
             -p * p.log2()
         })
         .sum();
-    let colorfulness = if sat_n == 0 { 0.0 } else { percentile(&sat_hist, sat_n, 0.95) as f64 / 255.0 };
+    let colorfulness = (sat_n * 50 >= n).then(|| percentile(&sat_hist, sat_n, 0.99) as f64 / 255.0);
     let gain = contrast_gain(&hist, n);
     let (sharpness, sharpness_median) = tile_sharpness(&lum, w as usize, h as usize, gain);
     Scores {
@@ -95,9 +101,10 @@ pub fn measure(img: &RgbImage, width: u32, height: u32) -> Scores {
         height,
         sharpness,
         sharpness_median,
-        brightness_p25: percentile(&hist, n, 0.25) as f64 / 255.0,
+        brightness_p05: percentile(&hist, n, 0.05) as f64 / 255.0,
         brightness_p50: percentile(&hist, n, 0.50) as f64 / 255.0,
         brightness_p90: percentile(&hist, n, 0.90) as f64 / 255.0,
+        contrast_range: (percentile(&hist, n, 0.99) as f64 - percentile(&hist, n, 0.01) as f64) / 255.0,
         clipped_share: hist[250..].iter().sum::<u64>() as f64 / n as f64,
         entropy,
         colorfulness,
@@ -235,13 +242,17 @@ mod tests {
             Rgb([l, l, l])
         });
         let s = measure(&img, 200, 200);
-        assert!(s.brightness_p90 > 0.5 && s.entropy > 3.0 && s.colorfulness > 0.3, "{s:?}");
+        assert!(s.brightness_p90 > 0.5 && s.entropy > 3.0 && s.colorfulness > Some(0.3), "{s:?}");
         assert!(measure(&dark, 200, 200).brightness_p90 < 0.1);
         let w = measure(&white, 200, 200);
-        assert!(w.clipped_share > 0.99 && w.entropy < 0.01);
-        assert!(measure(&gray, 200, 200).colorfulness < 0.01);
-        // Darkening keeps the colour (saturation is a ratio).
-        assert!(measure(&dark, 200, 200).colorfulness > 0.3);
+        assert!(w.clipped_share > 0.99 && w.entropy < 0.01 && w.contrast_range < 0.01);
+        assert!(s.contrast_range > 0.5);
+        assert!(measure(&gray, 200, 200).colorfulness < Some(0.01));
+        // Darkening keeps the colour (saturation is a ratio)...
+        assert!(measure(&dark, 200, 200).colorfulness > Some(0.3));
+        // ...until nothing is left to judge it by.
+        assert_eq!(measure(&RgbImage::new(50, 50), 50, 50).colorfulness, None);
+        assert_eq!(w.colorfulness, None);
     }
 
     #[test]

@@ -11,8 +11,11 @@ use crowdsift_core::{Finding, ImageRecord, Reason, Stage};
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` holds how many ran.
-const MIGRATIONS: [&str; 2] =
-    [include_str!("../migrations/001_init.sql"), include_str!("../migrations/002_quality_scores.sql")];
+const MIGRATIONS: [&str; 3] = [
+    include_str!("../migrations/001_init.sql"),
+    include_str!("../migrations/002_quality_scores.sql"),
+    include_str!("../migrations/003_embeddings.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 #[error("store {path}: {source}")]
@@ -255,6 +258,90 @@ impl Store {
             tx.commit()
         })();
         res.map_err(|e| self.err(e))
+    }
+
+    /// Registers photos seen by a stage other than scan (e.g. embed), keeping any row scan wrote.
+    pub fn register_images(&mut self, run_id: i64, rows: &[(ImageRecord, String, u64)]) -> Result<()> {
+        let res = (|| -> rusqlite::Result<()> {
+            let tx = self.conn.transaction()?;
+            {
+                let mut ins = tx.prepare_cached(
+                    "INSERT INTO images (id, uri, label, meta, sha256, bytes_len, usable, run_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)
+                     ON CONFLICT(id) DO UPDATE SET sha256 = excluded.sha256, bytes_len = excluded.bytes_len
+                     WHERE images.sha256 IS NOT excluded.sha256",
+                )?;
+                for (r, sha, len) in rows {
+                    let meta = serde_json::to_string(&r.meta).unwrap_or_else(|_| "{}".to_owned());
+                    ins.execute(params![r.id, r.uri, r.label, meta, sha, *len as i64, run_id])?;
+                }
+            }
+            tx.commit()
+        })();
+        res.map_err(|e| self.err(e))
+    }
+
+    /// The file SHA-256 recorded for each photo id, for skipping photos whose embedding exists.
+    pub fn known_sha256(&self) -> Result<std::collections::HashMap<String, String>> {
+        let run = || -> rusqlite::Result<std::collections::HashMap<String, String>> {
+            let mut st = self.conn.prepare("SELECT id, sha256 FROM images WHERE sha256 IS NOT NULL")?;
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// SHA-256s of the photos that already have an embedding from `model_sha256`.
+    pub fn embedded(&self, model_sha256: &str) -> Result<HashSet<String>> {
+        let run = || -> rusqlite::Result<HashSet<String>> {
+            let mut st = self.conn.prepare("SELECT sha256 FROM embeddings WHERE model_sha256 = ?1")?;
+            st.query_map([model_sha256], |r| r.get(0))?.collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Stores embeddings `(photo sha256, vector as little-endian f32 bytes)` in one transaction.
+    pub fn put_embeddings(
+        &mut self,
+        run_id: i64,
+        model: &str,
+        model_sha256: &str,
+        dim: usize,
+        rows: &[(String, Vec<u8>)],
+    ) -> Result<()> {
+        let res = (|| -> rusqlite::Result<()> {
+            let tx = self.conn.transaction()?;
+            {
+                let mut ins = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO embeddings (sha256, model_sha256, model, dim, vector, run_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?;
+                for (sha, v) in rows {
+                    ins.execute(params![sha, model_sha256, model, dim as i64, v, run_id])?;
+                }
+            }
+            tx.commit()
+        })();
+        res.map_err(|e| self.err(e))
+    }
+
+    /// Calls `f(id, label, vector bytes)` for every photo with an embedding from `model_sha256`, in
+    /// id order.
+    pub fn for_each_embedding(&self, model_sha256: &str, mut f: impl FnMut(&str, Option<&str>, &[u8])) -> Result<()> {
+        let mut run = || -> rusqlite::Result<()> {
+            let mut st = self.conn.prepare(
+                "SELECT i.id, i.label, e.vector FROM images i JOIN embeddings e ON e.sha256 = i.sha256
+                 WHERE e.model_sha256 = ?1 ORDER BY i.id",
+            )?;
+            let mut rows = st.query([model_sha256])?;
+            while let Some(r) = rows.next()? {
+                let id: String = r.get(0)?;
+                let label: Option<String> = r.get(1)?;
+                let v = r.get_ref(2)?.as_blob()?;
+                f(&id, label.as_deref(), v);
+            }
+            Ok(())
+        };
+        run().map_err(|e| self.err(e))
     }
 
     /// Keys for duplicate detection, for every readable photo, in id order.

@@ -1,0 +1,154 @@
+//! Embeddings through ONNX Runtime equal the Python reference (Pillow + onnxruntime, same
+//! preprocessing) on the same photos, and are cached by photo and model checksum.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+
+use crate::util::*;
+
+/// id → embedding from the store.
+fn stored(out: &Path, model: &str) -> HashMap<String, Vec<f32>> {
+    let conn = rusqlite::Connection::open(out.join("crowdsift.db")).unwrap();
+    let mut st = conn
+        .prepare("SELECT i.uri, e.vector FROM images i JOIN embeddings e ON e.sha256 = i.sha256 WHERE e.model = ?1")
+        .unwrap();
+    st.query_map([model], |r| {
+        let v: Vec<u8> = r.get(1)?;
+        Ok((r.get::<_, String>(0)?, v.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+fn reference(model: &str, draft: bool, photos: &[String]) -> HashMap<String, Vec<f32>> {
+    let tmp = tempfile::NamedTempFile::new().unwrap();
+    let mut cmd = Command::new("python3");
+    cmd.arg(root().join("crates/embed/reference.py")).args(["--model", model]);
+    if draft {
+        cmd.arg("--draft");
+    }
+    let st = cmd.arg(tmp.path()).args(photos).status().unwrap();
+    assert!(st.success(), "reference.py failed");
+    serde_json_from(&std::fs::read_to_string(tmp.path()).unwrap())
+}
+
+/// Minimal parse of {"path": [floats], ...} without a JSON dependency in the tests.
+fn serde_json_from(s: &str) -> HashMap<String, Vec<f32>> {
+    let mut out = HashMap::new();
+    for part in s.trim().trim_start_matches('{').trim_end_matches('}').split("], ") {
+        let (k, v) = part.split_once(": [").unwrap();
+        let v = v.trim_end_matches(']');
+        out.insert(k.trim().trim_matches('"').to_owned(), v.split(", ").map(|x| x.parse().unwrap()).collect());
+    }
+    out
+}
+
+fn check(model: &str, src: &Path, draft: bool) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let res = run_ok(crowdsift().args([
+        "embed",
+        src.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+        "--model",
+        model,
+    ]));
+    let stdout = String::from_utf8_lossy(&res.stdout).into_owned();
+    let ours = stored(&out, model);
+    assert!(ours.len() >= 10, "{stdout}");
+    let photos: Vec<String> = ours.keys().cloned().collect();
+    let theirs = reference(model, draft, &photos);
+    let mut worst = 1.0f64;
+    for (p, v) in &ours {
+        assert_eq!(v.len(), 1280);
+        let c = crowdsift_embed::cosine(v, &theirs[p]);
+        worst = worst.min(c);
+        assert!(c >= 0.9999, "{model} {p}: cosine {c} with the Python reference");
+    }
+    eprintln!("{model} on {}: {} photos, lowest cosine {worst:.6}", src.display(), ours.len());
+
+    // Cached: a second run computes nothing.
+    let res = run_ok(crowdsift().args([
+        "embed",
+        src.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+        "--model",
+        model,
+    ]));
+    let again = String::from_utf8_lossy(&res.stdout);
+    assert!(again.starts_with("embedded 0 photos"), "{again}");
+    assert!(again.contains(&format!("{} already in the store", ours.len())), "{again}");
+}
+
+#[test]
+fn small_photos_match_python_onnxruntime() {
+    // 20 ifct-dev photos (307×173: upscaled to 256 on the short side, no DCT scaling).
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("photos");
+    std::fs::create_dir(&dir).unwrap();
+    let mut names: Vec<_> =
+        std::fs::read_dir(shared().join("data/ifct-dev/photos")).unwrap().map(|e| e.unwrap().path()).collect();
+    names.sort();
+    for p in names.iter().step_by(12) {
+        std::os::unix::fs::symlink(p, dir.join(p.file_name().unwrap())).unwrap();
+    }
+    check("efficientnet-lite0", &dir, false);
+    check("mobilenet-v2", &dir, false);
+}
+
+#[test]
+fn large_photos_match_python_draft_mode() {
+    // The samples include 512–1411 px JPEGs, decoded DCT-scaled like Pillow's draft mode; the
+    // truncated sample is reported, not embedded.
+    check("efficientnet-lite0", &root().join("samples/photos"), true);
+}
+
+#[test]
+fn tampered_model_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tmp.path().join("models.toml");
+    let text = std::fs::read_to_string(root().join("models.toml")).unwrap();
+    std::fs::write(&models, text.replace("2a84ebb99dbc", "0000ebb99dbc")).unwrap();
+    std::os::unix::fs::symlink(root().join("models"), tmp.path().join("models")).unwrap();
+    let out = crowdsift()
+        .args([
+            "embed",
+            root().join("samples/photos").to_str().unwrap(),
+            "--out",
+            tmp.path().join("o").to_str().unwrap(),
+        ])
+        .env("CROWDSIFT_MODELS", &models)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("refusing to run a different model"), "{err}");
+}
+
+#[test]
+fn missing_runtime_says_how_to_install_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = crowdsift()
+        .args([
+            "embed",
+            root().join("samples/photos").to_str().unwrap(),
+            "--out",
+            tmp.path().join("o").to_str().unwrap(),
+        ])
+        .env("ORT_DYLIB_PATH", tmp.path().join("nowhere.so"))
+        .env("PATH", "/nonexistent") // no python3 to ask either
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if Path::new("/usr/lib/libonnxruntime.so").exists() || Path::new("/usr/local/lib/libonnxruntime.so").exists() {
+        return; // a system-wide runtime would be found, rightly
+    }
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("pip install onnxruntime"), "{err}");
+}

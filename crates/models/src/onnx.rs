@@ -1,0 +1,98 @@
+use ort::session::Session;
+use ort::value::{TensorRef, ValueType};
+
+use crate::error::{ModelError, ModelErrorKind};
+use crate::spec::ModelSpec;
+use crate::{Model, runtime};
+
+/// An image backbone run by ONNX Runtime.
+pub struct OnnxModel {
+    session: Session,
+    spec: ModelSpec,
+}
+
+fn shape_err(spec: &ModelSpec, msg: impl std::fmt::Display) -> ModelError {
+    ModelError::new(ModelErrorKind::Shape, format!("model {} ({}): {msg}", spec.name, spec.path.display()))
+}
+
+impl OnnxModel {
+    /// Loads `spec` (whose checksum the caller verified) with `threads` intra-op threads. Spinning is
+    /// off: spinning ONNX Runtime threads starve the decode threads that share the cores.
+    /// The declared input and output are checked here, not on the first photo.
+    pub fn load(spec: &ModelSpec, threads: usize) -> Result<Self, ModelError> {
+        let env = runtime::environment()?;
+        let load_err = |e: &dyn std::fmt::Display| {
+            ModelError::new(ModelErrorKind::Runtime, format!("loading model {}: {e}", spec.path.display()))
+        };
+        let session = Session::builder(env)
+            .map_err(|e| load_err(&e))?
+            .with_intra_threads(threads.max(1))
+            .map_err(|e| load_err(&e))?
+            .with_intra_op_spinning(false)
+            .map_err(|e| load_err(&e))?
+            .commit_from_file(&spec.path)
+            .map_err(|e| load_err(&e))?;
+
+        let names = |outlets: &[ort::value::Outlet]| outlets.iter().map(|o| o.name().to_owned()).collect::<Vec<_>>();
+        let input = session.inputs().iter().find(|i| i.name() == spec.input.name).ok_or_else(|| {
+            shape_err(spec, format!("no input `{}` (has {:?})", spec.input.name, names(session.inputs())))
+        })?;
+        let size = i64::from(spec.input.size);
+        match input.dtype() {
+            ValueType::Tensor { shape, .. }
+                if shape.len() == 4
+                    && [3, size, size].iter().zip(&shape[1..]).all(|(want, got)| *got == -1 || got == want) => {}
+            other => {
+                return Err(shape_err(
+                    spec,
+                    format!("input `{}` is {other:?}, expected [N, 3, {size}, {size}]", spec.input.name),
+                ));
+            }
+        }
+        let output = session.outputs().iter().find(|o| o.name() == spec.output.embedding).ok_or_else(|| {
+            shape_err(spec, format!("no output `{}` (has {:?})", spec.output.embedding, names(session.outputs())))
+        })?;
+        match output.dtype() {
+            ValueType::Tensor { shape, .. }
+                if shape.len() == 2 && (shape[1] == -1 || shape[1] == spec.output.dim as i64) => {}
+            other => {
+                return Err(shape_err(
+                    spec,
+                    format!("output `{}` is {other:?}, expected [N, {}]", spec.output.embedding, spec.output.dim),
+                ));
+            }
+        }
+        Ok(Self { session, spec: spec.clone() })
+    }
+}
+
+impl Model for OnnxModel {
+    fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+
+    fn embed(&mut self, input: &[f32], n: usize) -> Result<Vec<f32>, ModelError> {
+        let size = self.spec.input.size as usize;
+        if input.len() != n * 3 * size * size {
+            return Err(shape_err(
+                &self.spec,
+                format!("batch of {n} needs {} floats, got {}", n * 3 * size * size, input.len()),
+            ));
+        }
+        let infer =
+            |e: ort::Error| ModelError::new(ModelErrorKind::Inference, format!("model {}: {e}", self.spec.name));
+        let tensor = TensorRef::from_array_view(([n, 3, size, size], input)).map_err(infer)?;
+        let outputs = self.session.run(ort::inputs![self.spec.input.name.as_str() => tensor]).map_err(infer)?;
+        let value = outputs
+            .get(&self.spec.output.embedding)
+            .ok_or_else(|| shape_err(&self.spec, "embedding output missing from the run"))?;
+        let (shape, data) = value.try_extract_tensor::<f32>().map_err(infer)?;
+        if shape.len() != 2 || shape[0] as usize != n || shape[1] as usize != self.spec.output.dim {
+            return Err(shape_err(
+                &self.spec,
+                format!("embedding output has shape {shape:?}, expected [{n}, {}]", self.spec.output.dim),
+            ));
+        }
+        Ok(data.to_vec())
+    }
+}

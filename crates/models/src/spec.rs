@@ -1,0 +1,233 @@
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{ModelError, ModelErrorKind};
+
+/// How a model wants its input image, exactly as its authors preprocessed training images.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputSpec {
+    /// Name of the input tensor.
+    pub name: String,
+    /// Square side of the network input (after the centre crop).
+    pub size: u32,
+    /// Resize so the shortest side is this long (bicubic), then centre-crop `size`.
+    pub resize_short_side: u32,
+    /// Per-channel mean and standard deviation, in pixel units (0–255), RGB order:
+    /// `x = (px − mean) / std`.
+    pub mean: [f32; 3],
+    pub std: [f32; 3],
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    /// Name of the embedding output tensor and its width.
+    pub embedding: String,
+    pub dim: usize,
+    /// Name of the class-logits output, if any.
+    #[serde(default)]
+    pub logits: Option<String>,
+}
+
+/// One entry of models.toml.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// File, relative to models.toml.
+    pub file: PathBuf,
+    pub sha256: String,
+    pub source: String,
+    pub license: String,
+    pub input: InputSpec,
+    pub output: OutputSpec,
+    /// Resolved at load: the absolute path and the registry name.
+    #[serde(skip)]
+    pub path: PathBuf,
+    #[serde(skip)]
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct File {
+    #[serde(default)]
+    model: BTreeMap<String, ModelSpec>,
+}
+
+/// The models of a checkout or installation, from `models.toml`.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    pub root: PathBuf,
+    models: BTreeMap<String, ModelSpec>,
+}
+
+fn config_err(msg: impl Into<String>) -> ModelError {
+    ModelError::new(ModelErrorKind::Config, msg)
+}
+
+/// SHA-256 (hex) of a file, streamed.
+pub fn sha256_file(path: &Path) -> Result<String, ModelError> {
+    let mut f = std::fs::File::open(path)
+        .map_err(|e| ModelError::new(ModelErrorKind::Integrity, format!("model file {}: {e}", path.display())))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| ModelError::new(ModelErrorKind::Integrity, format!("reading {}: {e}", path.display())))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+impl Registry {
+    /// Reads a models.toml.
+    pub fn load(path: &Path) -> Result<Registry, ModelError> {
+        let text = std::fs::read_to_string(path).map_err(|e| config_err(format!("{}: {e}", path.display())))?;
+        let file: File = toml::from_str(&text).map_err(|e| config_err(format!("{}: {e}", path.display())))?;
+        let root = path.parent().map(Path::to_owned).unwrap_or_default();
+        let models = file
+            .model
+            .into_iter()
+            .map(|(name, mut spec)| {
+                spec.path = root.join(&spec.file);
+                spec.name = name.clone();
+                (name, spec)
+            })
+            .collect();
+        Ok(Registry { root, models })
+    }
+
+    /// Finds models.toml: `$CROWDSIFT_MODELS` (the file or its folder), else the nearest one in the
+    /// folders above the running executable or the current folder.
+    pub fn discover() -> Result<Registry, ModelError> {
+        if let Some(p) = std::env::var_os("CROWDSIFT_MODELS") {
+            let p = PathBuf::from(p);
+            return Registry::load(&if p.is_dir() { p.join("models.toml") } else { p });
+        }
+        let mut starts = Vec::new();
+        if let Ok(exe) = std::env::current_exe() {
+            starts.push(exe);
+        }
+        if let Ok(cwd) = std::env::current_dir() {
+            starts.push(cwd.join("x"));
+        }
+        for start in &starts {
+            for dir in start.ancestors().skip(1) {
+                let candidate = dir.join("models.toml");
+                if candidate.is_file() {
+                    return Registry::load(&candidate);
+                }
+            }
+        }
+        Err(config_err(
+            "models.toml not found above the crowdsift executable or the current folder; set CROWDSIFT_MODELS",
+        ))
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.models.keys().map(String::as_str)
+    }
+
+    /// The spec of `name`, with its file's checksum verified.
+    pub fn verified(&self, name: &str) -> Result<&ModelSpec, ModelError> {
+        let spec = self.models.get(name).ok_or_else(|| {
+            config_err(format!("unknown model `{name}` (known: {})", self.names().collect::<Vec<_>>().join(", ")))
+        })?;
+        spec.verify()?;
+        Ok(spec)
+    }
+}
+
+impl ModelSpec {
+    /// A spec for a user's own ONNX file: the input/output declaration comes from a TOML file next
+    /// to it (`model.onnx.toml`, with the `[input]` and `[output]` tables of models.toml); its
+    /// checksum is taken as it is.
+    pub fn from_onnx_file(onnx: &Path) -> Result<ModelSpec, ModelError> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Sidecar {
+            #[serde(default)]
+            source: Option<String>,
+            #[serde(default)]
+            license: Option<String>,
+            input: InputSpec,
+            output: OutputSpec,
+        }
+        let mut side = onnx.as_os_str().to_owned();
+        side.push(".toml");
+        let side = PathBuf::from(side);
+        let text = std::fs::read_to_string(&side).map_err(|e| {
+            config_err(format!(
+                "{} needs an input spec in {} ([input] name, size, resize_short_side, mean, std; [output] embedding, dim): {e}",
+                onnx.display(),
+                side.display()
+            ))
+        })?;
+        let s: Sidecar = toml::from_str(&text).map_err(|e| config_err(format!("{}: {e}", side.display())))?;
+        Ok(ModelSpec {
+            file: onnx.to_owned(),
+            sha256: sha256_file(onnx)?,
+            source: s.source.unwrap_or_else(|| "user-provided".to_owned()),
+            license: s.license.unwrap_or_else(|| "unknown".to_owned()),
+            input: s.input,
+            output: s.output,
+            path: onnx.to_owned(),
+            name: onnx.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+        })
+    }
+
+    /// Refuses a file whose SHA-256 differs from the pinned one.
+    pub fn verify(&self) -> Result<(), ModelError> {
+        let got = sha256_file(&self.path)?;
+        if got != self.sha256 {
+            return Err(ModelError::new(
+                ModelErrorKind::Integrity,
+                format!(
+                    "model {} ({}) has sha256 {got}, models.toml pins {}: refusing to run a different model",
+                    self.name,
+                    self.path.display(),
+                    self.sha256
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOML: &str = r#"
+[model.tiny]
+file = "tiny.onnx"
+sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+source = "test"
+license = "MIT"
+input = { name = "input", size = 224, resize_short_side = 256, mean = [127.0, 127.0, 127.0], std = [128.0, 128.0, 128.0] }
+output = { embedding = "embedding", dim = 1280 }
+"#;
+
+    #[test]
+    fn checksums_are_enforced() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("models.toml"), TOML).unwrap();
+        std::fs::write(dir.path().join("tiny.onnx"), b"abc").unwrap();
+        let reg = Registry::load(&dir.path().join("models.toml")).unwrap();
+        let spec = reg.verified("tiny").unwrap();
+        assert_eq!(spec.input.size, 224);
+        std::fs::write(dir.path().join("tiny.onnx"), b"abd").unwrap();
+        let err = reg.verified("tiny").unwrap_err();
+        assert_eq!(err.kind(), ModelErrorKind::Integrity);
+        assert!(err.to_string().contains("refusing"), "{err}");
+        assert!(reg.verified("nope").unwrap_err().to_string().contains("known: tiny"));
+    }
+}

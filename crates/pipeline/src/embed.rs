@@ -1,0 +1,238 @@
+//! `embed`: backbone embeddings for a whole source, cached in the store by photo SHA-256 and model
+//! SHA-256 (never recomputed).
+//!
+//! Threads: a lister feeds `jobs` decode workers (read, hash, DCT-scaled decode, preprocess); this
+//! thread batches their tensors through the model and stores the vectors. Queues are bounded, so
+//! decoding and inference overlap and memory stays flat.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{RecvTimeoutError, bounded};
+use crowdsift_core::{ImageRecord, Limits};
+use crowdsift_embed::{preprocess, to_bytes};
+use crowdsift_ingest::{DecodeParams, Fit, Source, decode, sha256_hex};
+use crowdsift_models::Model;
+use crowdsift_store::Store;
+use serde::Serialize;
+
+use crate::progress::ProgressReporter;
+use crate::scan::PipelineError;
+use crate::stages;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EmbedParams {
+    /// Decode workers.
+    pub jobs: usize,
+    /// Photos per inference batch.
+    pub batch: usize,
+    pub limits: Limits,
+}
+
+impl Default for EmbedParams {
+    fn default() -> Self {
+        Self { jobs: std::thread::available_parallelism().map_or(2, |n| n.get()), batch: 16, limits: Limits::default() }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct EmbedSummary {
+    pub run_id: i64,
+    pub model: String,
+    pub model_sha256: String,
+    pub listed: u64,
+    /// Embeddings computed by this run.
+    pub computed: u64,
+    /// Photos whose embedding was already in the store.
+    pub cached: u64,
+    /// Photos that could not be read or decoded: (id, reason).
+    pub failed: Vec<(String, String)>,
+    pub listing_errors: Vec<String>,
+    pub elapsed: Duration,
+}
+
+enum Work {
+    Ready { record: ImageRecord, sha: String, len: u64, tensor: Vec<f32> },
+    Cached { record: ImageRecord, sha: String, len: u64 },
+    Failed { id: String, reason: String },
+}
+
+/// Embeds every photo of `source` with `model` into the store in `out`.
+pub fn embed(
+    source: &Source,
+    out: &Path,
+    model: &mut dyn Model,
+    params: &EmbedParams,
+    progress: &dyn ProgressReporter,
+) -> Result<EmbedSummary, PipelineError> {
+    let started = Instant::now();
+    std::fs::create_dir_all(out).map_err(|source| PipelineError::Io { path: out.to_owned(), source })?;
+    let mut store = Store::open(&out.join("crowdsift.db"))?;
+    let spec = model.spec().clone();
+    let config = serde_json::json!({ "model": spec.name, "model_sha256": spec.sha256, "params": params });
+    let run_id = store.begin_run("embed", &source.describe(), &config)?;
+    let embedded: Arc<HashSet<String>> = Arc::new(store.embedded(&spec.sha256)?);
+    let known: HashMap<String, String> = store.known_sha256()?;
+
+    let total = source.items()?.flatten().count() as u64;
+    progress.start(stages::EMBED, Some(total));
+
+    let fetcher = source.fetcher();
+    let jobs = params.jobs.max(1);
+    let (item_tx, item_rx) = bounded(jobs * 4);
+    let (work_tx, work_rx) = bounded::<Work>(params.batch * 2);
+    let mut listing_errors = Vec::new();
+    let mut listed = 0u64;
+    let mut computed = 0u64;
+    let mut cached = 0u64;
+    let mut failed = Vec::new();
+
+    let result = std::thread::scope(|s| -> Result<(), PipelineError> {
+        for _ in 0..jobs {
+            let rx = item_rx.clone();
+            let tx = work_tx.clone();
+            let embedded = embedded.clone();
+            let spec = &spec;
+            s.spawn(move || {
+                let dp =
+                    DecodeParams { limits: params.limits, fit: Fit::AtLeastShortSide(spec.input.resize_short_side) };
+                for item in rx {
+                    let item: crowdsift_ingest::Item = item;
+                    let id = item.record.id.clone();
+                    let w = match fetcher.fetch(&item.location) {
+                        Err(e) => Work::Failed { id, reason: e.to_string() },
+                        Ok(bytes) => {
+                            let sha = sha256_hex(&bytes);
+                            let len = bytes.len() as u64;
+                            if embedded.contains(&sha) {
+                                Work::Cached { record: item.record, sha, len }
+                            } else {
+                                match decode(&bytes, &dp) {
+                                    Ok(d) => Work::Ready {
+                                        record: item.record,
+                                        sha,
+                                        len,
+                                        tensor: preprocess(&d.image, &spec.input),
+                                    },
+                                    Err(e) => Work::Failed { id, reason: e.to_string() },
+                                }
+                            }
+                        }
+                    };
+                    if tx.send(w).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop((item_rx, work_tx));
+
+        let lister = s.spawn(|| {
+            let mut errors = Vec::new();
+            let (mut n, mut skipped) = (0u64, 0u64);
+            match source.items() {
+                Err(e) => errors.push(e.to_string()),
+                Ok(items) => {
+                    for item in items {
+                        match item {
+                            Err(e) => errors.push(e.to_string()),
+                            Ok(item) => {
+                                n += 1;
+                                // Known bytes with a stored embedding: nothing to read.
+                                if known.get(&item.record.id).is_some_and(|sha| embedded.contains(sha)) {
+                                    skipped += 1;
+                                    continue;
+                                }
+                                if item_tx.send(item).is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            drop(item_tx);
+            (n, skipped, errors)
+        });
+
+        let dim = spec.output.dim;
+        let mut batch: Vec<(ImageRecord, String, u64, Vec<f32>)> = Vec::new();
+        let mut register: Vec<(ImageRecord, String, u64)> = Vec::new();
+        let mut flush = |batch: &mut Vec<(ImageRecord, String, u64, Vec<f32>)>,
+                         register: &mut Vec<(ImageRecord, String, u64)>,
+                         store: &mut Store|
+         -> Result<u64, PipelineError> {
+            let n = batch.len();
+            if n > 0 {
+                let input: Vec<f32> = batch.iter().flat_map(|b| b.3.iter().copied()).collect();
+                let vectors = model.embed(&input, n)?;
+                let rows: Vec<(String, Vec<u8>)> =
+                    batch.iter().zip(vectors.chunks(dim)).map(|(b, v)| (b.1.clone(), to_bytes(v))).collect();
+                store.put_embeddings(run_id, &spec.name, &spec.sha256, dim, &rows)?;
+                register.extend(batch.drain(..).map(|(r, sha, len, _)| (r, sha, len)));
+            }
+            if !register.is_empty() {
+                store.register_images(run_id, register)?;
+                register.clear();
+            }
+            Ok(n as u64)
+        };
+        loop {
+            let (msg, closed) = match work_rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(w) => (Some(w), false),
+                Err(RecvTimeoutError::Timeout) => (None, false),
+                Err(RecvTimeoutError::Disconnected) => (None, true),
+            };
+            // A partial batch goes through when the queue has gone quiet, so a slow source does not
+            // hold photos back waiting for a full batch.
+            let idle = msg.is_none();
+            match msg {
+                Some(Work::Ready { record, sha, len, tensor }) => batch.push((record, sha, len, tensor)),
+                Some(Work::Cached { record, sha, len }) => {
+                    cached += 1;
+                    progress.advance(1);
+                    register.push((record, sha, len));
+                }
+                Some(Work::Failed { id, reason }) => {
+                    progress.advance(1);
+                    failed.push((id, reason));
+                }
+                None => {}
+            }
+            if batch.len() >= params.batch || (idle && !closed && !batch.is_empty()) {
+                let n = flush(&mut batch, &mut register, &mut store)?;
+                computed += n;
+                progress.advance(n);
+            }
+            if closed {
+                computed += flush(&mut batch, &mut register, &mut store)?;
+                break;
+            }
+        }
+        let (n, skipped, errors) = lister.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        listed = n;
+        cached += skipped;
+        progress.advance(skipped);
+        listing_errors = errors;
+        Ok(())
+    });
+    progress.finish();
+    if let Err(e) = result {
+        let _ = store.finish_run(run_id, "failed");
+        return Err(e);
+    }
+    store.finish_run(run_id, "done")?;
+    Ok(EmbedSummary {
+        run_id,
+        model: spec.name.clone(),
+        model_sha256: spec.sha256.clone(),
+        listed,
+        computed,
+        cached,
+        failed,
+        listing_errors,
+        elapsed: started.elapsed(),
+    })
+}
