@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Scans the sample photos bundled in samples/ (after installing what is needed) into out/samples.
+# Scans the sample photos bundled in samples/ (after installing what is needed) into out/samples,
+# then embeds them with EfficientNet-Lite0 through ONNX Runtime into the same store.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -9,8 +10,11 @@ set +e
 code=$?
 set -e
 # Exit code 1 means "photos were flagged", which is what the samples are for.
-if [[ $code -le 1 ]]; then
-  echo "open out/samples/findings.csv (one row per photo per check) or query out/samples/crowdsift.db"
-  exit 0
-fi
-exit "$code"
+[[ $code -le 1 ]] || exit "$code"
+set +e
+./target/debug/crowdsift embed samples/manifest.csv --out out/samples
+code=$?
+set -e
+# Exit code 1: the truncated sample cannot be embedded, as it should not be.
+[[ $code -le 1 ]] || exit "$code"
+echo "open out/samples/findings.csv (one row per photo per check) or query out/samples/crowdsift.db"
