@@ -48,16 +48,19 @@ fn serde_json_from(s: &str) -> HashMap<String, Vec<f32>> {
 fn check(model: &str, src: &Path, draft: bool) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let res = run_ok(crowdsift().args([
-        "embed",
-        src.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-        "--model",
-        model,
-    ]));
-    let stdout = String::from_utf8_lossy(&res.stdout).into_owned();
+    let embed = || {
+        let res = run_ok(crowdsift().args([
+            "embed",
+            src.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+            "--model",
+            model,
+        ]));
+        String::from_utf8_lossy(&res.stdout).into_owned()
+    };
+    let stdout = embed();
     let ours = stored(&out, model);
     assert!(ours.len() >= 10, "{stdout}");
     let photos: Vec<String> = ours.keys().cloned().collect();
@@ -72,16 +75,7 @@ fn check(model: &str, src: &Path, draft: bool) {
     eprintln!("{model} on {}: {} photos, lowest cosine {worst:.6}", src.display(), ours.len());
 
     // Cached: a second run computes nothing.
-    let res = run_ok(crowdsift().args([
-        "embed",
-        src.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-        "--model",
-        model,
-    ]));
-    let again = String::from_utf8_lossy(&res.stdout);
+    let again = embed();
     assert!(again.starts_with("embedded 0 photos"), "{again}");
     assert!(again.contains(&format!("{} already in the store", ours.len())), "{again}");
 }

@@ -23,7 +23,13 @@ fn bases() -> Vec<(String, Vec<u8>)> {
     let jpeg = std::fs::read(photos.join("coffee.jpg")).expect("samples/photos/coffee.jpg");
     let img = image::load_from_memory(&jpeg).expect("sample decodes").thumbnail(96, 96);
     let mut out = vec![("jpeg".to_owned(), jpeg)];
-    for (name, fmt) in [("png", ImageFormat::Png), ("gif", ImageFormat::Gif), ("webp", ImageFormat::WebP), ("bmp", ImageFormat::Bmp), ("tiff", ImageFormat::Tiff)] {
+    for (name, fmt) in [
+        ("png", ImageFormat::Png),
+        ("gif", ImageFormat::Gif),
+        ("webp", ImageFormat::WebP),
+        ("bmp", ImageFormat::Bmp),
+        ("tiff", ImageFormat::Tiff),
+    ] {
         let mut buf = Cursor::new(Vec::new());
         let encoded = if fmt == ImageFormat::Gif || fmt == ImageFormat::WebP {
             image::DynamicImage::ImageRgba8(img.to_rgba8()).write_to(&mut buf, fmt)

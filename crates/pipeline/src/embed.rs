@@ -6,6 +6,7 @@
 //! decoding and inference overlap and memory stays flat.
 
 use std::collections::{HashMap, HashSet};
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,6 +19,7 @@ use crowdsift_models::Model;
 use crowdsift_store::Store;
 use serde::Serialize;
 
+use crate::feed::feed;
 use crate::progress::ProgressReporter;
 use crate::scan::PipelineError;
 use crate::stages;
@@ -129,32 +131,9 @@ pub fn embed(
         }
         drop((item_rx, work_tx));
 
+        // Known bytes with a stored embedding: nothing to read.
         let lister = s.spawn(|| {
-            let mut errors = Vec::new();
-            let (mut n, mut skipped) = (0u64, 0u64);
-            match source.items() {
-                Err(e) => errors.push(e.to_string()),
-                Ok(items) => {
-                    for item in items {
-                        match item {
-                            Err(e) => errors.push(e.to_string()),
-                            Ok(item) => {
-                                n += 1;
-                                // Known bytes with a stored embedding: nothing to read.
-                                if known.get(&item.record.id).is_some_and(|sha| embedded.contains(sha)) {
-                                    skipped += 1;
-                                    continue;
-                                }
-                                if item_tx.send(item).is_err() {
-                                    break;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            drop(item_tx);
-            (n, skipped, errors)
+            feed(source, item_tx, |item| known.get(&item.record.id).is_some_and(|sha| embedded.contains(sha)))
         });
 
         let dim = spec.output.dim;
@@ -211,11 +190,11 @@ pub fn embed(
                 break;
             }
         }
-        let (n, skipped, errors) = lister.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        listed = n;
-        cached += skipped;
-        progress.advance(skipped);
-        listing_errors = errors;
+        let listing = lister.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        listed = listing.listed;
+        cached += listing.skipped;
+        progress.advance(listing.skipped);
+        listing_errors = listing.errors;
         Ok(())
     });
     progress.finish();

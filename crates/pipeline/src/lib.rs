@@ -2,6 +2,7 @@
 
 mod dups;
 mod embed;
+mod feed;
 mod progress;
 mod scan;
 pub mod stages;

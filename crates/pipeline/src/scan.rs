@@ -4,7 +4,6 @@
 //! and measure; one writer commits results to SQLite in small transactions. Queues are bounded, so
 //! memory stays flat whatever the collection size.
 
-use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -17,6 +16,7 @@ use crowdsift_store::{DecodedFacts, ImageRow, Store, Totals};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::feed::feed;
 use crate::progress::ProgressReporter;
 use crate::stages;
 
@@ -113,11 +113,8 @@ pub fn scan(
     let fetcher = source.fetcher();
     let (work_tx, work_rx) = bounded::<Item>(jobs * 4);
     let (res_tx, res_rx) = bounded::<Outcome>(256);
-    let mut listed = 0u64;
-    let mut resumed = 0u64;
-    let mut listing_errors = Vec::new();
 
-    let (store_back, write_result) = std::thread::scope(|s| {
+    let (listing, (store_back, write_result)) = std::thread::scope(|s| {
         for _ in 0..jobs {
             let rx = work_rx.clone();
             let tx = res_tx.clone();
@@ -137,34 +134,9 @@ pub fn scan(
             (store, result)
         });
 
-        let mut seen = HashSet::new();
-        match source.items() {
-            Err(e) => listing_errors.push(e.to_string()),
-            Ok(items) => {
-                for item in items {
-                    match item {
-                        Err(e) => listing_errors.push(e.to_string()),
-                        Ok(item) => {
-                            listed += 1;
-                            if done.contains(&item.record.id) {
-                                resumed += 1;
-                                continue;
-                            }
-                            if !seen.insert(item.record.id.clone()) {
-                                listing_errors
-                                    .push(format!("duplicate id {} ({}) skipped", item.record.id, item.record.uri));
-                                continue;
-                            }
-                            if work_tx.send(item).is_err() {
-                                break; // the writer failed; its error is reported below
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        drop(work_tx);
-        writer.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+        let listing = feed(source, work_tx, |item| done.contains(&item.record.id));
+        let written = writer.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (listing, written)
     });
     let mut store = store_back;
     let processed = match write_result {
@@ -182,11 +154,11 @@ pub fn scan(
     store.finish_run(run_id, "done")?;
     Ok(ScanSummary {
         run_id,
-        listed,
+        listed: listing.listed,
         processed,
-        resumed,
+        resumed: listing.skipped,
         rejudged,
-        listing_errors,
+        listing_errors: listing.errors,
         totals: store.totals()?,
         findings_rows,
         elapsed: started.elapsed(),

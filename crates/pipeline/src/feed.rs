@@ -1,0 +1,51 @@
+use std::collections::HashSet;
+
+use crossbeam_channel::Sender;
+use crowdsift_ingest::{Item, Source};
+
+/// What listing a source found.
+#[derive(Debug, Default)]
+pub(crate) struct Listing {
+    /// Photos listed.
+    pub listed: u64,
+    /// Photos not sent because `skip` said they were done.
+    pub skipped: u64,
+    /// Entries that could not be listed, and duplicate ids (only the first of an id is processed).
+    pub errors: Vec<String>,
+}
+
+/// Lists `source` into `tx`, leaving out photos `skip` says are done and repeated ids. Stops early
+/// when the receivers are gone (the consumer failed; it reports why).
+pub(crate) fn feed(source: &Source, tx: Sender<Item>, skip: impl Fn(&Item) -> bool) -> Listing {
+    let mut out = Listing::default();
+    let items = match source.items() {
+        Ok(items) => items,
+        Err(e) => {
+            out.errors.push(e.to_string());
+            return out;
+        }
+    };
+    let mut seen = HashSet::new();
+    for item in items {
+        let item = match item {
+            Ok(item) => item,
+            Err(e) => {
+                out.errors.push(e.to_string());
+                continue;
+            }
+        };
+        out.listed += 1;
+        if skip(&item) {
+            out.skipped += 1;
+            continue;
+        }
+        if !seen.insert(item.record.id.clone()) {
+            out.errors.push(format!("duplicate id {} ({}) skipped", item.record.id, item.record.uri));
+            continue;
+        }
+        if tx.send(item).is_err() {
+            break;
+        }
+    }
+    out
+}
