@@ -2,7 +2,8 @@
 # Installs what crowdsift needs on a fresh Debian machine, by package name from the registries:
 #   - cmake and nasm (Debian) to build libjpeg-turbo, which the `turbojpeg` crate compiles in;
 #   - the ONNX Runtime shared library (PyPI `onnxruntime`) for the embedding, OCR and face stages;
-#   - with --test: Pillow and numpy (fixture generators) and moto[server] (local S3 for tests).
+#   - with --test: Pillow and numpy (fixture generators), moto[server] (local S3 for tests) and
+#     tensorboard (reads back the event files training writes).
 # Idempotent: what is present is not installed again.
 set -euo pipefail
 
@@ -26,6 +27,7 @@ python3 -c "import onnxruntime" 2>/dev/null || py_missing+=("onnxruntime>=1.31")
 if ((want_test)); then
   python3 -c "import PIL, numpy" 2>/dev/null || py_missing+=("pillow" "numpy")
   python3 -c "import moto.server, boto3" 2>/dev/null || py_missing+=("moto[server]")
+  python3 -c "import tensorboard" 2>/dev/null || py_missing+=("tensorboard")
 fi
 if ((${#py_missing[@]})); then
   echo "setup: installing ${py_missing[*]} (PyPI)" >&2

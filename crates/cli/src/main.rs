@@ -32,6 +32,51 @@ enum Command {
     /// Embed every photo with a pretrained backbone (cached by photo and model checksum) into
     /// DIR/crowdsift.db.
     Embed(EmbedArgs),
+    /// Train an item-type classifier on the embeddings in DIR (after `embed`): per-epoch validation,
+    /// checkpoints in DIR/checkpoints/, TensorBoard logs in DIR/tb/.
+    Train(TrainArgs),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Mode {
+    /// A softmax head (optionally one hidden layer) on frozen, cached embeddings.
+    Transfer,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Output folder of `scan`/`embed` (holds crowdsift.db).
+    dir: PathBuf,
+    #[arg(long, value_enum, default_value = "transfer")]
+    mode: Mode,
+    /// Backbone whose embeddings to train on (a models.toml name or PATH.onnx).
+    #[arg(long, short, default_value = "efficientnet-lite0")]
+    model: String,
+    #[arg(long, default_value_t = 40)]
+    epochs: usize,
+    /// Share of each class held out for validation (stratified, fixed seed).
+    #[arg(long, default_value_t = 0.2)]
+    val_split: f64,
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    #[arg(long, default_value_t = 1e-2)]
+    weight_decay: f64,
+    /// Width of one hidden layer (0: none).
+    #[arg(long, default_value_t = 0)]
+    hidden: usize,
+    #[arg(long, default_value_t = 64)]
+    batch: usize,
+    /// Stop when validation top-1 has not improved for this many epochs (0: never).
+    #[arg(long, default_value_t = 10)]
+    patience: usize,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Do not weight classes by inverse frequency.
+    #[arg(long)]
+    no_class_weights: bool,
+    /// Continue from a checkpoint (…/checkpoints/RUN/epoch-NNN.safetensors).
+    #[arg(long)]
+    resume: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -156,6 +201,84 @@ fn embed(args: &EmbedArgs, quiet: bool) -> Result<bool> {
     Ok(!s.failed.is_empty() || !s.listing_errors.is_empty())
 }
 
+fn backbone_sha256(model: &str) -> Result<(String, String)> {
+    let path = std::path::Path::new(model);
+    if model.ends_with(".onnx") || path.is_file() {
+        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        return Ok((name, crowdsift_models::sha256_file(path)?));
+    }
+    let reg = crowdsift_models::Registry::discover()?;
+    Ok((model.to_owned(), reg.verified(model)?.sha256.clone()))
+}
+
+fn train(args: &TrainArgs) -> Result<bool> {
+    let Mode::Transfer = args.mode;
+    let (backbone, backbone_sha256) = backbone_sha256(&args.model)?;
+    let job = crowdsift_pipeline::TrainJob {
+        backbone,
+        backbone_sha256,
+        val_split: args.val_split,
+        hidden: args.hidden,
+        params: crowdsift_learn::TrainParams {
+            epochs: args.epochs,
+            lr: args.lr,
+            weight_decay: args.weight_decay,
+            batch: args.batch.max(1),
+            patience: args.patience,
+            seed: args.seed,
+            class_weights: !args.no_class_weights,
+        },
+        resume: args.resume.clone(),
+    };
+    let mut out = std::io::stdout().lock();
+    let mut write_err = None;
+    let s = crowdsift_pipeline::train(&args.dir, &job, &mut |m| {
+        let line = writeln!(
+            out,
+            "epoch {:>3}/{}  train loss {:.4}  val loss {:.4}  top-1 {:5.1}%  top-5 {:5.1}%  ({:.2} s)",
+            m.epoch,
+            args.epochs,
+            m.train_loss,
+            m.val_loss,
+            100.0 * m.val_top1,
+            100.0 * m.val_top5,
+            m.seconds
+        );
+        if let Err(e) = line
+            && write_err.is_none()
+        {
+            write_err = Some(e);
+        }
+    })
+    .with_context(|| format!("training on {}", args.dir.display()))?;
+    if let Some(e) = write_err
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(e.into());
+    }
+    let b = &s.best;
+    let res = writeln!(
+        out,
+        "{} classes, {} training / {} validation photos; best epoch {}: top-1 {:.1}%, top-5 {:.1}%, val loss {:.4}{}\ncheckpoints: {}\ntensorboard: {}",
+        s.classes.len(),
+        s.train_photos,
+        s.val_photos,
+        b.epoch,
+        100.0 * b.val_top1,
+        100.0 * b.val_top5,
+        b.val_loss,
+        if s.stopped_early { " (stopped early)" } else { "" },
+        s.checkpoints.display(),
+        s.tensorboard.display()
+    );
+    if let Err(e) = res
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(e.into());
+    }
+    Ok(false)
+}
+
 fn print_summary(s: &ScanSummary) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     let t = &s.totals;
@@ -205,6 +328,7 @@ fn main() -> ExitCode {
             Ok(s.totals.flagged_images > 0 || !s.listing_errors.is_empty())
         }),
         Command::Embed(args) => embed(args, cli.quiet),
+        Command::Train(args) => train(args),
     };
     match result {
         Ok(false) => ExitCode::SUCCESS,

@@ -10,4 +10,5 @@ mod embed;
 mod hostile;
 mod resume;
 mod s3;
+mod train;
 mod variants;

@@ -6,7 +6,9 @@ mod feed;
 mod progress;
 mod scan;
 pub mod stages;
+mod train;
 
 pub use embed::{EmbedParams, EmbedSummary, embed};
 pub use progress::{NoProgress, ProgressReporter};
 pub use scan::{PipelineError, ScanParams, ScanSummary, scan};
+pub use train::{TrainJob, TrainSummary, train};

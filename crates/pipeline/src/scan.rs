@@ -57,6 +57,10 @@ pub enum PipelineError {
     Io { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Model(#[from] crowdsift_models::ModelError),
+    #[error(transparent)]
+    Learn(#[from] crowdsift_learn::LearnError),
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// What a scan did and what the store now holds.

@@ -324,20 +324,25 @@ impl Store {
         res.map_err(|e| self.err(e))
     }
 
-    /// Calls `f(id, label, vector bytes)` for every photo with an embedding from `model_sha256`, in
+    /// Calls `f(id, label, file sha256, vector bytes)` for every photo with an embedding from `model_sha256`, in
     /// id order.
-    pub fn for_each_embedding(&self, model_sha256: &str, mut f: impl FnMut(&str, Option<&str>, &[u8])) -> Result<()> {
+    pub fn for_each_embedding(
+        &self,
+        model_sha256: &str,
+        mut f: impl FnMut(&str, Option<&str>, &str, &[u8]),
+    ) -> Result<()> {
         let mut run = || -> rusqlite::Result<()> {
             let mut st = self.conn.prepare(
-                "SELECT i.id, i.label, e.vector FROM images i JOIN embeddings e ON e.sha256 = i.sha256
+                "SELECT i.id, i.label, i.sha256, e.vector FROM images i JOIN embeddings e ON e.sha256 = i.sha256
                  WHERE e.model_sha256 = ?1 ORDER BY i.id",
             )?;
             let mut rows = st.query([model_sha256])?;
             while let Some(r) = rows.next()? {
                 let id: String = r.get(0)?;
                 let label: Option<String> = r.get(1)?;
-                let v = r.get_ref(2)?.as_blob()?;
-                f(&id, label.as_deref(), v);
+                let sha: String = r.get(2)?;
+                let v = r.get_ref(3)?.as_blob()?;
+                f(&id, label.as_deref(), &sha, v);
             }
             Ok(())
         };
