@@ -35,6 +35,32 @@ enum Command {
     /// Train an item-type classifier on the embeddings in DIR (after `embed`): per-epoch validation,
     /// checkpoints in DIR/checkpoints/, TensorBoard logs in DIR/tb/.
     Train(TrainArgs),
+    /// Predict item types for every embedded photo in DIR with a trained head: DIR/predictions.csv.
+    Predict(PredictArgs),
+    /// Accuracy, per-class precision/recall/F1, confusion matrix (CSV, SVG) and calibration error of
+    /// a head, on its validation split (or all labelled photos): DIR/eval/RUN/.
+    Evaluate(EvaluateArgs),
+}
+
+#[derive(Args)]
+struct PredictArgs {
+    dir: PathBuf,
+    /// A checkpoint, e.g. DIR/checkpoints/RUN/best.safetensors.
+    #[arg(long)]
+    head: PathBuf,
+    /// How many labels (with probabilities) to list per photo.
+    #[arg(long, default_value_t = 5)]
+    top_k: usize,
+}
+
+#[derive(Args)]
+struct EvaluateArgs {
+    dir: PathBuf,
+    #[arg(long)]
+    head: PathBuf,
+    /// Evaluate on every labelled photo instead of the head's validation split.
+    #[arg(long)]
+    all: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -279,6 +305,52 @@ fn train(args: &TrainArgs) -> Result<bool> {
     Ok(false)
 }
 
+fn ignore_broken_pipe(r: std::io::Result<()>) -> Result<()> {
+    match r {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+fn predict(args: &PredictArgs) -> Result<bool> {
+    let s = crowdsift_pipeline::predict(&args.dir, &args.head, args.top_k)
+        .with_context(|| format!("predicting with {}", args.head.display()))?;
+    ignore_broken_pipe(writeln!(
+        std::io::stdout().lock(),
+        "predicted {} photos; the head agrees with {} of {} given labels ({:.1}%)\nwrote {}",
+        s.photos,
+        s.agreeing,
+        s.labelled,
+        100.0 * s.agreeing as f64 / s.labelled.max(1) as f64,
+        s.csv.display()
+    ))?;
+    Ok(false)
+}
+
+fn evaluate(args: &EvaluateArgs) -> Result<bool> {
+    let (e, dir) = crowdsift_pipeline::evaluate(&args.dir, &args.head, args.all)
+        .with_context(|| format!("evaluating {}", args.head.display()))?;
+    let mut out = std::io::stdout().lock();
+    let mut text = format!(
+        "{} photos ({}): accuracy {:.1}%, top-5 {:.1}%, macro F1 {:.3}, calibration error {:.3}\n",
+        e.photos,
+        if args.all { "all labelled" } else { "validation split" },
+        100.0 * e.accuracy,
+        100.0 * e.top5,
+        e.macro_f1,
+        e.ece
+    );
+    for m in &e.per_class {
+        text.push_str(&format!(
+            "  {:<32} n {:>4}  precision {:.2}  recall {:.2}  F1 {:.2}\n",
+            m.class, m.support, m.precision, m.recall, m.f1
+        ));
+    }
+    text.push_str(&format!("wrote {0}/metrics.json, per_class.csv, confusion.csv, confusion.svg", dir.display()));
+    ignore_broken_pipe(writeln!(out, "{text}"))?;
+    Ok(false)
+}
+
 fn print_summary(s: &ScanSummary) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     let t = &s.totals;
@@ -329,6 +401,8 @@ fn main() -> ExitCode {
         }),
         Command::Embed(args) => embed(args, cli.quiet),
         Command::Train(args) => train(args),
+        Command::Predict(args) => predict(args),
+        Command::Evaluate(args) => evaluate(args),
     };
     match result {
         Ok(false) => ExitCode::SUCCESS,

@@ -54,6 +54,27 @@ print(len(ev), max(e.value for e in ev), sorted(acc.Tags()["scalars"]))
     assert!((100.0 * tb_best - top1).abs() < 0.06, "{text} vs {top1}");
     assert!(text.contains("'train/loss', 'val/loss', 'val/top1', 'val/top5'"), "{text}");
 
+    // predict: every embedded photo gets top-5 labels; evaluate: the head's own validation split,
+    // rebuilt from its recorded seed, gives exactly the accuracy training reported.
+    let best = ckpts.join("best.safetensors");
+    run_ok(crowdsift().args(["predict", out.to_str().unwrap(), "--head"]).arg(&best));
+    let mut rdr = csv::Reader::from_path(out.join("predictions.csv")).unwrap();
+    let preds: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(preds.len(), 245);
+    assert!(preds.iter().all(|r| r[5].split(';').count() == 5));
+    let res = run_ok(crowdsift().args(["evaluate", out.to_str().unwrap(), "--head"]).arg(&best));
+    let eval = String::from_utf8_lossy(&res.stdout).into_owned();
+    assert!(eval.contains(&format!("accuracy {top1:.1}%")), "{eval}\nvs training top-1 {top1}");
+    let eval_dir = run_dir("eval");
+    for f in ["metrics.json", "per_class.csv", "confusion.csv", "confusion.svg"] {
+        assert!(eval_dir.join(f).is_file(), "{f}");
+    }
+    let confusion = std::fs::read_to_string(eval_dir.join("confusion.csv")).unwrap();
+    let cells: usize =
+        confusion.lines().skip(1).flat_map(|l| l.rsplit(',').take(12).map(|v| v.parse::<usize>().unwrap())).sum();
+    let n_val: usize = summary.split(" / ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(cells, n_val, "confusion matrix counts every validation photo once");
+
     // Resume from epoch 5: continues with epoch 6 and reproduces the uninterrupted curve.
     let res = run_ok(
         crowdsift()

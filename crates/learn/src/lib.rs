@@ -9,6 +9,7 @@
 mod data;
 mod error;
 mod head;
+pub mod metrics;
 pub mod tensorboard;
 mod train;
 

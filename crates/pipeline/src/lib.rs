@@ -1,5 +1,6 @@
 //! Runs crowdsift's stages over a collection: resumable, parallel, with bounded memory.
 
+mod classify;
 mod dups;
 mod embed;
 mod feed;
@@ -8,6 +9,7 @@ mod scan;
 pub mod stages;
 mod train;
 
+pub use classify::{PredictSummary, evaluate, predict};
 pub use embed::{EmbedParams, EmbedSummary, embed};
 pub use progress::{NoProgress, ProgressReporter};
 pub use scan::{PipelineError, ScanParams, ScanSummary, scan};

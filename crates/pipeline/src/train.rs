@@ -38,6 +38,28 @@ pub struct TrainSummary {
     pub tensorboard: PathBuf,
 }
 
+/// `(id, label, file sha256, vector)` of every photo embedded by the backbone, or an error that
+/// says which command makes them.
+pub(crate) fn embedding_rows(
+    store: &Store,
+    out: &Path,
+    backbone: &str,
+    sha256: &str,
+) -> Result<Vec<(String, Option<String>, String, Vec<f32>)>, PipelineError> {
+    let mut rows = Vec::new();
+    store.for_each_embedding(sha256, |id, label, sha, v| {
+        rows.push((id.to_owned(), label.map(str::to_owned), sha.to_owned(), from_bytes(v)));
+    })?;
+    if rows.is_empty() {
+        return Err(PipelineError::Invalid(format!(
+            "no {backbone} embeddings in {}: run `crowdsift embed SRC --out {} --model {backbone}` first",
+            out.display(),
+            out.display(),
+        )));
+    }
+    Ok(rows)
+}
+
 /// Trains a head on the embeddings in `out/crowdsift.db`; checkpoints go to
 /// `out/checkpoints/<run>/` and TensorBoard events to `out/tb/<run>/`.
 pub fn train(
@@ -46,20 +68,7 @@ pub fn train(
     on_epoch: &mut dyn FnMut(&EpochMetrics),
 ) -> Result<TrainSummary, PipelineError> {
     let store = Store::open(&out.join("crowdsift.db"))?;
-    let mut rows = Vec::new();
-    store.for_each_embedding(&job.backbone_sha256, |id, label, sha, v| {
-        rows.push((id.to_owned(), label.map(str::to_owned), sha.to_owned(), from_bytes(v)));
-    })?;
-    if rows.is_empty() {
-        return Err(PipelineError::Invalid(format!(
-            "no {} embeddings in {}: run `crowdsift embed SRC --out {} --model {}` first",
-            job.backbone,
-            out.display(),
-            out.display(),
-            job.backbone
-        )));
-    }
-    let ds = Dataset::from_rows(rows)?;
+    let ds = Dataset::from_rows(embedding_rows(&store, out, &job.backbone, &job.backbone_sha256)?)?;
     let split = stratified_split(&ds, job.val_split, job.params.seed);
     let config = serde_json::json!({
         "mode": "transfer", "backbone": job.backbone, "backbone_sha256": job.backbone_sha256,
