@@ -2,6 +2,9 @@ use std::collections::BTreeMap;
 
 use crate::error::LearnError;
 
+/// One photo for a dataset: id, label (if any), group (the file SHA-256), embedding.
+pub type Row = (String, Option<String>, String, Vec<f32>);
+
 /// Labelled embeddings. Rows sharing a `group` (the file SHA-256) are the same photo and are kept
 /// on the same side of every split.
 #[derive(Debug, Clone, Default)]

@@ -45,7 +45,7 @@ pub(crate) fn embedding_rows(
     out: &Path,
     backbone: &str,
     sha256: &str,
-) -> Result<Vec<(String, Option<String>, String, Vec<f32>)>, PipelineError> {
+) -> Result<Vec<Row>, PipelineError> {
     let mut rows = Vec::new();
     store.for_each_embedding(sha256, |id, label, sha, v| {
         rows.push((id.to_owned(), label.map(str::to_owned), sha.to_owned(), from_bytes(v)));
