@@ -21,9 +21,7 @@ pub struct Dataset {
 
 impl Dataset {
     /// Builds a dataset from `(id, label, group, vector)` rows; rows without a label are left out.
-    pub fn from_rows(
-        rows: impl IntoIterator<Item = (String, Option<String>, String, Vec<f32>)>,
-    ) -> Result<Self, LearnError> {
+    pub fn from_rows(rows: impl IntoIterator<Item = Row>) -> Result<Self, LearnError> {
         let rows: Vec<_> = rows.into_iter().filter_map(|(i, l, g, v)| l.map(|l| (i, l, g, v))).collect();
         let classes: Vec<String> =
             rows.iter().map(|r| r.1.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();

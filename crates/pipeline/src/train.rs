@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use crowdsift_embed::from_bytes;
 use crowdsift_learn::tensorboard::EventWriter;
 use crowdsift_learn::{
-    Dataset, EpochMetrics, HEAD_FORMAT, Head, HeadMeta, TrainParams, standardisation, stratified_split,
+    Dataset, EpochMetrics, HEAD_FORMAT, Head, HeadMeta, Row, TrainParams, standardisation, stratified_split,
 };
 use crowdsift_store::Store;
 
