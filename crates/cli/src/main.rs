@@ -101,8 +101,12 @@ struct TrainArgs {
     #[arg(long)]
     no_class_weights: bool,
     /// Continue from a checkpoint (…/checkpoints/RUN/epoch-NNN.safetensors).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "folds")]
     resume: Option<PathBuf>,
+    /// Instead of one split, K-fold cross-validation (byte-identical photos share a fold); reports
+    /// each fold's last epoch and writes the fold of every photo to DIR/cv/RUN/folds.csv.
+    #[arg(long)]
+    folds: Option<usize>,
 }
 
 #[derive(Args)]
@@ -256,6 +260,35 @@ fn train(args: &TrainArgs) -> Result<bool> {
         },
         resume: args.resume.clone(),
     };
+    if let Some(k) = args.folds {
+        let mut lines = Vec::new();
+        let cv = crowdsift_pipeline::cross_validate(&args.dir, &job, k, &mut |f, m| {
+            let line = format!(
+                "fold {}/{k}: top-1 {:5.1}%  top-5 {:5.1}%  val loss {:.4}  (epoch {})",
+                f + 1,
+                100.0 * m.val_top1,
+                100.0 * m.val_top5,
+                m.val_loss,
+                m.epoch
+            );
+            eprintln!("{line}");
+            lines.push(line);
+        })
+        .with_context(|| format!("cross-validating on {}", args.dir.display()))?;
+        ignore_broken_pipe(writeln!(
+            std::io::stdout().lock(),
+            "{}\n{k}-fold cross-validation, {} photos, {} classes: top-1 {:.1}% ± {:.1}%, top-5 {:.1}% in {:.1} s\nfolds: {}",
+            lines.join("\n"),
+            cv.photos,
+            cv.classes,
+            100.0 * cv.mean_top1,
+            100.0 * cv.sd_top1,
+            100.0 * cv.mean_top5,
+            cv.seconds,
+            cv.folds_csv.display()
+        ))?;
+        return Ok(false);
+    }
     let mut out = std::io::stdout().lock();
     let mut write_err = None;
     let s = crowdsift_pipeline::train(&args.dir, &job, &mut |m| {

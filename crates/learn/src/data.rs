@@ -114,6 +114,39 @@ pub fn stratified_split(ds: &Dataset, val_fraction: f64, seed: u64) -> Split {
     Split { train, val }
 }
 
+/// Stratified K-fold assignment (the fold of each row): per class, its photo groups are shuffled
+/// with the seed and dealt round-robin, starting where the previous class stopped so fold sizes stay
+/// even. Byte-identical photos (one group) always share a fold.
+pub fn stratified_kfold(ds: &Dataset, k: usize, seed: u64) -> Vec<usize> {
+    let k = k.max(2);
+    let mut by_class: BTreeMap<u32, BTreeMap<&str, Vec<usize>>> = BTreeMap::new();
+    for i in 0..ds.len() {
+        by_class.entry(ds.y[i]).or_default().entry(ds.groups[i].as_str()).or_default().push(i);
+    }
+    let mut state = seed;
+    let mut fold = vec![0usize; ds.len()];
+    let mut next = 0usize;
+    for groups in by_class.values() {
+        let mut gs: Vec<&Vec<usize>> = groups.values().collect();
+        shuffle(&mut gs, &mut state);
+        for g in gs {
+            for &i in g {
+                fold[i] = next % k;
+            }
+            next += 1;
+        }
+    }
+    fold
+}
+
+impl Split {
+    /// Train on every fold but `f`, validate on `f`.
+    pub fn from_folds(folds: &[usize], f: usize) -> Split {
+        let (val, train): (Vec<usize>, Vec<usize>) = (0..folds.len()).partition(|&i| folds[i] == f);
+        Split { train, val }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +183,25 @@ mod tests {
             }
         }
         assert_eq!(s.train.len() + s.val.len(), 30);
+    }
+
+    #[test]
+    fn kfold_is_stratified_and_keeps_copies_together() {
+        let d = ds();
+        let folds = stratified_kfold(&d, 5, 3);
+        assert_eq!(folds, stratified_kfold(&d, 5, 3));
+        for f in 0..5 {
+            let s = Split::from_folds(&folds, f);
+            assert_eq!(s.train.len() + s.val.len(), d.len());
+            assert!((4..=8).contains(&s.val.len()), "fold {f}: {}", s.val.len());
+        }
+        for i in 0..d.len() {
+            for j in 0..d.len() {
+                if d.groups[i] == d.groups[j] {
+                    assert_eq!(folds[i], folds[j]);
+                }
+            }
+        }
     }
 
     #[test]

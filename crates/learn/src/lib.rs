@@ -13,7 +13,7 @@ pub mod metrics;
 pub mod tensorboard;
 mod train;
 
-pub use data::{Dataset, Row, Split, stratified_split};
+pub use data::{Dataset, Row, Split, stratified_kfold, stratified_split};
 pub use error::LearnError;
 pub use head::{FORMAT as HEAD_FORMAT, Head, HeadMeta};
 pub use train::{EpochMetrics, TrainParams, TrainReport, evaluate_split, standardisation, train};

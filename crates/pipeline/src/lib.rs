@@ -13,4 +13,4 @@ pub use classify::{PredictSummary, evaluate, predict};
 pub use embed::{EmbedParams, EmbedSummary, embed};
 pub use progress::{NoProgress, ProgressReporter};
 pub use scan::{PipelineError, ScanParams, ScanSummary, scan};
-pub use train::{TrainJob, TrainSummary, train};
+pub use train::{CvSummary, TrainJob, TrainSummary, cross_validate, train};
