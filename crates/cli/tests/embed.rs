@@ -103,6 +103,13 @@ fn large_photos_match_python_draft_mode() {
     check("efficientnet-lite0", &root().join("samples/photos"), true);
 }
 
+/// `crowdsift embed samples/photos --out DIR/o`.
+fn embed_samples_into(dir: &Path) -> Command {
+    let mut cmd = crowdsift();
+    cmd.args(["embed", root().join("samples/photos").to_str().unwrap(), "--out", dir.join("o").to_str().unwrap()]);
+    cmd
+}
+
 #[test]
 fn tampered_model_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
@@ -110,16 +117,7 @@ fn tampered_model_is_refused() {
     let text = std::fs::read_to_string(root().join("models.toml")).unwrap();
     std::fs::write(&models, text.replace("2a84ebb99dbc", "0000ebb99dbc")).unwrap();
     std::os::unix::fs::symlink(root().join("models"), tmp.path().join("models")).unwrap();
-    let out = crowdsift()
-        .args([
-            "embed",
-            root().join("samples/photos").to_str().unwrap(),
-            "--out",
-            tmp.path().join("o").to_str().unwrap(),
-        ])
-        .env("CROWDSIFT_MODELS", &models)
-        .output()
-        .unwrap();
+    let out = embed_samples_into(tmp.path()).env("CROWDSIFT_MODELS", &models).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("refusing to run a different model"), "{err}");
@@ -128,13 +126,7 @@ fn tampered_model_is_refused() {
 #[test]
 fn missing_runtime_says_how_to_install_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = crowdsift()
-        .args([
-            "embed",
-            root().join("samples/photos").to_str().unwrap(),
-            "--out",
-            tmp.path().join("o").to_str().unwrap(),
-        ])
+    let out = embed_samples_into(tmp.path())
         .env("ORT_DYLIB_PATH", tmp.path().join("nowhere.so"))
         .env("PATH", "/nonexistent") // no python3 to ask either
         .output()

@@ -5,12 +5,18 @@ use std::process::Command;
 
 use crate::util::*;
 
-#[test]
-fn transfer_head_on_ifct_dev_reaches_its_floor_logs_and_resumes() {
+/// A temporary output folder holding the EfficientNet-Lite0 embeddings of ifct-dev's manifest.
+fn embedded_ifct_dev() -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let manifest = shared().join("data/ifct-dev/manifest.csv");
     run_ok(crowdsift().args(["embed", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]));
+    (tmp, out)
+}
+
+#[test]
+fn transfer_head_on_ifct_dev_reaches_its_floor_logs_and_resumes() {
+    let (_tmp, out) = embedded_ifct_dev();
     let res = run_ok(crowdsift().args(["train", out.to_str().unwrap(), "--epochs", "40"]));
     assert_eq!(res.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&res.stdout).into_owned();
@@ -103,10 +109,7 @@ fn train_without_embeddings_says_what_to_run() {
 
 #[test]
 fn cross_validation_keeps_copies_in_one_fold() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    let manifest = shared().join("data/ifct-dev/manifest.csv");
-    run_ok(crowdsift().args(["embed", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]));
+    let (_tmp, out) = embedded_ifct_dev();
     let res = run_ok(crowdsift().args(["train", out.to_str().unwrap(), "--folds", "5", "--epochs", "30"]));
     let stdout = String::from_utf8_lossy(&res.stdout).into_owned();
     assert_eq!(stdout.lines().filter(|l| l.starts_with("fold ")).count(), 5, "{stdout}");
