@@ -25,6 +25,7 @@ fn normal(s: &mut u64) -> f32 {
     ((-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
 }
 
+#[allow(clippy::print_stdout)] // a benchmark binary reports on stdout
 fn main() {
     let arg = |i: usize, d: usize| std::env::args().nth(i).and_then(|a| a.parse().ok()).unwrap_or(d);
     let (n, epochs, batch, classes, dim) = (arg(1, 1_000_000), arg(2, 3), arg(3, 1024), arg(4, 69), 1280);
