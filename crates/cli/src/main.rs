@@ -205,7 +205,7 @@ fn embed(args: &EmbedArgs, quiet: bool) -> Result<bool> {
     let res = (|| -> std::io::Result<()> {
         writeln!(
             out,
-            "embedded {} photos with {} (sha256 {}…) in {secs:.1} s ({:.1} photos/s); {} already in the store",
+            "embedded {} photos with {} (sha256 {}…) in {secs:.1} s ({:.1} photos/s); {} already embedded (same bytes)",
             s.computed,
             s.model,
             &s.model_sha256[..12],

@@ -63,6 +63,11 @@ fn check(model: &str, src: &Path, draft: bool) {
     let stdout = embed();
     let ours = stored(&out, model);
     assert!(ours.len() >= 10, "{stdout}");
+    // Byte-identical photos are embedded once.
+    let distinct: std::collections::HashSet<Vec<u32>> =
+        ours.values().map(|v| v.iter().map(|x| x.to_bits()).collect()).collect();
+    assert!(stdout.starts_with(&format!("embedded {} photos", distinct.len())), "{stdout}");
+    assert!(stdout.contains(&format!("{} already embedded", ours.len() - distinct.len())), "{stdout}");
     let photos: Vec<String> = ours.keys().cloned().collect();
     let theirs = reference(model, draft, &photos);
     let mut worst = 1.0f64;
@@ -77,7 +82,7 @@ fn check(model: &str, src: &Path, draft: bool) {
     // Cached: a second run computes nothing.
     let again = embed();
     assert!(again.starts_with("embedded 0 photos"), "{again}");
-    assert!(again.contains(&format!("{} already in the store", ours.len())), "{again}");
+    assert!(again.contains(&format!("{} already embedded", ours.len())), "{again}");
 }
 
 #[test]
@@ -137,4 +142,37 @@ fn missing_runtime_says_how_to_install_it() {
     }
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("pip install onnxruntime"), "{err}");
+}
+
+#[test]
+fn byte_identical_copies_share_their_original_outcome() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("photos");
+    std::fs::create_dir(&dir).unwrap();
+    let good = std::fs::read(root().join("samples/photos/coffee.jpg")).unwrap();
+    let cut = &good[..good.len() / 2];
+    for (name, bytes) in [("a.jpg", cut), ("b.jpg", cut), ("c.jpg", &good[..]), ("d.jpg", &good[..])] {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    let out = tmp.path().join("out");
+    let res =
+        run_ok(crowdsift().args(["embed", dir.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q", "--jobs", "2"]));
+    let stdout = String::from_utf8_lossy(&res.stdout);
+    assert!(stdout.starts_with("embedded 1 photos"), "{stdout}");
+    assert!(stdout.contains("1 already embedded"), "{stdout}");
+    for name in ["a.jpg", "b.jpg"] {
+        let line = stdout.lines().find(|l| l.starts_with(&format!("not embedded: {name}:"))).expect(name);
+        assert!(line.contains("truncated"), "{line}");
+    }
+    let conn = rusqlite::Connection::open(out.join("crowdsift.db")).unwrap();
+    let ids: Vec<String> = conn
+        .prepare("SELECT id FROM images ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(ids, ["c.jpg", "d.jpg"], "failed photos are not registered as usable");
+    let n: i64 = conn.query_row("SELECT COUNT(*) FROM embeddings", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 1);
 }

@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{RecvTimeoutError, bounded};
@@ -47,7 +47,7 @@ pub struct EmbedSummary {
     pub listed: u64,
     /// Embeddings computed by this run.
     pub computed: u64,
-    /// Photos whose embedding was already in the store.
+    /// Photos whose bytes were already embedded (by an earlier run, or earlier in this one).
     pub cached: u64,
     /// Photos that could not be read or decoded: (id, reason).
     pub failed: Vec<(String, String)>,
@@ -56,9 +56,29 @@ pub struct EmbedSummary {
 }
 
 enum Work {
-    Ready { record: ImageRecord, sha: String, len: u64, tensor: Vec<f32> },
-    Cached { record: ImageRecord, sha: String, len: u64 },
-    Failed { id: String, reason: String },
+    Ready {
+        record: ImageRecord,
+        sha: String,
+        len: u64,
+        tensor: Vec<f32>,
+    },
+    Cached {
+        record: ImageRecord,
+        sha: String,
+        len: u64,
+    },
+    /// A byte-identical copy of a photo another worker claimed in this run: it shares that photo's
+    /// outcome, known once the photo is embedded or has failed.
+    Copy {
+        record: ImageRecord,
+        sha: String,
+        len: u64,
+    },
+    Failed {
+        id: String,
+        sha: Option<String>,
+        reason: String,
+    },
 }
 
 /// Embeds every photo of `source` with `model` into the store in `out`.
@@ -76,6 +96,9 @@ pub fn embed(
     let config = serde_json::json!({ "model": spec.name, "model_sha256": spec.sha256, "params": params });
     let run_id = store.begin_run("embed", &source.describe(), &config)?;
     let embedded: Arc<HashSet<String>> = Arc::new(store.embedded(&spec.sha256)?);
+    // Bytes claimed by a worker in this run: a byte-identical copy is neither decoded nor inferred
+    // again (its embedding is stored once, under the shared SHA-256).
+    let claimed: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
     let known: HashMap<String, String> = store.known_sha256()?;
 
     let total = source.items()?.flatten().count() as u64;
@@ -96,6 +119,7 @@ pub fn embed(
             let rx = item_rx.clone();
             let tx = work_tx.clone();
             let embedded = embedded.clone();
+            let claimed = &claimed;
             let spec = &spec;
             s.spawn(move || {
                 let dp =
@@ -104,12 +128,15 @@ pub fn embed(
                     let item: crowdsift_ingest::Item = item;
                     let id = item.record.id.clone();
                     let w = match fetcher.fetch(&item.location) {
-                        Err(e) => Work::Failed { id, reason: e.to_string() },
+                        Err(e) => Work::Failed { id, sha: None, reason: e.to_string() },
                         Ok(bytes) => {
                             let sha = sha256_hex(&bytes);
                             let len = bytes.len() as u64;
+                            let first = claimed.lock().unwrap_or_else(|p| p.into_inner()).insert(sha.clone());
                             if embedded.contains(&sha) {
                                 Work::Cached { record: item.record, sha, len }
+                            } else if !first {
+                                Work::Copy { record: item.record, sha, len }
                             } else {
                                 match decode(&bytes, &dp) {
                                     Ok(d) => Work::Ready {
@@ -118,7 +145,7 @@ pub fn embed(
                                         len,
                                         tensor: preprocess(&d.image, &spec.input),
                                     },
-                                    Err(e) => Work::Failed { id, reason: e.to_string() },
+                                    Err(e) => Work::Failed { id, sha: Some(sha), reason: e.to_string() },
                                 }
                             }
                         }
@@ -158,6 +185,10 @@ pub fn embed(
             }
             Ok(n as u64)
         };
+        // Outcomes of this run's photos by SHA-256, for their byte-identical copies.
+        let mut stored: HashSet<String> = HashSet::new();
+        let mut bad: HashMap<String, String> = HashMap::new();
+        let mut copies: HashMap<String, Vec<(ImageRecord, u64)>> = HashMap::new();
         loop {
             let (msg, closed) = match work_rx.recv_timeout(Duration::from_millis(200)) {
                 Ok(w) => (Some(w), false),
@@ -174,19 +205,47 @@ pub fn embed(
                     progress.advance(1);
                     register.push((record, sha, len));
                 }
-                Some(Work::Failed { id, reason }) => {
+                Some(Work::Copy { record, sha, len }) => copies.entry(sha).or_default().push((record, len)),
+                Some(Work::Failed { id, sha, reason }) => {
                     progress.advance(1);
+                    if let Some(sha) = sha {
+                        bad.insert(sha, reason.clone());
+                    }
                     failed.push((id, reason));
                 }
                 None => {}
             }
-            if batch.len() >= params.batch || (idle && !closed && !batch.is_empty()) {
+            if batch.len() >= params.batch || closed || (idle && !batch.is_empty()) {
+                stored.extend(batch.iter().map(|b| b.1.clone()));
                 let n = flush(&mut batch, &mut register, &mut store)?;
                 computed += n;
                 progress.advance(n);
             }
+            // Copies whose original is now settled share its outcome.
+            copies.retain(|sha, waiting| {
+                if stored.contains(sha) {
+                    cached += waiting.len() as u64;
+                    progress.advance(waiting.len() as u64);
+                    register.extend(waiting.drain(..).map(|(r, len)| (r, sha.clone(), len)));
+                    false
+                } else if let Some(reason) = bad.get(sha) {
+                    progress.advance(waiting.len() as u64);
+                    failed.extend(
+                        waiting.drain(..).map(|(r, _)| (r.id, format!("same bytes as a photo that failed: {reason}"))),
+                    );
+                    false
+                } else {
+                    true
+                }
+            });
             if closed {
-                computed += flush(&mut batch, &mut register, &mut store)?;
+                // Every original has reported by now; anything left had no outcome to share.
+                for (r, _) in copies.drain().flat_map(|(_, w)| w) {
+                    failed.push((r.id, "same bytes as a photo whose outcome is unknown".to_owned()));
+                }
+                if !register.is_empty() {
+                    store.register_images(run_id, &register)?;
+                }
                 break;
             }
         }
