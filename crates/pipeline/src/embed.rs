@@ -19,7 +19,7 @@ use crowdsift_models::Model;
 use crowdsift_store::Store;
 use serde::Serialize;
 
-use crate::feed::feed;
+use crate::feed::{count, feed, open_output};
 use crate::progress::ProgressReporter;
 use crate::scan::PipelineError;
 use crate::stages;
@@ -90,8 +90,7 @@ pub fn embed(
     progress: &dyn ProgressReporter,
 ) -> Result<EmbedSummary, PipelineError> {
     let started = Instant::now();
-    std::fs::create_dir_all(out).map_err(|source| PipelineError::Io { path: out.to_owned(), source })?;
-    let mut store = Store::open(&out.join("crowdsift.db"))?;
+    let mut store = open_output(out)?;
     let spec = model.spec().clone();
     let config = serde_json::json!({ "model": spec.name, "model_sha256": spec.sha256, "params": params });
     let run_id = store.begin_run("embed", &source.describe(), &config)?;
@@ -101,8 +100,8 @@ pub fn embed(
     let claimed: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
     let known: HashMap<String, String> = store.known_sha256()?;
 
-    let total = source.items()?.flatten().count() as u64;
-    progress.start(stages::EMBED, Some(total));
+    // Every photo advances the bar: computed, already embedded, or failed.
+    progress.start(stages::EMBED, Some(count(source, |_| false)?));
 
     let fetcher = source.fetcher();
     let jobs = params.jobs.max(1);

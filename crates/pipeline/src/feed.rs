@@ -1,7 +1,12 @@
 use std::collections::HashSet;
 
 use crossbeam_channel::Sender;
-use crowdsift_ingest::{Item, Source};
+use std::path::Path;
+
+use crowdsift_ingest::{IngestError, Item, Source};
+use crowdsift_store::Store;
+
+use crate::scan::PipelineError;
 
 /// What listing a source found.
 #[derive(Debug, Default)]
@@ -48,4 +53,16 @@ pub(crate) fn feed(source: &Source, tx: Sender<Item>, skip: impl Fn(&Item) -> bo
         }
     }
     out
+}
+
+/// How many photos `source` lists that `skip` leaves in: the total of a progress bar (a listing
+/// pass is cheap next to decoding).
+pub(crate) fn count(source: &Source, skip: impl Fn(&Item) -> bool) -> Result<u64, IngestError> {
+    Ok(source.items()?.flatten().filter(|item| !skip(item)).count() as u64)
+}
+
+/// Creates the output folder if needed and opens its store.
+pub(crate) fn open_output(out: &Path) -> Result<Store, PipelineError> {
+    std::fs::create_dir_all(out).map_err(|source| PipelineError::Io { path: out.to_owned(), source })?;
+    Ok(Store::open(&out.join("crowdsift.db"))?)
 }

@@ -16,7 +16,7 @@ use crowdsift_store::{DecodedFacts, ImageRow, Store, Totals};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::feed::feed;
+use crate::feed::{count, feed, open_output};
 use crate::progress::ProgressReporter;
 use crate::stages;
 
@@ -98,20 +98,12 @@ pub fn scan(
     progress: &dyn ProgressReporter,
 ) -> Result<ScanSummary, PipelineError> {
     let started = Instant::now();
-    std::fs::create_dir_all(out).map_err(|source| PipelineError::Io { path: out.to_owned(), source })?;
-    let mut store = Store::open(&out.join("crowdsift.db"))?;
+    let mut store = open_output(out)?;
     let config = serde_json::to_value(params).unwrap_or_default();
     let run_id = store.begin_run("scan", &source.describe(), &config)?;
     let done = store.done_ids(stages::SCAN)?;
 
-    // Counting pass, for the progress bar's total and ETA (listing is cheap next to decoding).
-    let mut to_do = 0u64;
-    for item in source.items()?.flatten() {
-        if !done.contains(&item.record.id) {
-            to_do += 1;
-        }
-    }
-    progress.start(stages::SCAN, Some(to_do));
+    progress.start(stages::SCAN, Some(count(source, |item| done.contains(&item.record.id))?));
 
     let jobs = params.jobs.max(1);
     let fetcher = source.fetcher();
