@@ -40,6 +40,22 @@ enum Command {
     /// Accuracy, per-class precision/recall/F1, confusion matrix (CSV, SVG) and calibration error of
     /// a head, on its validation split (or all labelled photos): DIR/eval/RUN/.
     Evaluate(EvaluateArgs),
+    /// Export a transfer or fine-tuned classifier with its backbone as one ONNX model: photo in
+    /// (the backbone's input spec), `probs` out; class names in the model metadata.
+    Export(ExportArgs),
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// A checkpoint, e.g. DIR/checkpoints/RUN/best.safetensors.
+    #[arg(long)]
+    head: PathBuf,
+    /// Where to write the ONNX model.
+    #[arg(long, short)]
+    out: PathBuf,
+    /// The backbone, if not the models.toml entry the head names (a PATH.onnx it was trained on).
+    #[arg(long, short)]
+    model: Option<String>,
 }
 
 #[derive(Args)]
@@ -67,6 +83,11 @@ struct EvaluateArgs {
 enum Mode {
     /// A softmax head (optionally one hidden layer) on frozen, cached embeddings.
     Transfer,
+    /// The backbone's last blocks (--unfreeze) and a new head, on activations cached at the cut
+    /// point, with augmented views (random crops and flips).
+    Finetune,
+    /// A small CNN from random weights on downscaled photos (the baseline).
+    Scratch,
 }
 
 #[derive(Args)]
@@ -87,9 +108,27 @@ struct TrainArgs {
     lr: f64,
     #[arg(long, default_value_t = 1e-2)]
     weight_decay: f64,
-    /// Width of one hidden layer (0: none).
+    /// Width of one hidden layer (0: none). Transfer only.
     #[arg(long, default_value_t = 0)]
     hidden: usize,
+    /// How many of the backbone's last blocks to fine-tune (finetune).
+    #[arg(long, default_value_t = 1)]
+    unfreeze: usize,
+    /// Views per photo: the plain one and augmented crops/flips, computed once (finetune, scratch).
+    #[arg(long, default_value_t = 8)]
+    views: usize,
+    /// Learning rate of the pretrained layers relative to --lr (finetune).
+    #[arg(long, default_value_t = 0.1)]
+    backbone_lr: f64,
+    /// Dropout before the last layer (finetune, scratch).
+    #[arg(long, default_value_t = 0.2)]
+    dropout: f32,
+    /// Photo side for the from-scratch CNN (scratch).
+    #[arg(long, default_value_t = 64)]
+    size: usize,
+    /// Decode and inference threads when features must be computed [default: number of cores].
+    #[arg(long, short)]
+    jobs: Option<usize>,
     #[arg(long, default_value_t = 64)]
     batch: usize,
     /// Stop when validation top-1 has not improved for this many epochs (0: never).
@@ -231,24 +270,36 @@ fn embed(args: &EmbedArgs, quiet: bool) -> Result<bool> {
     Ok(!s.failed.is_empty() || !s.listing_errors.is_empty())
 }
 
-fn backbone_sha256(model: &str) -> Result<(String, String)> {
+/// A models.toml name (checksum verified) or PATH.onnx with its PATH.onnx.toml.
+fn backbone_spec(model: &str) -> Result<crowdsift_models::ModelSpec> {
     let path = std::path::Path::new(model);
     if model.ends_with(".onnx") || path.is_file() {
-        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        return Ok((name, crowdsift_models::sha256_file(path)?));
+        return Ok(crowdsift_models::ModelSpec::from_onnx_file(path)?);
     }
     let reg = crowdsift_models::Registry::discover()?;
-    Ok((model.to_owned(), reg.verified(model)?.sha256.clone()))
+    Ok(reg.verified(model)?.clone())
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 fn train(args: &TrainArgs) -> Result<bool> {
-    let Mode::Transfer = args.mode;
-    let (backbone, backbone_sha256) = backbone_sha256(&args.model)?;
+    let mode = match args.mode {
+        Mode::Transfer => crowdsift_pipeline::Mode::Transfer { hidden: args.hidden },
+        Mode::Finetune => {
+            crowdsift_pipeline::Mode::Finetune { unfreeze: args.unfreeze, views: args.views, dropout: args.dropout }
+        }
+        Mode::Scratch => crowdsift_pipeline::Mode::Scratch {
+            arch: crowdsift_learn::cnn::CnnArch { size: args.size, dropout: args.dropout, ..Default::default() },
+            views: args.views,
+        },
+    };
     let job = crowdsift_pipeline::TrainJob {
-        backbone,
-        backbone_sha256,
+        backbone: backbone_spec(&args.model)?,
+        mode,
         val_split: args.val_split,
-        hidden: args.hidden,
+        jobs: args.jobs.unwrap_or_else(cores),
         params: crowdsift_learn::TrainParams {
             epochs: args.epochs,
             lr: args.lr,
@@ -257,6 +308,7 @@ fn train(args: &TrainArgs) -> Result<bool> {
             patience: args.patience,
             seed: args.seed,
             class_weights: !args.no_class_weights,
+            backbone_lr: args.backbone_lr,
         },
         resume: args.resume.clone(),
     };
@@ -338,6 +390,30 @@ fn train(args: &TrainArgs) -> Result<bool> {
     Ok(false)
 }
 
+fn export(args: &ExportArgs) -> Result<bool> {
+    let model = match &args.model {
+        Some(m) => m.clone(),
+        None => crowdsift_learn::load(&args.head)
+            .with_context(|| format!("reading {}", args.head.display()))?
+            .meta()
+            .backbone
+            .clone(),
+    };
+    let spec = backbone_spec(&model)?;
+    crowdsift_pipeline::export(&spec, &args.head, &args.out)
+        .with_context(|| format!("exporting {} to {}", args.head.display(), args.out.display()))?;
+    ignore_broken_pipe(writeln!(
+        std::io::stdout().lock(),
+        "wrote {} ({} + {}): input `{}` [N, 3, {s}, {s}], output `probs`",
+        args.out.display(),
+        spec.name,
+        args.head.display(),
+        spec.input.name,
+        s = spec.input.size
+    ))?;
+    Ok(false)
+}
+
 fn ignore_broken_pipe(r: std::io::Result<()>) -> Result<()> {
     match r {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
@@ -346,7 +422,8 @@ fn ignore_broken_pipe(r: std::io::Result<()>) -> Result<()> {
 }
 
 fn predict(args: &PredictArgs) -> Result<bool> {
-    let s = crowdsift_pipeline::predict(&args.dir, &args.head, args.top_k)
+    let registry = crowdsift_models::Registry::discover().ok();
+    let s = crowdsift_pipeline::predict(&args.dir, &args.head, args.top_k, registry.as_ref(), cores())
         .with_context(|| format!("predicting with {}", args.head.display()))?;
     ignore_broken_pipe(writeln!(
         std::io::stdout().lock(),
@@ -361,7 +438,8 @@ fn predict(args: &PredictArgs) -> Result<bool> {
 }
 
 fn evaluate(args: &EvaluateArgs) -> Result<bool> {
-    let (e, dir) = crowdsift_pipeline::evaluate(&args.dir, &args.head, args.all)
+    let registry = crowdsift_models::Registry::discover().ok();
+    let (e, dir) = crowdsift_pipeline::evaluate(&args.dir, &args.head, args.all, registry.as_ref(), cores())
         .with_context(|| format!("evaluating {}", args.head.display()))?;
     let mut out = std::io::stdout().lock();
     let mut text = format!(
@@ -436,6 +514,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train(args),
         Command::Predict(args) => predict(args),
         Command::Evaluate(args) => evaluate(args),
+        Command::Export(args) => export(args),
     };
     match result {
         Ok(false) => ExitCode::SUCCESS,

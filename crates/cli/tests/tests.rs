@@ -7,6 +7,7 @@
 mod util;
 
 mod embed;
+mod finetune;
 mod hostile;
 mod resume;
 mod s3;

@@ -5,15 +5,6 @@ use std::process::Command;
 
 use crate::util::*;
 
-/// A temporary output folder holding the EfficientNet-Lite0 embeddings of ifct-dev's manifest.
-fn embedded_ifct_dev() -> (tempfile::TempDir, std::path::PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    let manifest = shared().join("data/ifct-dev/manifest.csv");
-    run_ok(crowdsift().args(["embed", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]));
-    (tmp, out)
-}
-
 #[test]
 fn transfer_head_on_ifct_dev_reaches_its_floor_logs_and_resumes() {
     let (_tmp, out) = embedded_ifct_dev();

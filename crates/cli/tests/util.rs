@@ -86,3 +86,17 @@ pub fn tree_digests(dir: &Path) -> Vec<(PathBuf, String)> {
     }
     out
 }
+
+/// A temporary output folder holding the EfficientNet-Lite0 embeddings of ifct-dev's manifest.
+pub fn embedded_ifct_dev() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let manifest = shared().join("data/ifct-dev/manifest.csv");
+    run_ok(crowdsift().args(["embed", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]));
+    (tmp, out)
+}
+
+/// "… top-1 73.6%, …" → 73.6 from a `train` summary line.
+pub fn top1_of(summary: &str) -> f64 {
+    summary.split("top-1 ").nth(1).unwrap().split('%').next().unwrap().trim().parse().unwrap()
+}

@@ -7,6 +7,7 @@
 mod finding;
 mod limits;
 mod record;
+pub mod rng;
 
 pub use finding::{Finding, Reason, Stage};
 pub use limits::Limits;

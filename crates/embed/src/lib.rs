@@ -5,7 +5,7 @@
 
 mod preprocess;
 
-pub use preprocess::{crop_box, preprocess, resized_dimensions};
+pub use preprocess::{crop_box, preprocess, resized_dimensions, training_view};
 
 /// Cosine similarity of two vectors (0 for a zero vector).
 pub fn cosine(a: &[f32], b: &[f32]) -> f64 {

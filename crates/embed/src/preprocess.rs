@@ -56,20 +56,62 @@ pub fn preprocess(img: &RgbImage, spec: &InputSpec) -> Vec<f32> {
         resized = bicubic_like_pillow(img, nw.max(1), nh.max(1));
         &resized
     };
+    let (x0, y0) = crop_box(src.width(), src.height(), spec.size);
+    normalise(src, x0, y0, spec, false)
+}
+
+/// The `spec.size`² window at (`x0`, `y0`) of `src`, optionally mirrored, as `(px − mean) / std`,
+/// CHW.
+fn normalise(src: &RgbImage, x0: u32, y0: u32, spec: &InputSpec, flip: bool) -> Vec<f32> {
     let s = spec.size;
-    let (x0, y0) = crop_box(src.width(), src.height(), s);
     let plane = (s * s) as usize;
     let mut out = vec![0f32; 3 * plane];
     for y in 0..s.min(src.height()) {
         for x in 0..s.min(src.width()) {
             let p = src.get_pixel(x0 + x, y0 + y).0;
-            let i = (y * s + x) as usize;
+            let i = (y * s + if flip { s - 1 - x } else { x }) as usize;
             for c in 0..3 {
                 out[c * plane + i] = (f32::from(p[c]) - spec.mean[c]) / spec.std[c];
             }
         }
     }
     out
+}
+
+/// View `view` of a photo for training. View 0 is [`preprocess`]; the others are fixed random
+/// augmentations drawn from `key` (the photo's SHA-256, so a view never changes):
+/// a crop covering 35–100 % of the area with aspect ratio 3:4–4:3 (log-uniform), as torchvision's
+/// `RandomResizedCrop`, resized to `spec.size`² (bicubic), mirrored with probability ½.
+pub fn training_view(img: &RgbImage, spec: &InputSpec, key: &str, view: usize) -> Vec<f32> {
+    if view == 0 {
+        return preprocess(img, spec);
+    }
+    let mut state = crowdsift_core::rng::seed_for(key, view as u64);
+    let unit = |s: &mut u64| crowdsift_core::rng::unit(s);
+    let (w, h) = img.dimensions();
+    let area = f64::from(w) * f64::from(h);
+    // Up to ten tries for a crop that fits, as torchvision does; then the centred square.
+    let mut window = None;
+    for _ in 0..10 {
+        let target = area * (0.35 + 0.65 * unit(&mut state));
+        let ratio = ((3f64 / 4.0).ln() + unit(&mut state) * ((4f64 / 3.0).ln() - (3f64 / 4.0).ln())).exp();
+        let cw = (target * ratio).sqrt().round() as u32;
+        let ch = (target / ratio).sqrt().round() as u32;
+        if (1..=w).contains(&cw) && (1..=h).contains(&ch) {
+            let x = (unit(&mut state) * f64::from(w - cw + 1)) as u32;
+            let y = (unit(&mut state) * f64::from(h - ch + 1)) as u32;
+            window = Some((x.min(w - cw), y.min(h - ch), cw, ch));
+            break;
+        }
+    }
+    let (x, y, cw, ch) = window.unwrap_or_else(|| {
+        let side = w.min(h);
+        ((w - side) / 2, (h - side) / 2, side, side)
+    });
+    let flip = unit(&mut state) < 0.5;
+    let crop = image::imageops::crop_imm(img, x, y, cw, ch).to_image();
+    let resized = bicubic_like_pillow(&crop, spec.size, spec.size);
+    normalise(&resized, 0, 0, spec, flip)
 }
 
 #[cfg(test)]
@@ -102,5 +144,22 @@ mod tests {
         assert!((x[0] - 1.0).abs() < 1e-6);
         assert!(x[plane].abs() < 1e-6);
         assert!((x[2 * plane] + 127.0 / 128.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn training_views_are_fixed_crops_and_flips() {
+        // Left half black, right half white: a mirrored view has the white half on the left.
+        let img = RgbImage::from_fn(400, 300, |x, _| if x < 200 { image::Rgb([0; 3]) } else { image::Rgb([255; 3]) });
+        let s = spec();
+        assert_eq!(training_view(&img, &s, "k", 0), preprocess(&img, &s));
+        let views: Vec<Vec<f32>> = (1..9).map(|v| training_view(&img, &s, "k", v)).collect();
+        assert_eq!(views[0], training_view(&img, &s, "k", 1), "a view is a function of seed and index");
+        let left_white = |x: &[f32]| x[112 * 224 + 5] > 0.5;
+        let flipped = views.iter().filter(|v| left_white(v)).count();
+        assert!((1..8).contains(&flipped), "{flipped} of 8 views mirrored");
+        for v in &views {
+            assert_eq!(v.len(), 3 * 224 * 224);
+            assert_ne!(v, &preprocess(&img, &s));
+        }
     }
 }

@@ -33,7 +33,12 @@ fn main() {
     let mut s = 7u64;
     // Class centres at distance ~0.12·√dim: overlapping enough that accuracy is not trivially 100%.
     let centres: Vec<f32> = (0..classes * dim).map(|_| 0.12 * normal(&mut s)).collect();
-    let mut ds = Dataset { dim, classes: (0..classes).map(|c| format!("class{c:02}")).collect(), ..Default::default() };
+    let mut ds = Dataset {
+        dim,
+        views: 1,
+        classes: (0..classes).map(|c| format!("class{c:02}")).collect(),
+        ..Default::default()
+    };
     ds.x.reserve_exact(n * dim);
     for i in 0..n {
         let c = i % classes;
@@ -56,6 +61,7 @@ fn main() {
         epoch: 0,
         metrics: None,
         params: serde_json::Value::Null,
+        arch: Default::default(),
     };
     let mut head = Head::init(meta, mean, std, 42).expect("head");
     let params = TrainParams { epochs, batch, lr: 1e-3, patience: 0, ..Default::default() };

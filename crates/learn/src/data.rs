@@ -7,12 +7,17 @@ pub type Row = (String, Option<String>, String, Vec<f32>);
 
 /// Labelled embeddings. Rows sharing a `group` (the file SHA-256) are the same photo and are kept
 /// on the same side of every split.
+///
+/// A photo may have several views (augmented crops and flips, computed once): view 0 is the plain
+/// one, used for validation and prediction; training draws one view per photo and epoch.
 #[derive(Debug, Clone, Default)]
 pub struct Dataset {
     pub dim: usize,
+    /// Views per photo (1 for plain embeddings).
+    pub views: usize,
     pub ids: Vec<String>,
     pub groups: Vec<String>,
-    /// Row-major `len × dim`.
+    /// Row-major `len × views × dim`.
     pub x: Vec<f32>,
     pub y: Vec<u32>,
     /// Class names, sorted; `y` indexes them.
@@ -26,7 +31,7 @@ impl Dataset {
         let classes: Vec<String> =
             rows.iter().map(|r| r.1.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
         let index: BTreeMap<&str, u32> = classes.iter().enumerate().map(|(i, c)| (c.as_str(), i as u32)).collect();
-        let mut ds = Dataset { classes: classes.clone(), ..Default::default() };
+        let mut ds = Dataset { classes: classes.clone(), views: 1, ..Default::default() };
         for (id, label, group, v) in &rows {
             if ds.dim == 0 {
                 ds.dim = v.len();
@@ -61,8 +66,25 @@ impl Dataset {
         self.y.is_empty()
     }
 
+    /// Reads each row's vector as `views` vectors of equal length, one per view.
+    pub fn with_views(mut self, views: usize) -> Result<Self, LearnError> {
+        let per_row = self.dim * self.views.max(1);
+        if views == 0 || !per_row.is_multiple_of(views) {
+            return Err(LearnError::Data(format!("rows of {per_row} values cannot hold {views} views")));
+        }
+        self.views = views;
+        self.dim = per_row / views;
+        Ok(self)
+    }
+
+    /// View 0 (the plain one) of row `i`.
     pub fn row(&self, i: usize) -> &[f32] {
-        &self.x[i * self.dim..(i + 1) * self.dim]
+        self.view(i, 0)
+    }
+
+    pub fn view(&self, i: usize, v: usize) -> &[f32] {
+        let start = (i * self.views.max(1) + v) * self.dim;
+        &self.x[start..start + self.dim]
     }
 }
 
@@ -73,15 +95,7 @@ pub struct Split {
     pub val: Vec<usize>,
 }
 
-/// splitmix64: a small, well-known seeded generator, so splits and shuffles are reproducible
-/// without depending on a RNG crate's stream stability.
-pub(crate) fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+pub(crate) use crowdsift_core::rng::splitmix;
 
 pub(crate) fn shuffle<T>(v: &mut [T], state: &mut u64) {
     for i in (1..v.len()).rev() {

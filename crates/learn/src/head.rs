@@ -24,9 +24,106 @@ pub struct HeadMeta {
     pub metrics: Option<crate::train::EpochMetrics>,
     /// The training parameters.
     pub params: serde_json::Value,
+    /// What the classifier reads and computes; plain embeddings when absent (older files).
+    #[serde(default)]
+    pub arch: Arch,
 }
 
 pub const FORMAT: &str = "crowdsift-head/1";
+
+/// The kind of classifier a checkpoint holds, and what its input rows are.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Arch {
+    /// A head on the backbone's embedding (`dim` values per photo).
+    #[default]
+    Linear,
+    /// The last blocks of the backbone, fine-tuned, plus a head. Rows are the activations of the
+    /// `cut` tensor, channels last (`height × width × channels`).
+    Tail(crate::tail::TailArch),
+    /// A small CNN trained from scratch on photos downscaled to `size`² (rows: `3 × size × size`,
+    /// channels first, `(px − 127.5) / 127.5`).
+    Cnn(crate::cnn::CnnArch),
+}
+
+/// Anything [`crate::train`] can fit: a head, a fine-tuned tail or a small CNN.
+pub trait Classifier: Send {
+    fn meta(&self) -> &HeadMeta;
+    fn meta_mut(&mut self) -> &mut HeadMeta;
+    /// Trainable variables: (pretrained backbone part, newly initialised part). The first group
+    /// trains at a reduced learning rate.
+    fn vars(&self) -> (Vec<Var>, Vec<Var>);
+    /// Logits `[n, classes]` for rows `[n, dim]`. With `dropout`, training-time dropout is drawn
+    /// from that generator state.
+    fn forward(&self, x: &Tensor, dropout: Option<&mut u64>) -> Result<Tensor, LearnError>;
+    /// Every tensor to save, by name.
+    fn tensors(&self) -> HashMap<String, Tensor>;
+    /// For callers that need the concrete type (export).
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+/// Class probabilities, row-major `n × classes`, for `n` input rows.
+pub fn predict_proba(c: &dyn Classifier, x: &[f32], n: usize) -> Result<Vec<f32>, LearnError> {
+    let t = Tensor::from_slice(x, (n, c.meta().dim), &Device::Cpu)?;
+    let p = candle_nn::ops::softmax(&c.forward(&t, None)?, D::Minus1)?;
+    Ok(p.flatten_all()?.to_vec1::<f32>()?)
+}
+
+/// Writes `stem.safetensors` (tensors) and `stem.json` ([`HeadMeta`]).
+pub fn save(c: &dyn Classifier, stem: &Path) -> Result<PathBuf, LearnError> {
+    let st = stem.with_extension("safetensors");
+    candle_core::safetensors::save(&c.tensors(), &st).map_err(|e| LearnError::file(&st, e))?;
+    let js = stem.with_extension("json");
+    let text = serde_json::to_string_pretty(c.meta()).map_err(|e| LearnError::file(&js, e))?;
+    std::fs::write(&js, text).map_err(|e| LearnError::file(&js, e))?;
+    Ok(st)
+}
+
+/// The tensors of a saved classifier, taken by name.
+pub(crate) struct Tensors {
+    path: PathBuf,
+    map: HashMap<String, Tensor>,
+}
+
+impl Tensors {
+    pub(crate) fn take(&mut self, name: &str) -> Result<Tensor, LearnError> {
+        self.map
+            .remove(name)
+            .ok_or_else(|| LearnError::file(&self.path, format!("tensor {name} missing")))?
+            .to_dtype(DType::F32)
+            .map_err(Into::into)
+    }
+
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.map.contains_key(name)
+    }
+
+    pub(crate) fn var(&mut self, name: &str) -> Result<Var, LearnError> {
+        Ok(Var::from_tensor(&self.take(name)?)?)
+    }
+
+    pub(crate) fn bad(&self, msg: impl std::fmt::Display) -> LearnError {
+        LearnError::file(&self.path, msg)
+    }
+}
+
+/// Loads a classifier saved by [`save`] from its `.safetensors` or `.json` path.
+pub fn load(path: &Path) -> Result<Box<dyn Classifier>, LearnError> {
+    let js = path.with_extension("json");
+    let text = std::fs::read_to_string(&js).map_err(|e| LearnError::file(&js, e))?;
+    let meta: HeadMeta = serde_json::from_str(&text).map_err(|e| LearnError::file(&js, e))?;
+    if meta.format != FORMAT {
+        return Err(LearnError::file(&js, format!("format {}, expected {FORMAT}", meta.format)));
+    }
+    let st = path.with_extension("safetensors");
+    let map = candle_core::safetensors::load(&st, &Device::Cpu).map_err(|e| LearnError::file(&st, e))?;
+    let mut t = Tensors { path: st, map };
+    Ok(match meta.arch.clone() {
+        Arch::Linear => Box::new(Head::from_tensors(meta, &mut t)?),
+        Arch::Tail(a) => Box::new(crate::tail::Tail::from_tensors(meta, a, &mut t)?),
+        Arch::Cnn(a) => Box::new(crate::cnn::Cnn::from_tensors(meta, a, &mut t)?),
+    })
+}
 
 /// A classifier on embeddings: standardise with the training set's mean and deviation, then
 /// (optionally one ReLU hidden layer and) a linear layer to class logits.
@@ -38,7 +135,8 @@ pub struct Head {
     out: (Var, Var),
 }
 
-fn uniform(rows: usize, cols: usize, bound: f32, state: &mut u64) -> Result<Var, LearnError> {
+/// PyTorch's default initialisation of a linear layer: uniform ±1/√fan_in, from a seeded generator.
+pub(crate) fn uniform(rows: usize, cols: usize, bound: f32, state: &mut u64) -> Result<Var, LearnError> {
     let v: Vec<f32> = (0..rows * cols)
         .map(|_| ((splitmix(state) >> 11) as f64 / (1u64 << 53) as f64) as f32 * 2.0 * bound - bound)
         .collect();
@@ -67,30 +165,67 @@ impl Head {
         })
     }
 
-    /// Trainable variables.
-    pub fn vars(&self) -> Vec<Var> {
+    fn from_tensors(meta: HeadMeta, t: &mut Tensors) -> Result<Self, LearnError> {
+        let hidden = if meta.hidden > 0 { Some((t.var("hidden.weight")?, t.var("hidden.bias")?)) } else { None };
+        let head = Head {
+            mean: t.take("mean")?,
+            std: t.take("std")?,
+            out: (t.var("out.weight")?, t.var("out.bias")?),
+            hidden,
+            meta,
+        };
+        let (o, i) = head.out.0.as_tensor().dims2()?;
+        let expect_in = if head.meta.hidden > 0 { head.meta.hidden } else { head.meta.dim };
+        if o != head.meta.classes.len() || i != expect_in {
+            return Err(t.bad(format!("out.weight is {o}×{i}, metadata says {}×{expect_in}", head.meta.classes.len())));
+        }
+        Ok(head)
+    }
+
+    /// The standardisation and layers as plain vectors, for export: (mean, std, hidden (weight
+    /// `[hidden, dim]`, bias) if any, out (weight `[classes, in]`, bias)).
+    #[allow(clippy::type_complexity)]
+    pub fn parts(
+        &self,
+    ) -> Result<(Vec<f32>, Vec<f32>, Option<(Vec<f32>, Vec<f32>)>, (Vec<f32>, Vec<f32>)), LearnError> {
+        let flat = |t: &Tensor| -> Result<Vec<f32>, LearnError> { Ok(t.flatten_all()?.to_vec1::<f32>()?) };
+        let hidden = match &self.hidden {
+            Some((w, b)) => Some((flat(w.as_tensor())?, flat(b.as_tensor())?)),
+            None => None,
+        };
+        Ok((
+            flat(&self.mean)?,
+            flat(&self.std)?,
+            hidden,
+            (flat(self.out.0.as_tensor())?, flat(self.out.1.as_tensor())?),
+        ))
+    }
+}
+
+impl Classifier for Head {
+    fn meta(&self) -> &HeadMeta {
+        &self.meta
+    }
+
+    fn meta_mut(&mut self) -> &mut HeadMeta {
+        &mut self.meta
+    }
+
+    fn vars(&self) -> (Vec<Var>, Vec<Var>) {
         let mut v = Vec::new();
         if let Some((w, b)) = &self.hidden {
             v.extend([w.clone(), b.clone()]);
         }
         v.extend([self.out.0.clone(), self.out.1.clone()]);
-        v
+        (Vec::new(), v)
     }
 
-    /// Logits `[n, classes]` for embeddings `[n, dim]`.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor, LearnError> {
+    fn forward(&self, x: &Tensor, _dropout: Option<&mut u64>) -> Result<Tensor, LearnError> {
         let mut h = x.broadcast_sub(&self.mean)?.broadcast_div(&self.std)?;
         if let Some((w, b)) = &self.hidden {
             h = h.matmul(&w.as_tensor().t()?)?.broadcast_add(b.as_tensor())?.relu()?;
         }
         Ok(h.matmul(&self.out.0.as_tensor().t()?)?.broadcast_add(self.out.1.as_tensor())?)
-    }
-
-    /// Class probabilities, row-major `n × classes`, for `n` embeddings.
-    pub fn predict_proba(&self, x: &[f32], n: usize) -> Result<Vec<f32>, LearnError> {
-        let t = Tensor::from_slice(x, (n, self.meta.dim), &Device::Cpu)?;
-        let p = candle_nn::ops::softmax(&self.forward(&t)?, D::Minus1)?;
-        Ok(p.flatten_all()?.to_vec1::<f32>()?)
     }
 
     fn tensors(&self) -> HashMap<String, Tensor> {
@@ -107,52 +242,7 @@ impl Head {
         m
     }
 
-    /// Writes `stem.safetensors` (tensors) and `stem.json` ([`HeadMeta`]).
-    pub fn save(&self, stem: &Path) -> Result<PathBuf, LearnError> {
-        let st = stem.with_extension("safetensors");
-        candle_core::safetensors::save(&self.tensors(), &st).map_err(|e| LearnError::file(&st, e))?;
-        let js = stem.with_extension("json");
-        let text = serde_json::to_string_pretty(&self.meta).map_err(|e| LearnError::file(&js, e))?;
-        std::fs::write(&js, text).map_err(|e| LearnError::file(&js, e))?;
-        Ok(st)
-    }
-
-    /// Loads a head saved by [`Head::save`] from its `.safetensors` or `.json` path.
-    pub fn load(path: &Path) -> Result<Self, LearnError> {
-        let js = path.with_extension("json");
-        let text = std::fs::read_to_string(&js).map_err(|e| LearnError::file(&js, e))?;
-        let meta: HeadMeta = serde_json::from_str(&text).map_err(|e| LearnError::file(&js, e))?;
-        if meta.format != FORMAT {
-            return Err(LearnError::file(&js, format!("format {}, expected {FORMAT}", meta.format)));
-        }
-        let st = path.with_extension("safetensors");
-        let mut t = candle_core::safetensors::load(&st, &Device::Cpu).map_err(|e| LearnError::file(&st, e))?;
-        let mut take = |name: &str| -> Result<Tensor, LearnError> {
-            t.remove(name)
-                .ok_or_else(|| LearnError::file(&st, format!("tensor {name} missing")))?
-                .to_dtype(DType::F32)
-                .map_err(Into::into)
-        };
-        let hidden = if meta.hidden > 0 {
-            Some((Var::from_tensor(&take("hidden.weight")?)?, Var::from_tensor(&take("hidden.bias")?)?))
-        } else {
-            None
-        };
-        let head = Head {
-            mean: take("mean")?,
-            std: take("std")?,
-            out: (Var::from_tensor(&take("out.weight")?)?, Var::from_tensor(&take("out.bias")?)?),
-            hidden,
-            meta,
-        };
-        let (o, i) = head.out.0.as_tensor().dims2()?;
-        let expect_in = if head.meta.hidden > 0 { head.meta.hidden } else { head.meta.dim };
-        if o != head.meta.classes.len() || i != expect_in {
-            return Err(LearnError::file(
-                &st,
-                format!("out.weight is {o}×{i}, metadata says {}×{expect_in}", head.meta.classes.len()),
-            ));
-        }
-        Ok(head)
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }

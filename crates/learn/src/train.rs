@@ -5,9 +5,9 @@ use candle_core::{D, Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Dataset, Split, shuffle};
+use crate::data::{Dataset, Split, shuffle, splitmix};
 use crate::error::LearnError;
-use crate::head::Head;
+use crate::head::{Classifier, save};
 use crate::tensorboard::EventWriter;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,11 +21,27 @@ pub struct TrainParams {
     pub seed: u64,
     /// Weight each class by n / (classes · n_class), so rare item types count as much.
     pub class_weights: bool,
+    /// Learning rate of pretrained backbone layers relative to `lr` (fine-tuning).
+    #[serde(default = "default_backbone_lr")]
+    pub backbone_lr: f64,
+}
+
+fn default_backbone_lr() -> f64 {
+    0.1
 }
 
 impl Default for TrainParams {
     fn default() -> Self {
-        Self { epochs: 40, lr: 1e-3, weight_decay: 1e-2, batch: 64, patience: 10, seed: 42, class_weights: true }
+        Self {
+            epochs: 40,
+            lr: 1e-3,
+            weight_decay: 1e-2,
+            batch: 64,
+            patience: 10,
+            seed: 42,
+            class_weights: true,
+            backbone_lr: default_backbone_lr(),
+        }
     }
 }
 
@@ -46,11 +62,12 @@ pub struct TrainReport {
     pub stopped_early: bool,
 }
 
-fn gather(ds: &Dataset, rows: &[usize]) -> Result<(Tensor, Tensor), LearnError> {
+/// Rows `rows` (view `view(i)` of each) as a batch.
+fn gather(ds: &Dataset, rows: &[usize], view: impl Fn(usize) -> usize) -> Result<(Tensor, Tensor), LearnError> {
     let mut x = Vec::new();
     x.reserve_exact(rows.len() * ds.dim);
     for &i in rows {
-        x.extend_from_slice(ds.row(i));
+        x.extend_from_slice(ds.view(i, view(i)));
     }
     let y: Vec<u32> = rows.iter().map(|&i| ds.y[i]).collect();
     Ok((Tensor::from_vec(x, (rows.len(), ds.dim), &Device::Cpu)?, Tensor::from_vec(y, rows.len(), &Device::Cpu)?))
@@ -64,26 +81,30 @@ fn loss(logits: &Tensor, y: &Tensor, weights: &Tensor) -> Result<Tensor, LearnEr
     Ok((nll * &w)?.sum_all()?.broadcast_div(&w.sum_all()?)?)
 }
 
-/// Loss (unweighted), top-1 and top-5 accuracy of `head` on `rows`.
-pub fn evaluate_split(head: &Head, ds: &Dataset, rows: &[usize]) -> Result<(f64, f64, f64), LearnError> {
+/// Loss (unweighted), top-1 and top-5 accuracy of `model` on view 0 of `rows`.
+pub fn evaluate_split(model: &dyn Classifier, ds: &Dataset, rows: &[usize]) -> Result<(f64, f64, f64), LearnError> {
     if rows.is_empty() {
         return Ok((f64::NAN, f64::NAN, f64::NAN));
     }
-    let (x, y) = gather(ds, rows)?;
-    let logits = head.forward(&x)?;
     let ones = Tensor::ones(ds.classes.len(), candle_core::DType::F32, &Device::Cpu)?;
-    let l = loss(&logits, &y, &ones)?.to_scalar::<f32>()?;
-    let scores = logits.to_vec2::<f32>()?;
-    let (mut top1, mut top5) = (0usize, 0usize);
-    for (s, &i) in scores.iter().zip(rows) {
-        let truth = s[ds.y[i] as usize];
-        let better = s.iter().filter(|&&v| v > truth).count();
-        top1 += usize::from(better == 0);
-        top5 += usize::from(better < 5);
+    let (mut total, mut top1, mut top5) = (0f64, 0usize, 0usize);
+    for chunk in rows.chunks(EVAL_BATCH) {
+        let (x, y) = gather(ds, chunk, |_| 0)?;
+        let logits = model.forward(&x, None)?;
+        total += f64::from(loss(&logits, &y, &ones)?.to_scalar::<f32>()?) * chunk.len() as f64;
+        for (s, &i) in logits.to_vec2::<f32>()?.iter().zip(chunk) {
+            let truth = s[ds.y[i] as usize];
+            let better = s.iter().filter(|&&v| v > truth).count();
+            top1 += usize::from(better == 0);
+            top5 += usize::from(better < 5);
+        }
     }
     let n = rows.len() as f64;
-    Ok((f64::from(l), top1 as f64 / n, top5 as f64 / n))
+    Ok((total / n, top1 as f64 / n, top5 as f64 / n))
 }
+
+/// Rows per forward pass when evaluating (bounds the activations of a fine-tuned tail).
+const EVAL_BATCH: usize = 4096;
 
 /// Per-feature mean and standard deviation of the training rows.
 pub fn standardisation(ds: &Dataset, rows: &[usize]) -> (Vec<f32>, Vec<f32>) {
@@ -102,11 +123,12 @@ pub fn standardisation(ds: &Dataset, rows: &[usize]) -> (Vec<f32>, Vec<f32>) {
     (m, sd)
 }
 
-/// Trains `head` on `split.train`, validating on `split.val` after every epoch; writes
+/// Trains `model` on `split.train`, validating on `split.val` after every epoch; writes
 /// `epoch-NNN` and `best` checkpoints into `ckpt_dir` and scalars to `tb`. Epochs continue from
-/// `head.meta.epoch` (resume). Optimiser moments start afresh on resume.
+/// `meta.epoch` (resume). Optimiser moments start afresh on resume. Photos with several views
+/// show one of them per epoch, drawn from the seed.
 pub fn train(
-    head: &mut Head,
+    model: &mut dyn Classifier,
     ds: &Dataset,
     split: &Split,
     params: &TrainParams,
@@ -128,29 +150,39 @@ pub fn train(
             })
             .collect();
     let weights = Tensor::from_vec(weights, classes, &Device::Cpu)?;
-    let mut opt = AdamW::new(
-        head.vars(),
-        ParamsAdamW { lr: params.lr, weight_decay: params.weight_decay, ..Default::default() },
+    let (backbone, fresh) = model.vars();
+    let mut opt =
+        AdamW::new(fresh, ParamsAdamW { lr: params.lr, weight_decay: params.weight_decay, ..Default::default() })?;
+    let mut opt_backbone = AdamW::new(
+        backbone,
+        ParamsAdamW { lr: params.lr * params.backbone_lr, weight_decay: params.weight_decay, ..Default::default() },
     )?;
     let mut order = split.train.clone();
     let mut history = Vec::new();
     let mut best: Option<EpochMetrics> = None;
     let mut since_best = 0;
-    let start = head.meta.epoch;
+    let start = model.meta().epoch;
     let mut stopped_early = false;
     for epoch in start + 1..=params.epochs {
         let t0 = Instant::now();
         // The shuffle of epoch e depends only on the seed and e, so a resumed run sees the same batches.
         let mut state = params.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9);
         shuffle(&mut order, &mut state);
+        let mut dropout_state = state;
+        let views = ds.views.max(1);
+        let view_seed = params.seed.wrapping_add(epoch as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
+        let view =
+            |i: usize| if views == 1 { 0 } else { (splitmix(&mut (view_seed ^ i as u64)) % views as u64) as usize };
         let mut total = 0f64;
         for chunk in order.chunks(params.batch.max(1)) {
-            let (x, y) = gather(ds, chunk)?;
-            let l = loss(&head.forward(&x)?, &y, &weights)?;
-            opt.backward_step(&l)?;
+            let (x, y) = gather(ds, chunk, view)?;
+            let l = loss(&model.forward(&x, Some(&mut dropout_state))?, &y, &weights)?;
+            let grads = l.backward()?;
+            opt.step(&grads)?;
+            opt_backbone.step(&grads)?;
             total += f64::from(l.to_scalar::<f32>()?) * chunk.len() as f64;
         }
-        let (val_loss, val_top1, val_top5) = evaluate_split(head, ds, &split.val)?;
+        let (val_loss, val_top1, val_top5) = evaluate_split(&*model, ds, &split.val)?;
         let m = EpochMetrics {
             epoch,
             train_loss: total / order.len().max(1) as f64,
@@ -159,12 +191,12 @@ pub fn train(
             val_top5,
             seconds: t0.elapsed().as_secs_f64(),
         };
-        head.meta.epoch = epoch;
-        head.meta.metrics = Some(m.clone());
-        head.save(&ckpt_dir.join(format!("epoch-{epoch:03}")))?;
+        model.meta_mut().epoch = epoch;
+        model.meta_mut().metrics = Some(m.clone());
+        save(&*model, &ckpt_dir.join(format!("epoch-{epoch:03}")))?;
         let improved = best.as_ref().is_none_or(|b| (m.val_top1, -m.val_loss) > (b.val_top1, -b.val_loss));
         if improved {
-            head.save(&ckpt_dir.join("best"))?;
+            save(&*model, &ckpt_dir.join("best"))?;
             best = Some(m.clone());
             since_best = 0;
         } else {
@@ -197,8 +229,8 @@ pub fn train(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{splitmix, stratified_split};
-    use crate::head::{FORMAT, HeadMeta};
+    use crate::data::stratified_split;
+    use crate::head::{FORMAT, Head, HeadMeta, load, predict_proba};
 
     /// Three Gaussian blobs in 16 dimensions.
     fn blobs() -> Dataset {
@@ -230,6 +262,7 @@ mod tests {
             epoch: 0,
             metrics: None,
             params: serde_json::Value::Null,
+            arch: Default::default(),
         };
         Head::init(meta, m, s, 7).unwrap()
     }
@@ -249,12 +282,12 @@ mod tests {
             assert!(report.epochs[29].train_loss < 0.5 * report.epochs[0].train_loss);
 
             // Saved heads predict the same; resuming continues at epoch 31.
-            let loaded = Head::load(&dir.path().join("epoch-030.safetensors")).unwrap();
+            let loaded = load(&dir.path().join("epoch-030.safetensors")).unwrap();
             let x = ds.row(0);
-            assert_eq!(loaded.predict_proba(x, 1).unwrap(), head.predict_proba(x, 1).unwrap());
+            assert_eq!(predict_proba(&*loaded, x, 1).unwrap(), predict_proba(&head, x, 1).unwrap());
             let mut resumed = loaded;
             let more = TrainParams { epochs: 32, ..params };
-            let r = train(&mut resumed, &ds, &split, &more, dir.path(), None, &mut |_| {}).unwrap();
+            let r = train(&mut *resumed, &ds, &split, &more, dir.path(), None, &mut |_| {}).unwrap();
             assert_eq!(r.epochs.iter().map(|e| e.epoch).collect::<Vec<_>>(), [31, 32]);
         }
     }

@@ -7,6 +7,7 @@
 //!   ONNX Runtime, and [`testing::FakeModel`] lets unit tests run without a model file.
 
 mod error;
+pub mod graph;
 mod onnx;
 pub mod runtime;
 mod spec;
@@ -14,7 +15,7 @@ pub mod testing;
 
 pub use error::{ModelError, ModelErrorKind};
 pub use onnx::OnnxModel;
-pub use spec::{InputSpec, ModelSpec, OutputSpec, Registry, sha256_file};
+pub use spec::{Cut, FinetuneSpec, InputSpec, ModelSpec, OutputSpec, Registry, sha256_file};
 
 /// An image model: takes a batch of preprocessed images (NCHW, f32) and returns one output row
 /// per image.

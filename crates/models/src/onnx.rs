@@ -5,6 +5,9 @@ use crate::error::{ModelError, ModelErrorKind};
 use crate::spec::ModelSpec;
 use crate::{Model, runtime};
 
+/// One output of a run: shape and values.
+pub type Output = (Vec<usize>, Vec<f32>);
+
 /// An image backbone run by ONNX Runtime.
 pub struct OnnxModel {
     session: Session,
@@ -20,18 +23,36 @@ impl OnnxModel {
     /// off: spinning ONNX Runtime threads starve the decode threads that share the cores.
     /// The declared input and output are checked here, not on the first photo.
     pub fn load(spec: &ModelSpec, threads: usize) -> Result<Self, ModelError> {
+        let model = Self::session(spec, threads, None)?;
+        model.check_embedding()?;
+        Ok(model)
+    }
+
+    /// Loads `spec`'s model edited by `edit` (see [`crate::graph`]): for example with an
+    /// intermediate tensor exposed as an output. Only the input is checked.
+    pub fn load_edited(spec: &ModelSpec, threads: usize, edit: &crate::graph::Edit) -> Result<Self, ModelError> {
+        let bytes = std::fs::read(&spec.path).map_err(|e| {
+            ModelError::new(ModelErrorKind::Integrity, format!("model file {}: {e}", spec.path.display()))
+        })?;
+        Self::session(spec, threads, Some(&crate::graph::apply(&bytes, edit)?))
+    }
+
+    fn session(spec: &ModelSpec, threads: usize, bytes: Option<&[u8]>) -> Result<Self, ModelError> {
         let env = runtime::environment()?;
         let load_err = |e: &dyn std::fmt::Display| {
             ModelError::new(ModelErrorKind::Runtime, format!("loading model {}: {e}", spec.path.display()))
         };
-        let session = Session::builder(env)
+        let mut builder = Session::builder(env)
             .map_err(|e| load_err(&e))?
             .with_intra_threads(threads.max(1))
             .map_err(|e| load_err(&e))?
             .with_intra_op_spinning(false)
-            .map_err(|e| load_err(&e))?
-            .commit_from_file(&spec.path)
             .map_err(|e| load_err(&e))?;
+        let session = match bytes {
+            Some(b) => builder.commit_from_memory(b),
+            None => builder.commit_from_file(&spec.path),
+        }
+        .map_err(|e| load_err(&e))?;
 
         let names = |outlets: &[ort::value::Outlet]| outlets.iter().map(|o| o.name().to_owned()).collect::<Vec<_>>();
         let input = session.inputs().iter().find(|i| i.name() == spec.input.name).ok_or_else(|| {
@@ -49,6 +70,12 @@ impl OnnxModel {
                 ));
             }
         }
+        Ok(Self { session, spec: spec.clone() })
+    }
+
+    fn check_embedding(&self) -> Result<(), ModelError> {
+        let (session, spec) = (&self.session, &self.spec);
+        let names = |outlets: &[ort::value::Outlet]| outlets.iter().map(|o| o.name().to_owned()).collect::<Vec<_>>();
         let output = session.outputs().iter().find(|o| o.name() == spec.output.embedding).ok_or_else(|| {
             shape_err(spec, format!("no output `{}` (has {:?})", spec.output.embedding, names(session.outputs())))
         })?;
@@ -62,16 +89,11 @@ impl OnnxModel {
                 ));
             }
         }
-        Ok(Self { session, spec: spec.clone() })
-    }
-}
-
-impl Model for OnnxModel {
-    fn spec(&self) -> &ModelSpec {
-        &self.spec
+        Ok(())
     }
 
-    fn embed(&mut self, input: &[f32], n: usize) -> Result<Vec<f32>, ModelError> {
+    /// Runs `n` preprocessed images and returns the named outputs as (shape, values).
+    pub fn run(&mut self, input: &[f32], n: usize, outputs: &[&str]) -> Result<Vec<Output>, ModelError> {
         let size = self.spec.input.size as usize;
         if input.len() != n * 3 * size * size {
             return Err(shape_err(
@@ -82,17 +104,33 @@ impl Model for OnnxModel {
         let infer =
             |e: ort::Error| ModelError::new(ModelErrorKind::Inference, format!("model {}: {e}", self.spec.name));
         let tensor = TensorRef::from_array_view(([n, 3, size, size], input)).map_err(infer)?;
-        let outputs = self.session.run(ort::inputs![self.spec.input.name.as_str() => tensor]).map_err(infer)?;
-        let value = outputs
-            .get(&self.spec.output.embedding)
-            .ok_or_else(|| shape_err(&self.spec, "embedding output missing from the run"))?;
-        let (shape, data) = value.try_extract_tensor::<f32>().map_err(infer)?;
-        if shape.len() != 2 || shape[0] as usize != n || shape[1] as usize != self.spec.output.dim {
+        let result = self.session.run(ort::inputs![self.spec.input.name.as_str() => tensor]).map_err(infer)?;
+        let mut out = Vec::new();
+        for name in outputs {
+            let value = result
+                .get(name)
+                .ok_or_else(|| shape_err(&self.spec, format!("output `{name}` missing from the run")))?;
+            let (shape, data) = value.try_extract_tensor::<f32>().map_err(infer)?;
+            out.push((shape.iter().map(|&d| d.max(0) as usize).collect(), data.to_vec()));
+        }
+        Ok(out)
+    }
+}
+
+impl Model for OnnxModel {
+    fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+
+    fn embed(&mut self, input: &[f32], n: usize) -> Result<Vec<f32>, ModelError> {
+        let name = self.spec.output.embedding.clone();
+        let (shape, data) = self.run(input, n, &[&name])?.pop().unwrap_or_default();
+        if shape.len() != 2 || shape[0] != n || shape[1] != self.spec.output.dim {
             return Err(shape_err(
                 &self.spec,
                 format!("embedding output has shape {shape:?}, expected [{n}, {}]", self.spec.output.dim),
             ));
         }
-        Ok(data.to_vec())
+        Ok(data)
     }
 }

@@ -34,6 +34,48 @@ pub struct OutputSpec {
     pub logits: Option<String>,
 }
 
+/// A place where the backbone can be cut: the tensor entering block `block`. Fine-tuning trains
+/// that block, the ones after it and the head convolution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cut {
+    pub tensor: String,
+    pub block: usize,
+}
+
+/// The original PyTorch weights of a backbone, for fine-tuning its last blocks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FinetuneSpec {
+    /// `.pth` state dict, relative to models.toml.
+    pub weights: PathBuf,
+    pub sha256: String,
+    /// How the state dict names its tensors (`efficientnet-lite` or `mobilenet-v2`).
+    pub family: String,
+    /// Index of the last block.
+    pub last_block: usize,
+    /// Cut points at the final resolution, nearest the output first: unfreezing `n` blocks cuts at
+    /// `cuts[n - 1]`.
+    pub cuts: Vec<Cut>,
+    /// Resolved at load.
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+impl FinetuneSpec {
+    /// The weights file, with its checksum verified.
+    pub fn verified_weights(&self) -> Result<&Path, ModelError> {
+        let got = sha256_file(&self.path)?;
+        if got != self.sha256 {
+            return Err(ModelError::new(
+                ModelErrorKind::Integrity,
+                format!("weights {} have sha256 {got}, models.toml pins {}", self.path.display(), self.sha256),
+            ));
+        }
+        Ok(&self.path)
+    }
+}
+
 /// One entry of models.toml.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,6 +87,9 @@ pub struct ModelSpec {
     pub license: String,
     pub input: InputSpec,
     pub output: OutputSpec,
+    /// How to fine-tune this backbone, when its original weights ship too.
+    #[serde(default)]
+    pub finetune: Option<FinetuneSpec>,
     /// Resolved at load: the absolute path and the registry name.
     #[serde(skip)]
     pub path: PathBuf,
@@ -98,6 +143,9 @@ impl Registry {
             .into_iter()
             .map(|(name, mut spec)| {
                 spec.path = root.join(&spec.file);
+                if let Some(f) = &mut spec.finetune {
+                    f.path = root.join(&f.weights);
+                }
                 spec.name = name.clone();
                 (name, spec)
             })
@@ -179,6 +227,7 @@ impl ModelSpec {
             license: s.license.unwrap_or_else(|| "unknown".to_owned()),
             input: s.input,
             output: s.output,
+            finetune: None,
             path: onnx.to_owned(),
             name: onnx.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
         })

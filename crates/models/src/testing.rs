@@ -25,6 +25,7 @@ impl FakeModel {
                     std: [128.0; 3],
                 },
                 output: OutputSpec { embedding: "embedding".into(), dim, logits: None },
+                finetune: None,
                 path: "fake.onnx".into(),
                 name: "fake".into(),
             },

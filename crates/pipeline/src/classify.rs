@@ -4,23 +4,24 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crowdsift_learn::metrics::{Evaluation, evaluate as score};
-use crowdsift_learn::{Dataset, Head, stratified_split};
+use crowdsift_learn::{Classifier, Dataset, load, predict_proba, stratified_split};
+use crowdsift_models::Registry;
 use crowdsift_store::Store;
 
 use crate::scan::PipelineError;
-use crate::train::embedding_rows;
+use crate::train::model_rows;
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> PipelineError + '_ {
     move |source| PipelineError::Io { path: path.to_owned(), source }
 }
 
 /// Probabilities for all rows of `x` (`n × dim`), in chunks.
-fn probabilities(head: &Head, x: &[f32], n: usize) -> Result<Vec<f32>, PipelineError> {
-    let dim = head.meta.dim;
+fn probabilities(model: &dyn Classifier, x: &[f32], n: usize) -> Result<Vec<f32>, PipelineError> {
+    let dim = model.meta().dim;
     let mut out = Vec::new();
-    for start in (0..n).step_by(4096) {
-        let m = (n - start).min(4096);
-        out.extend(head.predict_proba(&x[start * dim..(start + m) * dim], m)?);
+    for start in (0..n).step_by(1024) {
+        let m = (n - start).min(1024);
+        out.extend(predict_proba(model, &x[start * dim..(start + m) * dim], m)?);
     }
     Ok(out)
 }
@@ -35,15 +36,24 @@ pub struct PredictSummary {
 }
 
 /// Writes `out/predictions.csv`: per photo the given label, the top-k predicted labels with
-/// probabilities, and the probability of the given label.
-pub fn predict(out: &Path, head_path: &Path, top_k: usize) -> Result<PredictSummary, PipelineError> {
-    let head = Head::load(head_path)?;
-    let store = Store::open(&out.join("crowdsift.db"))?;
-    let rows = embedding_rows(&store, out, &head.meta.backbone, &head.meta.backbone_sha256)?;
+/// probabilities, and the probability of the given label. A fine-tuned or from-scratch
+/// classifier reads its features from the cache, computing what is missing (with `registry`'s
+/// backbone and `jobs` threads).
+pub fn predict(
+    out: &Path,
+    head_path: &Path,
+    top_k: usize,
+    registry: Option<&Registry>,
+    jobs: usize,
+) -> Result<PredictSummary, PipelineError> {
+    let model = load(head_path)?;
+    let mut store = Store::open(&out.join("crowdsift.db"))?;
+    let rows = model_rows(&mut store, out, model.meta(), registry, jobs)?;
     let n = rows.len();
     let x: Vec<f32> = rows.iter().flat_map(|r| r.3.iter().copied()).collect();
-    let probs = probabilities(&head, &x, n)?;
-    let c = head.meta.classes.len();
+    let probs = probabilities(&*model, &x, n)?;
+    let head = model.meta();
+    let c = head.classes.len();
     let csv = out.join("predictions.csv");
     let mut w = csv::Writer::from_path(&csv).map_err(|e| PipelineError::Invalid(format!("{}: {e}", csv.display())))?;
     let werr = |e: csv::Error| PipelineError::Invalid(format!("{}: {e}", csv.display()));
@@ -54,8 +64,8 @@ pub fn predict(out: &Path, head_path: &Path, top_k: usize) -> Result<PredictSumm
         let mut order: Vec<usize> = (0..c).collect();
         order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
         let top: Vec<String> =
-            order.iter().take(top_k.max(1)).map(|&k| format!("{}:{:.4}", head.meta.classes[k], p[k])).collect();
-        let given = label.as_deref().and_then(|l| head.meta.classes.iter().position(|c| c == l));
+            order.iter().take(top_k.max(1)).map(|&k| format!("{}:{:.4}", head.classes[k], p[k])).collect();
+        let given = label.as_deref().and_then(|l| head.classes.iter().position(|c| c == l));
         if let Some(g) = given {
             labelled += 1;
             agreeing += usize::from(g == order[0]);
@@ -63,7 +73,7 @@ pub fn predict(out: &Path, head_path: &Path, top_k: usize) -> Result<PredictSumm
         w.write_record([
             id.as_str(),
             label.as_deref().unwrap_or(""),
-            head.meta.classes[order[0]].as_str(),
+            head.classes[order[0]].as_str(),
             &format!("{:.4}", p[order[0]]),
             &given.map(|g| format!("{:.4}", p[g])).unwrap_or_default(),
             &top.join(";"),
@@ -77,28 +87,35 @@ pub fn predict(out: &Path, head_path: &Path, top_k: usize) -> Result<PredictSumm
 /// Evaluates a head on its own validation split (`all = false`, rebuilt from the seed and share
 /// recorded in the head) or on every labelled photo; writes metrics.json, per_class.csv,
 /// confusion.csv and confusion.svg into `out/eval/<head run>/`.
-pub fn evaluate(out: &Path, head_path: &Path, all: bool) -> Result<(Evaluation, PathBuf), PipelineError> {
-    let head = Head::load(head_path)?;
-    let store = Store::open(&out.join("crowdsift.db"))?;
-    let ds = Dataset::from_rows(embedding_rows(&store, out, &head.meta.backbone, &head.meta.backbone_sha256)?)?;
-    if ds.classes != head.meta.classes {
+pub fn evaluate(
+    out: &Path,
+    head_path: &Path,
+    all: bool,
+    registry: Option<&Registry>,
+    jobs: usize,
+) -> Result<(Evaluation, PathBuf), PipelineError> {
+    let model = load(head_path)?;
+    let mut store = Store::open(&out.join("crowdsift.db"))?;
+    let ds = Dataset::from_rows(model_rows(&mut store, out, model.meta(), registry, jobs)?)?;
+    let head = model.meta();
+    if ds.classes != head.classes {
         return Err(PipelineError::Invalid(format!(
             "{} knows classes {:?}; the store's labels are {:?}",
             head_path.display(),
-            head.meta.classes,
+            head.classes,
             ds.classes
         )));
     }
     let rows: Vec<usize> = if all {
         (0..ds.len()).collect()
     } else {
-        let p = &head.meta.params;
+        let p = &head.params;
         let val = p["val_split"].as_f64().unwrap_or(0.2);
         let seed = p["params"]["seed"].as_u64().unwrap_or(42);
         stratified_split(&ds, val, seed).val
     };
     let x: Vec<f32> = rows.iter().flat_map(|&i| ds.row(i).iter().copied()).collect();
-    let probs = probabilities(&head, &x, rows.len())?;
+    let probs = probabilities(&*model, &x, rows.len())?;
     let y: Vec<u32> = rows.iter().map(|&i| ds.y[i]).collect();
     let e = score(&probs, &y, &ds.classes);
 

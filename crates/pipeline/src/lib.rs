@@ -3,6 +3,8 @@
 mod classify;
 mod dups;
 mod embed;
+mod export;
+pub mod features;
 mod feed;
 mod progress;
 mod scan;
@@ -11,6 +13,7 @@ mod train;
 
 pub use classify::{PredictSummary, evaluate, predict};
 pub use embed::{EmbedParams, EmbedSummary, embed};
+pub use export::export;
 pub use progress::{NoProgress, ProgressReporter};
 pub use scan::{PipelineError, ScanParams, ScanSummary, scan};
-pub use train::{CvSummary, TrainJob, TrainSummary, cross_validate, train};
+pub use train::{CvSummary, Mode, TrainJob, TrainSummary, cross_validate, train};

@@ -1,30 +1,62 @@
-//! `train --mode transfer`: a classification head on the cached embeddings of one backbone.
+//! `train`: an item-type classifier, in one of three modes.
+//!
+//! - transfer: a head on the cached embeddings of a backbone;
+//! - finetune: the backbone's last blocks plus a head, on activations cached at the cut point
+//!   (with fixed augmented views: crops and flips);
+//! - scratch: a small CNN from random weights on downscaled photos (the baseline).
 
 use std::path::{Path, PathBuf};
 
 use crowdsift_embed::from_bytes;
+use crowdsift_learn::cnn::{Cnn, CnnArch};
+use crowdsift_learn::tail::{Family, Tail};
 use crowdsift_learn::tensorboard::EventWriter;
 use crowdsift_learn::{
-    Dataset, EpochMetrics, HEAD_FORMAT, Head, HeadMeta, Row, Split, TrainParams, standardisation, stratified_kfold,
-    stratified_split,
+    Classifier, Dataset, EpochMetrics, HEAD_FORMAT, Head, HeadMeta, Row, Split, TrainParams, load, standardisation,
+    stratified_kfold, stratified_split,
 };
+use crowdsift_models::ModelSpec;
 use crowdsift_store::Store;
 
+use crate::features::{self, FeatureSummary, Features, Photo};
 use crate::scan::PipelineError;
+
+/// How to train.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum Mode {
+    /// A softmax head (with a hidden layer of this width if non-zero) on frozen embeddings.
+    Transfer { hidden: usize },
+    /// The last `unfreeze` blocks of the backbone, its head convolution and a new linear layer,
+    /// trained on `views` fixed views per photo (view 0 plain, the others augmented).
+    Finetune { unfreeze: usize, views: usize, dropout: f32 },
+    /// A small CNN from scratch on `views` views per photo.
+    Scratch { arch: CnnArch, views: usize },
+}
+
+impl Mode {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mode::Transfer { .. } => "transfer",
+            Mode::Finetune { .. } => "finetune",
+            Mode::Scratch { .. } => "scratch",
+        }
+    }
+}
 
 /// What to train.
 #[derive(Debug, Clone)]
 pub struct TrainJob {
-    /// Backbone whose embeddings to use (name and model file SHA-256).
-    pub backbone: String,
-    pub backbone_sha256: String,
+    /// The backbone (embeddings, or the network fine-tuned). Scratch training reads the same photos.
+    pub backbone: ModelSpec,
+    pub mode: Mode,
     /// Share of each class held out for validation.
     pub val_split: f64,
-    /// Hidden layer width (0: softmax layer only).
-    pub hidden: usize,
     pub params: TrainParams,
     /// Continue from this checkpoint (its run folder is reused).
     pub resume: Option<PathBuf>,
+    /// Threads for decoding and inference when features must be computed.
+    pub jobs: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -32,28 +64,13 @@ pub struct TrainSummary {
     pub classes: Vec<String>,
     pub train_photos: usize,
     pub val_photos: usize,
+    /// Photos whose features were computed or read from the cache (finetune, scratch).
+    pub features: Option<FeatureSummary>,
     pub epochs: Vec<EpochMetrics>,
     pub best: EpochMetrics,
     pub stopped_early: bool,
     pub checkpoints: PathBuf,
     pub tensorboard: PathBuf,
-}
-
-/// A fresh head for `job`, standardised on the training rows of `split`.
-fn new_head(ds: &Dataset, split: &Split, job: &TrainJob, config: &serde_json::Value) -> Result<Head, PipelineError> {
-    let (mean, std) = standardisation(ds, &split.train);
-    let meta = HeadMeta {
-        format: HEAD_FORMAT.to_owned(),
-        classes: ds.classes.clone(),
-        dim: ds.dim,
-        hidden: job.hidden,
-        backbone: job.backbone.clone(),
-        backbone_sha256: job.backbone_sha256.clone(),
-        epoch: 0,
-        metrics: None,
-        params: config.clone(),
-    };
-    Ok(Head::init(meta, mean, std, job.params.seed)?)
 }
 
 /// `(id, label, file sha256, vector)` of every photo embedded by the backbone, or an error that
@@ -69,50 +86,159 @@ pub(crate) fn embedding_rows(
         rows.push((id.to_owned(), label.map(str::to_owned), sha.to_owned(), from_bytes(v)));
     })?;
     if rows.is_empty() {
-        return Err(PipelineError::Invalid(format!(
-            "no {backbone} embeddings in {}: run `crowdsift embed SRC --out {} --model {backbone}` first",
-            out.display(),
-            out.display(),
-        )));
+        return Err(no_embeddings(out, backbone));
     }
     Ok(rows)
 }
 
-/// Trains a head on the embeddings in `out/crowdsift.db`; checkpoints go to
+fn no_embeddings(out: &Path, backbone: &str) -> PipelineError {
+    PipelineError::Invalid(format!(
+        "no {backbone} embeddings in {}: run `crowdsift embed SRC --out {} --model {backbone}` first",
+        out.display(),
+        out.display(),
+    ))
+}
+
+/// What fine-tuning `unfreeze` blocks of `backbone` reads: the cut tensor and the trainable blocks.
+fn finetune_plan(backbone: &ModelSpec, unfreeze: usize) -> Result<(Features, Family, Vec<usize>), PipelineError> {
+    let ft = backbone.finetune.as_ref().ok_or_else(|| {
+        PipelineError::Invalid(format!(
+            "model {} declares no fine-tuning weights ([model.{}.finetune] in models.toml)",
+            backbone.name, backbone.name
+        ))
+    })?;
+    let cut = ft.cuts.get(unfreeze.max(1) - 1).ok_or_else(|| {
+        PipelineError::Invalid(format!("{} can unfreeze 1 to {} blocks, not {unfreeze}", backbone.name, ft.cuts.len()))
+    })?;
+    let family = match ft.family.as_str() {
+        "efficientnet-lite" => Family::EfficientnetLite,
+        "mobilenet-v2" => Family::MobilenetV2,
+        other => return Err(PipelineError::Invalid(format!("unknown backbone family `{other}` in models.toml"))),
+    };
+    let features = Features::Cut { model: Box::new(backbone.clone()), cut: cut.tensor.clone() };
+    Ok((features, family, (cut.block..=ft.last_block).collect()))
+}
+
+/// The features a head reads, for its mode (None: plain embeddings).
+fn head_features(backbone: &ModelSpec, meta: &HeadMeta) -> Option<Features> {
+    match &meta.arch {
+        crowdsift_learn::Arch::Linear => None,
+        crowdsift_learn::Arch::Tail(t) => Some(Features::Cut { model: Box::new(backbone.clone()), cut: t.cut.clone() }),
+        crowdsift_learn::Arch::Cnn(c) => Some(Features::Pixels { size: c.size as u32 }),
+    }
+}
+
+/// The training data of `job`: its rows (with views) and, when features were needed, what
+/// computing them did.
+fn dataset(store: &mut Store, out: &Path, job: &TrainJob) -> Result<(Dataset, Option<FeatureSummary>), PipelineError> {
+    let b = &job.backbone;
+    let (features, views) = match &job.mode {
+        Mode::Transfer { .. } => {
+            return Ok((Dataset::from_rows(embedding_rows(store, out, &b.name, &b.sha256)?)?, None));
+        }
+        Mode::Finetune { unfreeze, views, .. } => (finetune_plan(b, *unfreeze)?.0, (*views).max(1)),
+        Mode::Scratch { arch, views } => (Features::Pixels { size: arch.size as u32 }, (*views).max(1)),
+    };
+    let (ds, summary) = feature_dataset(store, out, b, &features, views, job.jobs)?;
+    Ok((ds, Some(summary)))
+}
+
+/// Rows of `features` (`views` per photo) for every photo the backbone embedded, computing what
+/// the cache lacks.
+pub(crate) fn feature_dataset(
+    store: &mut Store,
+    out: &Path,
+    backbone: &ModelSpec,
+    features: &Features,
+    views: usize,
+    jobs: usize,
+) -> Result<(Dataset, FeatureSummary), PipelineError> {
+    let photos: Vec<Photo> = store.embedded_images(&backbone.sha256)?;
+    if photos.is_empty() {
+        return Err(no_embeddings(out, &backbone.name));
+    }
+    let summary = features::ensure(store, &photos, features, views, jobs)?;
+    let rows = features::rows(store, &photos, features, views)?;
+    Ok((Dataset::from_rows(rows)?.with_views(views)?, summary))
+}
+
+/// A fresh classifier for `job`, standardised (transfer) on the training rows of `split`.
+fn new_model(
+    ds: &Dataset,
+    split: &Split,
+    job: &TrainJob,
+    config: &serde_json::Value,
+) -> Result<Box<dyn Classifier>, PipelineError> {
+    let meta = HeadMeta {
+        format: HEAD_FORMAT.to_owned(),
+        classes: ds.classes.clone(),
+        dim: ds.dim,
+        hidden: 0,
+        backbone: job.backbone.name.clone(),
+        backbone_sha256: job.backbone.sha256.clone(),
+        epoch: 0,
+        metrics: None,
+        params: config.clone(),
+        arch: Default::default(),
+    };
+    let seed = job.params.seed;
+    Ok(match &job.mode {
+        Mode::Transfer { hidden } => {
+            let (mean, std) = standardisation(ds, &split.train);
+            Box::new(Head::init(HeadMeta { hidden: *hidden, ..meta }, mean, std, seed)?)
+        }
+        Mode::Finetune { unfreeze, dropout, .. } => {
+            let (features, family, blocks) = finetune_plan(&job.backbone, *unfreeze)?;
+            let Features::Cut { cut, .. } = features else { unreachable!("finetune_plan cuts the backbone") };
+            let ft = job.backbone.finetune.as_ref().ok_or_else(|| PipelineError::Invalid("no weights".into()))?;
+            let pth = ft.verified_weights()?;
+            Box::new(Tail::from_pth(meta, pth, family, &cut, ds.dim, &blocks, *dropout, seed)?)
+        }
+        Mode::Scratch { arch, .. } => Box::new(Cnn::init(meta, arch.clone(), seed)?),
+    })
+}
+
+fn job_config(job: &TrainJob) -> serde_json::Value {
+    serde_json::json!({
+        "mode": job.mode.name(), "mode_params": job.mode, "backbone": job.backbone.name,
+        "backbone_sha256": job.backbone.sha256, "val_split": job.val_split, "params": job.params,
+        "resume": job.resume.as_ref().map(|p| p.display().to_string()),
+    })
+}
+
+/// Trains a classifier on the photos in `out/crowdsift.db`; checkpoints go to
 /// `out/checkpoints/<run>/` and TensorBoard events to `out/tb/<run>/`.
 pub fn train(
     out: &Path,
     job: &TrainJob,
     on_epoch: &mut dyn FnMut(&EpochMetrics),
 ) -> Result<TrainSummary, PipelineError> {
-    let store = Store::open(&out.join("crowdsift.db"))?;
-    let ds = Dataset::from_rows(embedding_rows(&store, out, &job.backbone, &job.backbone_sha256)?)?;
+    let mut store = Store::open(&out.join("crowdsift.db"))?;
+    let (ds, features) = dataset(&mut store, out, job)?;
     let split = stratified_split(&ds, job.val_split, job.params.seed);
-    let config = serde_json::json!({
-        "mode": "transfer", "backbone": job.backbone, "backbone_sha256": job.backbone_sha256,
-        "val_split": job.val_split, "hidden": job.hidden, "params": job.params,
-        "resume": job.resume.as_ref().map(|p| p.display().to_string()),
-    });
+    let config = job_config(job);
     let run_id = store.begin_run("train", &out.display().to_string(), &config)?;
+    let mode = job.mode.name();
 
-    let (mut head, run_name) = match &job.resume {
+    let (mut model, run_name) = match &job.resume {
         Some(ckpt) => {
-            let head = Head::load(ckpt)?;
-            if head.meta.classes != ds.classes || head.meta.backbone_sha256 != job.backbone_sha256 {
+            let model = load(ckpt)?;
+            let m = model.meta();
+            if m.classes != ds.classes || m.backbone_sha256 != job.backbone.sha256 || m.dim != ds.dim {
                 return Err(PipelineError::Invalid(format!(
-                    "{} was trained on other classes or another backbone than the store now holds",
+                    "{} was trained on other classes, another backbone or another mode than asked",
                     ckpt.display()
                 )));
             }
             let name = ckpt.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned());
-            (head, name.unwrap_or_else(|| format!("transfer-{run_id}")))
+            (model, name.unwrap_or_else(|| format!("{mode}-{run_id}")))
         }
-        None => (new_head(&ds, &split, job, &config)?, format!("transfer-{run_id}")),
+        None => (new_model(&ds, &split, job, &config)?, format!("{mode}-{run_id}")),
     };
     let ckpt_dir = out.join("checkpoints").join(&run_name);
     let tb_dir = out.join("tb").join(&run_name);
     let mut tb = EventWriter::create(&tb_dir).map_err(|source| PipelineError::Io { path: tb_dir.clone(), source })?;
-    let report = crowdsift_learn::train(&mut head, &ds, &split, &job.params, &ckpt_dir, Some(&mut tb), on_epoch);
+    let report = crowdsift_learn::train(&mut *model, &ds, &split, &job.params, &ckpt_dir, Some(&mut tb), on_epoch);
     let status = if report.is_ok() { "done" } else { "failed" };
     store.finish_run(run_id, status)?;
     let report = report?;
@@ -120,12 +246,39 @@ pub fn train(
         classes: ds.classes.clone(),
         train_photos: split.train.len(),
         val_photos: split.val.len(),
+        features,
         epochs: report.epochs,
         best: report.best,
         stopped_early: report.stopped_early,
         checkpoints: ckpt_dir,
         tensorboard: tb_dir,
     })
+}
+
+/// Input rows (view 0) for a trained classifier: its backbone's embeddings, or the features it
+/// reads, computed where the cache lacks them.
+pub(crate) fn model_rows(
+    store: &mut Store,
+    out: &Path,
+    meta: &HeadMeta,
+    registry: Option<&crowdsift_models::Registry>,
+    jobs: usize,
+) -> Result<Vec<Row>, PipelineError> {
+    if matches!(meta.arch, crowdsift_learn::Arch::Linear) {
+        return embedding_rows(store, out, &meta.backbone, &meta.backbone_sha256);
+    }
+    let registry = registry.ok_or_else(|| PipelineError::Invalid("models.toml is needed for this head".into()))?;
+    let backbone = registry.verified(&meta.backbone)?.clone();
+    if backbone.sha256 != meta.backbone_sha256 {
+        return Err(PipelineError::Invalid(format!(
+            "the head was trained on {} {}, models.toml has {}",
+            meta.backbone, meta.backbone_sha256, backbone.sha256
+        )));
+    }
+    let features = head_features(&backbone, meta).ok_or_else(|| PipelineError::Invalid("no features".into()))?;
+    let photos: Vec<Photo> = store.embedded_images(&backbone.sha256)?;
+    features::ensure(store, &photos, &features, 1, jobs)?;
+    features::rows(store, &photos, &features, 1)
 }
 
 /// Result of K-fold cross-validation: the last-epoch metrics of each fold (no epoch is chosen on
@@ -153,15 +306,13 @@ pub fn cross_validate(
     on_fold: &mut dyn FnMut(usize, &EpochMetrics),
 ) -> Result<CvSummary, PipelineError> {
     let t0 = std::time::Instant::now();
-    let store = Store::open(&out.join("crowdsift.db"))?;
-    let ds = Dataset::from_rows(embedding_rows(&store, out, &job.backbone, &job.backbone_sha256)?)?;
+    let mut store = Store::open(&out.join("crowdsift.db"))?;
+    let (ds, _) = dataset(&mut store, out, job)?;
     let folds = stratified_kfold(&ds, k, job.params.seed);
     let mut params = job.params.clone();
     params.patience = 0;
-    let config = serde_json::json!({
-        "mode": "transfer", "folds": k, "backbone": job.backbone, "backbone_sha256": job.backbone_sha256,
-        "hidden": job.hidden, "params": params,
-    });
+    let mut config = job_config(job);
+    config["folds"] = k.into();
     let run_id = store.begin_run("train-cv", &out.display().to_string(), &config)?;
     let name = format!("cv-{run_id}");
     let cv_dir = out.join("cv").join(&name);
@@ -175,13 +326,13 @@ pub fn cross_validate(
     let mut results = Vec::new();
     for f in 0..k.max(2) {
         let split = Split::from_folds(&folds, f);
-        let mut head = new_head(&ds, &split, job, &config)?;
+        let mut model = new_model(&ds, &split, job, &config)?;
         let fold_dir = |kind: &str| out.join(kind).join(&name).join(format!("fold-{f}"));
         let tb_dir = fold_dir("tb");
         let mut tb =
             EventWriter::create(&tb_dir).map_err(|source| PipelineError::Io { path: tb_dir.clone(), source })?;
         let report = crowdsift_learn::train(
-            &mut head,
+            &mut *model,
             &ds,
             &split,
             &params,

@@ -10,11 +10,15 @@ use std::path::Path;
 use crowdsift_core::{Finding, ImageRecord, Reason, Stage};
 use rusqlite::{Connection, OptionalExtension, params};
 
+/// A photo as the store knows it: id, label, file SHA-256, URI.
+pub type StoredPhoto = (String, Option<String>, String, String);
+
 /// Schema migrations, applied in order; `PRAGMA user_version` holds how many ran.
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     include_str!("../migrations/001_init.sql"),
     include_str!("../migrations/002_quality_scores.sql"),
     include_str!("../migrations/003_embeddings.sql"),
+    include_str!("../migrations/004_features.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -345,6 +349,60 @@ impl Store {
                 f(&id, label.as_deref(), &sha, v);
             }
             Ok(())
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// `(id, label, file sha256, uri)` of every photo with an embedding from `model_sha256`, in id
+    /// order: the photos a backbone could read.
+    pub fn embedded_images(&self, model_sha256: &str) -> Result<Vec<StoredPhoto>> {
+        let run = || -> rusqlite::Result<Vec<StoredPhoto>> {
+            let mut st = self.conn.prepare(
+                "SELECT i.id, i.label, i.sha256, i.uri FROM images i JOIN embeddings e ON e.sha256 = i.sha256
+                 WHERE e.model_sha256 = ?1 ORDER BY i.id",
+            )?;
+            st.query_map([model_sha256], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// SHA-256s with all `views` views of feature `key` cached.
+    pub fn featured(&self, key: &str, views: usize) -> Result<HashSet<String>> {
+        let run = || -> rusqlite::Result<HashSet<String>> {
+            let mut st = self.conn.prepare(
+                "SELECT sha256 FROM features WHERE key = ?1 AND view < ?2 GROUP BY sha256 HAVING COUNT(*) = ?2",
+            )?;
+            st.query_map(params![key, views as i64], |r| r.get(0))?.collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Stores features `(sha256, view, little-endian f32 bytes)` of `key` in one transaction.
+    pub fn put_features(&mut self, key: &str, rows: &[(String, usize, Vec<u8>)]) -> Result<()> {
+        let res = (|| -> rusqlite::Result<()> {
+            let tx = self.conn.transaction()?;
+            {
+                let mut ins = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO features (key, sha256, view, data) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for (sha, view, data) in rows {
+                    ins.execute(params![key, sha, *view as i64, data])?;
+                }
+            }
+            tx.commit()
+        })();
+        res.map_err(|e| self.err(e))
+    }
+
+    /// Views `0..views` of feature `key` for photo bytes `sha256`, concatenated, if all are cached.
+    pub fn features(&self, key: &str, sha256: &str, views: usize) -> Result<Option<Vec<u8>>> {
+        let run = || -> rusqlite::Result<Option<Vec<u8>>> {
+            let mut st = self.conn.prepare_cached(
+                "SELECT data FROM features WHERE key = ?1 AND sha256 = ?2 AND view < ?3 ORDER BY view",
+            )?;
+            let parts: Vec<Vec<u8>> =
+                st.query_map(params![key, sha256, views as i64], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            Ok((parts.len() == views).then(|| parts.concat()))
         };
         run().map_err(|e| self.err(e))
     }
