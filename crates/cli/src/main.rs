@@ -43,6 +43,41 @@ enum Command {
     /// Export a transfer or fine-tuned classifier with its backbone as one ONNX model: photo in
     /// (the backbone's input spec), `probs` out; class names in the model metadata.
     Export(ExportArgs),
+    /// Audit the labels in DIR: label issues (confident learning on out-of-sample probabilities and
+    /// neighbour votes) ranked for review with a suggested label, outliers, duplicates carrying
+    /// different labels, a class summary: DIR/audit/, findings.csv/parquet.
+    Audit(AuditArgs),
+}
+
+#[derive(Args)]
+struct AuditArgs {
+    /// Output folder of `embed` (holds crowdsift.db).
+    dir: PathBuf,
+    /// Embed this source into DIR first (cached photos are not embedded again).
+    #[arg(long)]
+    src: Option<String>,
+    #[arg(long, short, default_value = "efficientnet-lite0")]
+    model: String,
+    /// Folds for the out-of-sample probabilities.
+    #[arg(long, default_value_t = 5)]
+    folds: usize,
+    /// Epochs of each fold's head.
+    #[arg(long, default_value_t = 40)]
+    epochs: usize,
+    /// Neighbours per photo (label votes, outlier score).
+    #[arg(long, default_value_t = 10)]
+    k: usize,
+    /// Weight of the neighbours' label vote against the out-of-sample head (0–1).
+    #[arg(long, default_value_t = 0.5)]
+    knn_weight: f64,
+    /// Cosine similarity from which two photos are near duplicates.
+    #[arg(long, default_value_t = 0.95)]
+    dup_similarity: f32,
+    /// Robust z-score within the class above which a photo is an outlier.
+    #[arg(long, default_value_t = 3.5)]
+    outlier_z: f64,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
 }
 
 #[derive(Args)]
@@ -414,6 +449,46 @@ fn export(args: &ExportArgs) -> Result<bool> {
     Ok(false)
 }
 
+fn audit(args: &AuditArgs, quiet: bool) -> Result<bool> {
+    if let Some(src) = &args.src {
+        let e = EmbedArgs {
+            src: src.clone(),
+            out: args.dir.clone(),
+            model: args.model.clone(),
+            batch: 16,
+            jobs: None,
+            threads: None,
+        };
+        embed(&e, quiet)?;
+    }
+    let spec = backbone_spec(&args.model)?;
+    let params = crowdsift_audit::AuditParams {
+        folds: args.folds.max(2),
+        train: crowdsift_learn::TrainParams { epochs: args.epochs, patience: 0, seed: args.seed, ..Default::default() },
+        hidden: 0,
+        k: args.k.max(1),
+        knn_weight: args.knn_weight,
+        dup_similarity: args.dup_similarity,
+        outlier_z: args.outlier_z,
+    };
+    let s = crowdsift_pipeline::audit(&args.dir, &spec.name, &spec.sha256, &params)
+        .with_context(|| format!("auditing {}", args.dir.display()))?;
+    ignore_broken_pipe(writeln!(
+        std::io::stdout().lock(),
+        "audited {} labelled photos in {} classes in {:.1} s (out-of-sample accuracy {:.1}%): {} label issues to review, {} outliers, {} duplicate clusters ({} with conflicting labels)\nwrote {}/labels.csv, classes.csv, summary.json; findings.csv, findings.parquet",
+        s.photos,
+        s.classes,
+        s.seconds,
+        100.0 * s.oos_accuracy,
+        s.issues,
+        s.outliers,
+        s.clusters,
+        s.conflicts,
+        s.dir.display()
+    ))?;
+    Ok(s.issues > 0 || s.outliers > 0 || s.conflicts > 0)
+}
+
 fn ignore_broken_pipe(r: std::io::Result<()>) -> Result<()> {
     match r {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
@@ -515,6 +590,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => predict(args),
         Command::Evaluate(args) => evaluate(args),
         Command::Export(args) => export(args),
+        Command::Audit(args) => audit(args, cli.quiet),
     };
     match result {
         Ok(false) => ExitCode::SUCCESS,

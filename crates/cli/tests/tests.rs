@@ -6,6 +6,7 @@
 
 mod util;
 
+mod audit;
 mod embed;
 mod finetune;
 mod hostile;

@@ -13,6 +13,8 @@ pub enum Stage {
     Quality,
     /// Collection-level duplicate detection.
     Duplicates,
+    /// Label audit: label issues, outliers, label conflicts among duplicates.
+    Audit,
 }
 
 impl Stage {
@@ -21,6 +23,7 @@ impl Stage {
             Stage::Ingest => "ingest",
             Stage::Quality => "quality",
             Stage::Duplicates => "duplicates",
+            Stage::Audit => "audit",
         }
     }
 }

@@ -22,4 +22,4 @@ mod train;
 pub use data::{Dataset, Row, Split, stratified_kfold, stratified_split};
 pub use error::LearnError;
 pub use head::{Arch, Classifier, FORMAT as HEAD_FORMAT, Head, HeadMeta, load, predict_proba, save};
-pub use train::{EpochMetrics, TrainParams, TrainReport, evaluate_split, standardisation, train};
+pub use train::{EpochMetrics, TrainParams, TrainReport, evaluate_split, fit, standardisation, train};

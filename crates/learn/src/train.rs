@@ -123,6 +123,73 @@ pub fn standardisation(ds: &Dataset, rows: &[usize]) -> (Vec<f32>, Vec<f32>) {
     (m, sd)
 }
 
+/// Optimisers, class weights and batch order of one training run.
+struct Trainer<'a> {
+    params: &'a TrainParams,
+    weights: Tensor,
+    opt: AdamW,
+    opt_backbone: AdamW,
+    order: Vec<usize>,
+}
+
+impl<'a> Trainer<'a> {
+    fn new(model: &dyn Classifier, ds: &Dataset, rows: &[usize], params: &'a TrainParams) -> Result<Self, LearnError> {
+        let classes = ds.classes.len();
+        let mut counts = vec![0usize; classes];
+        for &i in rows {
+            counts[ds.y[i] as usize] += 1;
+        }
+        let weights: Vec<f32> = counts
+            .iter()
+            .map(|&c| if params.class_weights && c > 0 { rows.len() as f32 / (classes as f32 * c as f32) } else { 1.0 })
+            .collect();
+        let (backbone, fresh) = model.vars();
+        let adam = |lr: f64| ParamsAdamW { lr, weight_decay: params.weight_decay, ..Default::default() };
+        Ok(Trainer {
+            params,
+            weights: Tensor::from_vec(weights, classes, &Device::Cpu)?,
+            opt: AdamW::new(fresh, adam(params.lr))?,
+            opt_backbone: AdamW::new(backbone, adam(params.lr * params.backbone_lr))?,
+            order: rows.to_vec(),
+        })
+    }
+
+    /// One pass over the rows; returns the mean training loss. The shuffle, views and dropout of
+    /// epoch `e` depend only on the seed and `e`, so a resumed run sees the same batches.
+    fn epoch(&mut self, model: &mut dyn Classifier, ds: &Dataset, epoch: usize) -> Result<f64, LearnError> {
+        let params = self.params;
+        let mut state = params.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9);
+        shuffle(&mut self.order, &mut state);
+        let mut dropout_state = state;
+        let views = ds.views.max(1);
+        let view_seed = params.seed.wrapping_add(epoch as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
+        let view =
+            |i: usize| if views == 1 { 0 } else { (splitmix(&mut (view_seed ^ i as u64)) % views as u64) as usize };
+        let mut total = 0f64;
+        for chunk in self.order.chunks(params.batch.max(1)) {
+            let (x, y) = gather(ds, chunk, view)?;
+            let l = loss(&model.forward(&x, Some(&mut dropout_state))?, &y, &self.weights)?;
+            let grads = l.backward()?;
+            self.opt.step(&grads)?;
+            self.opt_backbone.step(&grads)?;
+            total += f64::from(l.to_scalar::<f32>()?) * chunk.len() as f64;
+        }
+        Ok(total / self.order.len().max(1) as f64)
+    }
+}
+
+/// Fits `model` on `rows` for `params.epochs` epochs, with no validation and no checkpoints (for
+/// out-of-sample predictions, where nothing may be chosen on held-out photos). Returns the last
+/// epoch's training loss.
+pub fn fit(model: &mut dyn Classifier, ds: &Dataset, rows: &[usize], params: &TrainParams) -> Result<f64, LearnError> {
+    let mut trainer = Trainer::new(&*model, ds, rows, params)?;
+    let mut last = f64::NAN;
+    for epoch in 1..=params.epochs {
+        last = trainer.epoch(model, ds, epoch)?;
+    }
+    Ok(last)
+}
+
 /// Trains `model` on `split.train`, validating on `split.val` after every epoch; writes
 /// `epoch-NNN` and `best` checkpoints into `ckpt_dir` and scalars to `tb`. Epochs continue from
 /// `meta.epoch` (resume). Optimiser moments start afresh on resume. Photos with several views
@@ -137,27 +204,7 @@ pub fn train(
     on_epoch: &mut dyn FnMut(&EpochMetrics),
 ) -> Result<TrainReport, LearnError> {
     std::fs::create_dir_all(ckpt_dir).map_err(|e| LearnError::file(ckpt_dir, e))?;
-    let classes = ds.classes.len();
-    let mut counts = vec![0usize; classes];
-    for &i in &split.train {
-        counts[ds.y[i] as usize] += 1;
-    }
-    let weights: Vec<f32> =
-        counts
-            .iter()
-            .map(|&c| {
-                if params.class_weights && c > 0 { split.train.len() as f32 / (classes as f32 * c as f32) } else { 1.0 }
-            })
-            .collect();
-    let weights = Tensor::from_vec(weights, classes, &Device::Cpu)?;
-    let (backbone, fresh) = model.vars();
-    let mut opt =
-        AdamW::new(fresh, ParamsAdamW { lr: params.lr, weight_decay: params.weight_decay, ..Default::default() })?;
-    let mut opt_backbone = AdamW::new(
-        backbone,
-        ParamsAdamW { lr: params.lr * params.backbone_lr, weight_decay: params.weight_decay, ..Default::default() },
-    )?;
-    let mut order = split.train.clone();
+    let mut trainer = Trainer::new(&*model, ds, &split.train, params)?;
     let mut history = Vec::new();
     let mut best: Option<EpochMetrics> = None;
     let mut since_best = 0;
@@ -165,32 +212,9 @@ pub fn train(
     let mut stopped_early = false;
     for epoch in start + 1..=params.epochs {
         let t0 = Instant::now();
-        // The shuffle of epoch e depends only on the seed and e, so a resumed run sees the same batches.
-        let mut state = params.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9);
-        shuffle(&mut order, &mut state);
-        let mut dropout_state = state;
-        let views = ds.views.max(1);
-        let view_seed = params.seed.wrapping_add(epoch as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
-        let view =
-            |i: usize| if views == 1 { 0 } else { (splitmix(&mut (view_seed ^ i as u64)) % views as u64) as usize };
-        let mut total = 0f64;
-        for chunk in order.chunks(params.batch.max(1)) {
-            let (x, y) = gather(ds, chunk, view)?;
-            let l = loss(&model.forward(&x, Some(&mut dropout_state))?, &y, &weights)?;
-            let grads = l.backward()?;
-            opt.step(&grads)?;
-            opt_backbone.step(&grads)?;
-            total += f64::from(l.to_scalar::<f32>()?) * chunk.len() as f64;
-        }
+        let train_loss = trainer.epoch(model, ds, epoch)?;
         let (val_loss, val_top1, val_top5) = evaluate_split(&*model, ds, &split.val)?;
-        let m = EpochMetrics {
-            epoch,
-            train_loss: total / order.len().max(1) as f64,
-            val_loss,
-            val_top1,
-            val_top5,
-            seconds: t0.elapsed().as_secs_f64(),
-        };
+        let m = EpochMetrics { epoch, train_loss, val_loss, val_top1, val_top5, seconds: t0.elapsed().as_secs_f64() };
         model.meta_mut().epoch = epoch;
         model.meta_mut().metrics = Some(m.clone());
         save(&*model, &ckpt_dir.join(format!("epoch-{epoch:03}")))?;

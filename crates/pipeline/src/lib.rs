@@ -1,5 +1,6 @@
 //! Runs crowdsift's stages over a collection: resumable, parallel, with bounded memory.
 
+mod audit;
 mod classify;
 mod dups;
 mod embed;
@@ -11,6 +12,7 @@ mod scan;
 pub mod stages;
 mod train;
 
+pub use audit::{AuditSummary, audit};
 pub use classify::{PredictSummary, evaluate, predict};
 pub use embed::{EmbedParams, EmbedSummary, embed};
 pub use export::export;

@@ -91,6 +91,7 @@ fn stage_from(s: &str) -> Stage {
     match s {
         "quality" => Stage::Quality,
         "duplicates" => Stage::Duplicates,
+        "audit" => Stage::Audit,
         _ => Stage::Ingest,
     }
 }

@@ -1,0 +1,18 @@
+//! Stage 5 of crowdsift: which labels to review.
+//!
+//! - [`out_of_sample`]: class probabilities for every photo from a head that never saw it
+//!   (stratified K-fold; byte-identical photos share a fold).
+//! - [`neighbours`]: exact k nearest neighbours by cosine similarity (chunked matrix products), the
+//!   evidence for label votes, outliers and embedding duplicates.
+//! - [`confident`]: confident learning (Northcutt, Jiang & Chuang, JAIR 2021): per-class thresholds,
+//!   the calibrated confident joint, pruning by noise rate, ranking by self-confidence.
+//! - [`audit`]: all of it for one collection, per photo and per class.
+
+pub mod confident;
+mod knn;
+mod oos;
+mod report;
+
+pub use knn::{Neighbour, neighbours};
+pub use oos::out_of_sample;
+pub use report::{AuditParams, AuditReport, ClassSummary, PhotoAudit, audit};

@@ -1,0 +1,46 @@
+use crowdsift_learn::{
+    Classifier, Dataset, HEAD_FORMAT, Head, HeadMeta, LearnError, Split, TrainParams, fit, predict_proba,
+    standardisation, stratified_kfold,
+};
+
+/// Out-of-sample class probabilities (`n × classes`, row-major) of every row of `ds`: each fold's
+/// rows are scored by a head trained for `params.epochs` on the other folds only. Byte-identical
+/// photos (one group) always share a fold, so no photo is scored by a head that saw its copy.
+/// Also returns the fold of each row.
+pub fn out_of_sample(
+    ds: &Dataset,
+    folds: usize,
+    hidden: usize,
+    params: &TrainParams,
+) -> Result<(Vec<f32>, Vec<usize>), LearnError> {
+    let fold_of = stratified_kfold(ds, folds, params.seed);
+    let c = ds.classes.len();
+    let mut probs = vec![0f32; ds.len() * c];
+    for f in 0..folds.max(2) {
+        let split = Split::from_folds(&fold_of, f);
+        if split.val.is_empty() || split.train.is_empty() {
+            continue;
+        }
+        let (mean, std) = standardisation(ds, &split.train);
+        let meta = HeadMeta {
+            format: HEAD_FORMAT.into(),
+            classes: ds.classes.clone(),
+            dim: ds.dim,
+            hidden,
+            backbone: String::new(),
+            backbone_sha256: String::new(),
+            epoch: 0,
+            metrics: None,
+            params: serde_json::Value::Null,
+            arch: Default::default(),
+        };
+        let mut head = Head::init(meta, mean, std, params.seed.wrapping_add(f as u64))?;
+        fit(&mut head, ds, &split.train, params)?;
+        let x: Vec<f32> = split.val.iter().flat_map(|&i| ds.row(i).iter().copied()).collect();
+        let p = predict_proba(&head as &dyn Classifier, &x, split.val.len())?;
+        for (k, &i) in split.val.iter().enumerate() {
+            probs[i * c..(i + 1) * c].copy_from_slice(&p[k * c..(k + 1) * c]);
+        }
+    }
+    Ok((probs, fold_of))
+}

@@ -1,0 +1,257 @@
+use serde::Serialize;
+
+use crowdsift_learn::{Dataset, LearnError, TrainParams};
+
+use crate::confident::{find_issues, normalized_margin};
+use crate::{Neighbour, neighbours, out_of_sample};
+
+/// How to audit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditParams {
+    /// Folds for the out-of-sample probabilities.
+    pub folds: usize,
+    /// Training of each fold's head (epochs, learning rate, seed, …).
+    pub train: TrainParams,
+    pub hidden: usize,
+    /// Neighbours per photo (label votes, outlier score).
+    pub k: usize,
+    /// Weight of the neighbours' label vote in the probabilities confident learning reads (the
+    /// rest is the out-of-sample head).
+    pub knn_weight: f64,
+    /// Cosine similarity from which two photos are near duplicates.
+    pub dup_similarity: f32,
+    /// Robust z-score (within the photo's class) above which a photo is an outlier.
+    pub outlier_z: f64,
+}
+
+impl Default for AuditParams {
+    fn default() -> Self {
+        AuditParams {
+            folds: 5,
+            train: TrainParams { epochs: 40, patience: 0, ..Default::default() },
+            hidden: 0,
+            k: 10,
+            knn_weight: 0.5,
+            dup_similarity: 0.95,
+            outlier_z: 3.5,
+        }
+    }
+}
+
+/// The audit of one photo (a row of the dataset).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhotoAudit {
+    pub row: usize,
+    /// The fold whose head scored this photo.
+    pub fold: usize,
+    pub given: u32,
+    /// Likeliest class by the combined probabilities, and its probability.
+    pub suggested: u32,
+    pub p_suggested: f64,
+    /// Out-of-sample probability of the given label (head only), and combined with the neighbours.
+    pub p_given_head: f64,
+    pub p_given: f64,
+    /// Combined `p(given) − max other`.
+    pub margin: f64,
+    pub issue: bool,
+    /// 1-based position in the review queue of label issues (lowest `p_given` first).
+    pub rank: Option<usize>,
+    /// Share of the neighbours carrying the given label, and the nearest three.
+    pub neighbours_agree: f64,
+    pub nearest: Vec<Neighbour>,
+    /// 1 − mean cosine similarity to the neighbours, and its robust z-score within the class.
+    pub outlier_score: f64,
+    pub outlier_z: f64,
+    pub outlier: bool,
+    /// Near-duplicate cluster (photos with the same bytes or embeddings at least
+    /// `dup_similarity` alike), if the photo has any duplicate.
+    pub cluster: Option<usize>,
+    /// The cluster carries more than one label.
+    pub label_conflict: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassSummary {
+    pub class: String,
+    pub photos: usize,
+    pub share: f64,
+    pub issues: usize,
+    /// Classes its photos are most often confidently mistaken for: (class, calibrated count).
+    pub confused_with: Vec<(String, f64)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditReport {
+    pub photos: Vec<PhotoAudit>,
+    pub classes: Vec<ClassSummary>,
+    pub issues: usize,
+    pub outliers: usize,
+    pub clusters: usize,
+    pub conflicts: usize,
+    /// Out-of-sample top-1 accuracy of the head against the given labels.
+    pub oos_accuracy: f64,
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 { v[m] } else { 0.5 * (v[m - 1] + v[m]) }
+}
+
+fn find(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+/// Audits the labels of `ds` (plain embeddings, one view).
+pub fn audit(ds: &Dataset, params: &AuditParams) -> Result<AuditReport, LearnError> {
+    let n = ds.len();
+    let c = ds.classes.len();
+    let (head_probs, fold_of) = out_of_sample(ds, params.folds, params.hidden, &params.train)?;
+
+    let mut group_ids = std::collections::HashMap::new();
+    let groups: Vec<u32> = ds
+        .groups
+        .iter()
+        .map(|g| {
+            let next = group_ids.len() as u32;
+            *group_ids.entry(g.as_str()).or_insert(next)
+        })
+        .collect();
+    let x: Vec<f32> = (0..n).flat_map(|i| ds.row(i).iter().copied()).collect();
+    let nn = neighbours(&x, n, ds.dim, &groups, params.k)?;
+
+    // Neighbour vote: similarity-weighted label shares, lightly smoothed.
+    let w = params.knn_weight.clamp(0.0, 1.0) as f32;
+    let mut probs = head_probs.clone();
+    for i in 0..n {
+        let mut vote = vec![0.1f32 / c as f32; c];
+        for nb in &nn[i] {
+            vote[ds.y[nb.row as usize] as usize] += nb.similarity.max(0.0);
+        }
+        let total: f32 = vote.iter().sum();
+        for j in 0..c {
+            probs[i * c + j] = (1.0 - w) * head_probs[i * c + j] + w * vote[j] / total;
+        }
+    }
+    let issues = find_issues(&ds.y, &probs, c);
+
+    // Outliers: distance to the neighbours, scored against the photo's own class.
+    let score: Vec<f64> = nn
+        .iter()
+        .map(|v| 1.0 - v.iter().map(|nb| f64::from(nb.similarity)).sum::<f64>() / v.len().max(1) as f64)
+        .collect();
+    let mut z = vec![0f64; n];
+    for class in 0..c as u32 {
+        let rows: Vec<usize> = (0..n).filter(|&i| ds.y[i] == class).collect();
+        let mut s: Vec<f64> = rows.iter().map(|&i| score[i]).collect();
+        let med = median(&mut s);
+        let mut dev: Vec<f64> = rows.iter().map(|&i| (score[i] - med).abs()).collect();
+        let mad = (1.4826 * median(&mut dev)).max(0.02);
+        for &i in &rows {
+            z[i] = (score[i] - med) / mad;
+        }
+    }
+
+    // Duplicate clusters: byte-identical copies and embedding neighbours above the threshold.
+    let mut parent: Vec<usize> = (0..n).collect();
+    let mut first_of_group = std::collections::HashMap::new();
+    for i in 0..n {
+        if let Some(&j) = first_of_group.get(&groups[i]) {
+            let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+            parent[a] = b;
+        } else {
+            first_of_group.insert(groups[i], i);
+        }
+        for nb in nn[i].iter().filter(|nb| nb.similarity >= params.dup_similarity) {
+            let (a, b) = (find(&mut parent, i), find(&mut parent, nb.row as usize));
+            parent[a] = b;
+        }
+    }
+    let roots: Vec<usize> = (0..n).map(|i| find(&mut parent, i)).collect();
+    let mut members: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for (i, &r) in roots.iter().enumerate() {
+        members.entry(r).or_default().push(i);
+    }
+    let mut cluster = vec![None; n];
+    let mut conflict = vec![false; n];
+    let (mut clusters, mut conflicts) = (0, 0);
+    for rows in members.values().filter(|r| r.len() > 1) {
+        let labels: std::collections::BTreeSet<u32> = rows.iter().map(|&i| ds.y[i]).collect();
+        for &i in rows {
+            cluster[i] = Some(clusters);
+            conflict[i] = labels.len() > 1;
+        }
+        conflicts += usize::from(labels.len() > 1);
+        clusters += 1;
+    }
+
+    let argmax = |p: &[f32]| (0..p.len()).max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a))).unwrap_or(0);
+    let mut photos: Vec<PhotoAudit> = (0..n)
+        .map(|i| {
+            let p = &probs[i * c..(i + 1) * c];
+            let given = ds.y[i];
+            let suggested = argmax(p);
+            PhotoAudit {
+                row: i,
+                fold: fold_of[i],
+                given,
+                suggested: suggested as u32,
+                p_suggested: f64::from(p[suggested]),
+                p_given_head: f64::from(head_probs[i * c + given as usize]),
+                p_given: f64::from(p[given as usize]),
+                margin: normalized_margin(p, given as usize),
+                issue: issues.flagged[i],
+                rank: None,
+                neighbours_agree: nn[i].iter().filter(|nb| ds.y[nb.row as usize] == given).count() as f64
+                    / nn[i].len().max(1) as f64,
+                nearest: nn[i].iter().take(3).copied().collect(),
+                outlier_score: score[i],
+                outlier_z: z[i],
+                outlier: z[i] > params.outlier_z,
+                cluster: cluster[i],
+                label_conflict: conflict[i],
+            }
+        })
+        .collect();
+    let mut queue: Vec<usize> = (0..n).filter(|&i| photos[i].issue).collect();
+    queue.sort_by(|&a, &b| photos[a].p_given.total_cmp(&photos[b].p_given).then(a.cmp(&b)));
+    for (r, &i) in queue.iter().enumerate() {
+        photos[i].rank = Some(r + 1);
+    }
+    let oos_accuracy = (0..n).filter(|&i| argmax(&head_probs[i * c..(i + 1) * c]) == ds.y[i] as usize).count() as f64
+        / n.max(1) as f64;
+    let classes = (0..c)
+        .map(|j| {
+            let count = ds.y.iter().filter(|&&y| y as usize == j).count();
+            let mut confused: Vec<(String, f64)> = (0..c)
+                .filter(|&k| k != j && issues.joint[j * c + k] >= 0.5)
+                .map(|k| (ds.classes[k].clone(), issues.joint[j * c + k]))
+                .collect();
+            confused.sort_by(|a, b| b.1.total_cmp(&a.1));
+            confused.truncate(3);
+            ClassSummary {
+                class: ds.classes[j].clone(),
+                photos: count,
+                share: count as f64 / n.max(1) as f64,
+                issues: photos.iter().filter(|p| p.issue && p.given as usize == j).count(),
+                confused_with: confused,
+            }
+        })
+        .collect();
+    Ok(AuditReport {
+        issues: queue.len(),
+        outliers: photos.iter().filter(|p| p.outlier).count(),
+        photos,
+        classes,
+        clusters,
+        conflicts,
+        oos_accuracy,
+    })
+}

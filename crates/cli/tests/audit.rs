@@ -1,0 +1,133 @@
+//! Label audit on ifct-dev: injected label noise is found at measured precision and recall floors,
+//! clean labels give few flags, and duplicates planted with different labels are reported.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use crate::util::*;
+
+/// One row of audit/labels.csv: id → (label_issue, suggested, label_conflict, outlier).
+fn audited(out: &Path) -> HashMap<String, (bool, String, bool, bool)> {
+    let mut rdr = csv::Reader::from_path(out.join("audit/labels.csv")).unwrap();
+    rdr.records()
+        .map(Result::unwrap)
+        .map(|r| (r[0].to_owned(), (&r[6] == "1", r[2].to_owned(), &r[14] == "1", &r[12] == "1")))
+        .collect()
+}
+
+/// Replaces the labels of a seeded `rate` share of the photos (one photo per byte-identical group)
+/// with another class: uniformly, or always the next class (class-conditional). Returns the ids
+/// changed and their true labels.
+fn inject_noise(out: &Path, rate: f64, conditional: bool, seed: u64) -> HashMap<String, String> {
+    let conn = rusqlite::Connection::open(out.join("crowdsift.db")).unwrap();
+    let mut st = conn.prepare("SELECT id, label, sha256 FROM images ORDER BY id").unwrap();
+    let rows: Vec<(String, String, String)> =
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
+    let classes: Vec<String> =
+        rows.iter().map(|r| r.1.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let mut state = seed;
+    let mut seen = HashSet::new();
+    let mut changed = HashMap::new();
+    for (id, label, sha) in &rows {
+        let u = (crowdsift_core::rng::splitmix(&mut state) >> 11) as f64 / (1u64 << 53) as f64;
+        let pick = crowdsift_core::rng::splitmix(&mut state) as usize;
+        if u >= rate || !seen.insert(sha.clone()) {
+            continue;
+        }
+        let k = classes.iter().position(|c| c == label).unwrap();
+        let to =
+            if conditional { (k + 1) % classes.len() } else { (k + 1 + pick % (classes.len() - 1)) % classes.len() };
+        conn.execute("UPDATE images SET label = ?1 WHERE id = ?2", [&classes[to], id]).unwrap();
+        changed.insert(id.clone(), label.clone());
+    }
+    changed
+}
+
+fn precision_recall(found: &HashSet<String>, truth: &HashSet<String>) -> (f64, f64) {
+    let hit = found.intersection(truth).count() as f64;
+    (hit / found.len().max(1) as f64, hit / truth.len().max(1) as f64)
+}
+
+#[test]
+fn injected_label_noise_is_found_and_clean_labels_mostly_pass() {
+    let (_tmp, out) = embedded_ifct_dev();
+    let dir = out.to_str().unwrap();
+
+    // Clean labels: ifct-dev's own labels. Its 12 food groups are often confusable (out-of-sample
+    // accuracy 67%), so confident learning estimates much noise: measured 64 flags, as many as
+    // cleanlab on LogisticRegression probabilities (bench/results/audit_vs_cleanlab.md).
+    let res = run_ok(crowdsift().args(["audit", dir]));
+    let text = String::from_utf8_lossy(&res.stdout).into_owned();
+    eprintln!("clean: {text}");
+    let clean = audited(&out);
+    assert_eq!(clean.len(), 245);
+    let clean_flags = clean.values().filter(|v| v.0).count();
+    assert!(clean_flags <= 70, "{clean_flags} of 245 clean photos flagged");
+    assert!(clean.values().all(|v| !v.2), "no clean duplicate carries another label");
+    let findings = std::fs::read_to_string(out.join("findings.csv")).unwrap();
+    assert!(findings.contains(",audit,label_issue,") && findings.contains(",audit,outlier,"));
+
+    // Floors below what was measured with seed 7 (printed); the benchmark's means over five seeds:
+    // 10 %: precision 0.22, recall 0.91; 20 %: precision 0.35, recall 0.86.
+    for (rate, conditional, min_p, min_r) in [(0.1, false, 0.15, 0.7), (0.2, false, 0.25, 0.7), (0.2, true, 0.25, 0.6)]
+    {
+        // Restore the clean labels, then inject.
+        let conn = rusqlite::Connection::open(out.join("crowdsift.db")).unwrap();
+        let manifest = shared().join("data/ifct-dev/manifest.csv");
+        let mut rdr = csv::Reader::from_path(&manifest).unwrap();
+        for r in rdr.records().map(Result::unwrap) {
+            conn.execute("UPDATE images SET label = ?1 WHERE id = ?2", [&r[1], &r[0]]).unwrap();
+        }
+        drop(conn);
+        let truth_labels = inject_noise(&out, rate, conditional, 7);
+        let truth: HashSet<String> = truth_labels.keys().cloned().collect();
+        run_ok(crowdsift().args(["audit", dir]));
+        let got = audited(&out);
+        let found: HashSet<String> = got.iter().filter(|(_, v)| v.0).map(|(k, _)| k.clone()).collect();
+        let (p, r) = precision_recall(&found, &truth);
+        let fixed = truth.intersection(&found).filter(|id| got[*id].1 == truth_labels[*id]).count();
+        eprintln!(
+            "noise {rate} conditional {conditional}: {} injected, {} flagged, precision {p:.3}, recall {r:.3}, suggested label right for {fixed} of the found",
+            truth.len(),
+            found.len()
+        );
+        assert!(p >= min_p && r >= min_r, "rate {rate} conditional {conditional}: precision {p:.3} recall {r:.3}");
+    }
+}
+
+#[test]
+fn duplicates_planted_with_other_labels_are_conflicts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = shared().join("data/ifct-dev");
+    // The manifest with absolute uris, plus a byte-identical copy and a re-encoded, slightly
+    // resized copy of two photos, each under another label.
+    let mut rdr = csv::Reader::from_path(src.join("manifest.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    let (a, b) = (&rows[0], &rows[100]);
+    assert_ne!(&a[1], &b[1]);
+    std::fs::copy(src.join(&a[2]), tmp.path().join("copy.jpeg")).unwrap();
+    let script = format!(
+        "from PIL import Image; im = Image.open({:?}).convert('RGB'); im.resize((int(im.width * .9), int(im.height * .9)), Image.BICUBIC).save({:?}, quality=80)",
+        src.join(&b[2]),
+        tmp.path().join("reencoded.jpeg")
+    );
+    let py = std::process::Command::new("python3").args(["-c", &script]).output().unwrap();
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    let mut text = String::from("obs_uid,label,uri\n");
+    for r in &rows {
+        text.push_str(&format!("{},\"{}\",{}\n", &r[0], &r[1], src.join(&r[2]).display()));
+    }
+    text.push_str(&format!("planted-copy,\"{}\",copy.jpeg\n", &b[1]));
+    text.push_str(&format!("planted-reencoded,\"{}\",reencoded.jpeg\n", &a[1]));
+    std::fs::write(tmp.path().join("manifest.csv"), text).unwrap();
+    let out = tmp.path().join("out");
+    let manifest = tmp.path().join("manifest.csv");
+    run_ok(crowdsift().args(["audit", out.to_str().unwrap(), "--src", manifest.to_str().unwrap(), "-q"]));
+    let got = audited(&out);
+    assert_eq!(got.len(), 247);
+    for id in ["planted-copy", "planted-reencoded", &a[0], &b[0]] {
+        assert!(got[id].2, "{id} not reported as a label conflict");
+    }
+    let conflicts = got.values().filter(|v| v.2).count();
+    assert!(conflicts <= 8, "{conflicts} photos in conflicting clusters; planted 4");
+}

@@ -1,0 +1,220 @@
+//! `audit`: which labels to review — label issues by confident learning on out-of-sample
+//! probabilities and neighbour votes, outliers, and duplicates that carry different labels.
+//! Results go to `out/audit/` (labels.csv, classes.csv, summary.json), to the store as findings of
+//! stage `audit`, and to findings.csv/parquet.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crowdsift_audit::{AuditParams, AuditReport};
+use crowdsift_core::{Finding, Stage};
+use crowdsift_learn::Dataset;
+use crowdsift_store::Store;
+
+use crate::scan::PipelineError;
+use crate::train::embedding_rows;
+
+#[derive(Debug, Clone)]
+pub struct AuditSummary {
+    pub photos: usize,
+    pub classes: usize,
+    pub issues: usize,
+    pub outliers: usize,
+    pub clusters: usize,
+    pub conflicts: usize,
+    pub oos_accuracy: f64,
+    pub dir: PathBuf,
+    pub seconds: f64,
+}
+
+fn csv_err(path: &Path) -> impl Fn(csv::Error) -> PipelineError + '_ {
+    move |e| PipelineError::Invalid(format!("{}: {e}", path.display()))
+}
+
+fn write_labels(path: &Path, ds: &Dataset, r: &AuditReport) -> Result<(), PipelineError> {
+    let err = csv_err(path);
+    let mut w = csv::Writer::from_path(path).map_err(&err)?;
+    w.write_record([
+        "id",
+        "label",
+        "suggested",
+        "p_label",
+        "p_label_head",
+        "margin",
+        "label_issue",
+        "rank",
+        "neighbours_agree",
+        "nearest",
+        "outlier_score",
+        "outlier_z",
+        "outlier",
+        "dup_cluster",
+        "label_conflict",
+        "fold",
+    ])
+    .map_err(&err)?;
+    for p in &r.photos {
+        let nearest: Vec<String> = p
+            .nearest
+            .iter()
+            .map(|nb| {
+                let j = nb.row as usize;
+                format!("{}:{}:{:.3}", ds.ids[j], ds.classes[ds.y[j] as usize], nb.similarity)
+            })
+            .collect();
+        w.write_record([
+            ds.ids[p.row].as_str(),
+            &ds.classes[p.given as usize],
+            &ds.classes[p.suggested as usize],
+            &format!("{:.4}", p.p_given),
+            &format!("{:.4}", p.p_given_head),
+            &format!("{:.4}", p.margin),
+            if p.issue { "1" } else { "0" },
+            &p.rank.map(|r| r.to_string()).unwrap_or_default(),
+            &format!("{:.2}", p.neighbours_agree),
+            &nearest.join(";"),
+            &format!("{:.4}", p.outlier_score),
+            &format!("{:.2}", p.outlier_z),
+            if p.outlier { "1" } else { "0" },
+            &p.cluster.map(|c| c.to_string()).unwrap_or_default(),
+            if p.label_conflict { "1" } else { "0" },
+            &p.fold.to_string(),
+        ])
+        .map_err(&err)?;
+    }
+    w.flush().map_err(|source| PipelineError::Io { path: path.to_owned(), source })
+}
+
+fn write_classes(path: &Path, r: &AuditReport) -> Result<(), PipelineError> {
+    let err = csv_err(path);
+    let mut w = csv::Writer::from_path(path).map_err(&err)?;
+    w.write_record(["class", "photos", "share", "label_issues", "confused_with"]).map_err(&err)?;
+    for c in &r.classes {
+        let confused: Vec<String> = c.confused_with.iter().map(|(k, n)| format!("{k}:{n:.1}")).collect();
+        w.write_record([
+            c.class.as_str(),
+            &c.photos.to_string(),
+            &format!("{:.4}", c.share),
+            &c.issues.to_string(),
+            &confused.join(";"),
+        ])
+        .map_err(&err)?;
+    }
+    w.flush().map_err(|source| PipelineError::Io { path: path.to_owned(), source })
+}
+
+/// The audit's findings: per photo `label_issue` and `outlier`, and `label_conflict` for photos
+/// with duplicates.
+fn findings(ds: &Dataset, r: &AuditReport, params: &AuditParams) -> Vec<Finding> {
+    let mut members: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for p in &r.photos {
+        if let Some(c) = p.cluster {
+            members.entry(c).or_default().push(p.row);
+        }
+    }
+    let name = |i: usize| format!("{} ({})", ds.ids[i], ds.classes[ds.y[i] as usize]);
+    let mut out = Vec::new();
+    for p in &r.photos {
+        let id = &ds.ids[p.row];
+        let given = &ds.classes[p.given as usize];
+        let nearest: Vec<String> = p.nearest.iter().map(|nb| name(nb.row as usize)).collect();
+        let detail = if p.issue {
+            format!(
+                "labelled {given}, likely {} (p {:.2} vs {:.2} for the label; head alone {:.2}); {:.0}% of {} neighbours share the label; nearest: {}; review rank {}",
+                ds.classes[p.suggested as usize],
+                p.p_suggested,
+                p.p_given,
+                p.p_given_head,
+                100.0 * p.neighbours_agree,
+                params.k,
+                nearest.join(", "),
+                p.rank.unwrap_or(0)
+            )
+        } else {
+            format!("labelled {given}: consistent (p {:.2}); nearest: {}", p.p_given, nearest.join(", "))
+        };
+        out.push(Finding {
+            image_id: id.clone(),
+            stage: Stage::Audit,
+            check: "label_issue".into(),
+            score: Some(p.p_given),
+            threshold: None,
+            flagged: p.issue,
+            reason: None,
+            detail,
+        });
+        out.push(Finding {
+            image_id: id.clone(),
+            stage: Stage::Audit,
+            check: "outlier".into(),
+            score: Some(p.outlier_z),
+            threshold: Some(params.outlier_z),
+            flagged: p.outlier,
+            reason: None,
+            detail: format!(
+                "mean cosine distance {:.3} to its {} nearest photos, {:.1} robust deviations from its class ({given})",
+                p.outlier_score, params.k, p.outlier_z
+            ),
+        });
+        if let Some(c) = p.cluster {
+            let others: Vec<String> = members[&c].iter().filter(|&&j| j != p.row).map(|&j| name(j)).collect();
+            out.push(Finding {
+                image_id: id.clone(),
+                stage: Stage::Audit,
+                check: "label_conflict".into(),
+                score: Some(others.len() as f64),
+                threshold: None,
+                flagged: p.label_conflict,
+                reason: None,
+                detail: format!(
+                    "{} as {given}; duplicates (same bytes or embedding similarity ≥ {}): {}",
+                    if p.label_conflict { "duplicates carry other labels" } else { "duplicates agree" },
+                    params.dup_similarity,
+                    others.join(", ")
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// Audits the labels of the photos `backbone` embedded in `out`.
+pub fn audit(
+    out: &Path,
+    backbone: &str,
+    backbone_sha256: &str,
+    params: &AuditParams,
+) -> Result<AuditSummary, PipelineError> {
+    let t0 = Instant::now();
+    let mut store = Store::open(&out.join("crowdsift.db"))?;
+    let ds = Dataset::from_rows(embedding_rows(&store, out, backbone, backbone_sha256)?)?;
+    let config = serde_json::json!({ "backbone": backbone, "backbone_sha256": backbone_sha256, "params": params });
+    let run_id = store.begin_run("audit", &out.display().to_string(), &config)?;
+    let report = crowdsift_audit::audit(&ds, params)?;
+    let dir = out.join("audit");
+    std::fs::create_dir_all(&dir).map_err(|source| PipelineError::Io { path: dir.clone(), source })?;
+    write_labels(&dir.join("labels.csv"), &ds, &report)?;
+    write_classes(&dir.join("classes.csv"), &report)?;
+    let summary_path = dir.join("summary.json");
+    let summary_json = serde_json::json!({
+        "photos": ds.len(), "classes": ds.classes.len(), "label_issues": report.issues,
+        "outliers": report.outliers, "duplicate_clusters": report.clusters, "label_conflicts": report.conflicts,
+        "out_of_sample_accuracy": report.oos_accuracy, "params": params, "version": crowdsift_core::VERSION,
+    });
+    std::fs::write(&summary_path, serde_json::to_string_pretty(&summary_json).unwrap_or_default())
+        .map_err(|source| PipelineError::Io { path: summary_path.clone(), source })?;
+    store.replace_stage_findings(run_id, Stage::Audit, &findings(&ds, &report, params))?;
+    crowdsift_report::export_findings(&store, out)?;
+    store.finish_run(run_id, "done")?;
+    Ok(AuditSummary {
+        photos: ds.len(),
+        classes: ds.classes.len(),
+        issues: report.issues,
+        outliers: report.outliers,
+        clusters: report.clusters,
+        conflicts: report.conflicts,
+        oos_accuracy: report.oos_accuracy,
+        dir,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
