@@ -1,6 +1,6 @@
 use crowdsift_learn::{
-    Classifier, Dataset, HEAD_FORMAT, Head, HeadMeta, LearnError, Split, TrainParams, fit, predict_proba,
-    standardisation, stratified_kfold,
+    Classifier, Dataset, Head, HeadMeta, LearnError, Split, TrainParams, fit, predict_proba, standardisation,
+    stratified_kfold,
 };
 
 /// Out-of-sample class probabilities (`n × classes`, row-major) of every row of `ds`: each fold's
@@ -22,18 +22,7 @@ pub fn out_of_sample(
             continue;
         }
         let (mean, std) = standardisation(ds, &split.train);
-        let meta = HeadMeta {
-            format: HEAD_FORMAT.into(),
-            classes: ds.classes.clone(),
-            dim: ds.dim,
-            hidden,
-            backbone: String::new(),
-            backbone_sha256: String::new(),
-            epoch: 0,
-            metrics: None,
-            params: serde_json::Value::Null,
-            arch: Default::default(),
-        };
+        let meta = HeadMeta { hidden, ..HeadMeta::new(ds.classes.clone(), ds.dim, "", "") };
         let mut head = Head::init(meta, mean, std, params.seed.wrapping_add(f as u64))?;
         fit(&mut head, ds, &split.train, params)?;
         let x: Vec<f32> = split.val.iter().flat_map(|&i| ds.row(i).iter().copied()).collect();

@@ -176,3 +176,48 @@ fn byte_identical_copies_share_their_original_outcome() {
     let n: i64 = conn.query_row("SELECT COUNT(*) FROM embeddings", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 1);
 }
+
+/// A user's own ONNX backbone, declared in PATH.onnx.toml, embeds like the registry entry it
+/// copies; without the declaration the error says what to write.
+#[test]
+fn own_onnx_backbone_with_a_declared_input_spec() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mine = tmp.path().join("mine.onnx");
+    std::fs::copy(root().join("models/backbone/mobilenet_v2.onnx"), &mine).unwrap();
+    let photos = root().join("samples/manifest.csv");
+    let out = tmp.path().join("o");
+    let err = crowdsift()
+        .args(["embed", photos.to_str().unwrap(), "--out", out.to_str().unwrap(), "--model", mine.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(err.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&err.stderr).contains("mine.onnx.toml"),
+        "{}",
+        String::from_utf8_lossy(&err.stderr)
+    );
+
+    std::fs::write(
+        tmp.path().join("mine.onnx.toml"),
+        "source = \"test copy\"\n[input]\nname = \"input\"\nsize = 224\nresize_short_side = 256\n\
+         mean = [123.675, 116.28, 103.53]\nstd = [58.395, 57.12, 57.375]\n[output]\nembedding = \"embedding\"\ndim = 1280\n",
+    )
+    .unwrap();
+    for model in [mine.to_str().unwrap(), "mobilenet-v2"] {
+        run_ok(crowdsift().args([
+            "embed",
+            photos.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+            "--model",
+            model,
+        ]));
+    }
+    // Same file bytes, same checksum: the registry run found every photo already embedded, under the
+    // name of the first run; a head trains on them. (13 of the 14 samples: one is a truncated JPEG.)
+    assert_eq!(stored(&out, "mine").len(), 13);
+    let res =
+        run_ok(crowdsift().args(["train", out.to_str().unwrap(), "--model", mine.to_str().unwrap(), "--epochs", "2"]));
+    assert!(String::from_utf8_lossy(&res.stdout).contains("checkpoints:"));
+}

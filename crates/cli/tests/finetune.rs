@@ -1,8 +1,8 @@
 //! Fine-tuning and training from scratch: the tail written in candle with the `.pth` weights
 //! reproduces the ONNX backbone; on ifct-dev fine-tuning beats transfer learning.
 
+use crowdsift_learn::HeadMeta;
 use crowdsift_learn::tail::{Family, Tail, channels_last};
-use crowdsift_learn::{HEAD_FORMAT, HeadMeta};
 use crowdsift_models::graph::Edit;
 use crowdsift_models::{OnnxModel, Registry};
 
@@ -46,18 +46,7 @@ fn tail_from_pth_reproduces_the_onnx_backbone() {
             let (shape, acts) = &out[0];
             let (_, want) = &out[1];
             let [_, c, h, w] = shape[..] else { panic!("{shape:?}") };
-            let meta = HeadMeta {
-                format: HEAD_FORMAT.into(),
-                classes: vec!["a".into(), "b".into()],
-                dim: 0,
-                hidden: 0,
-                backbone: name.into(),
-                backbone_sha256: spec.sha256.clone(),
-                epoch: 0,
-                metrics: None,
-                params: serde_json::Value::Null,
-                arch: Default::default(),
-            };
+            let meta = HeadMeta::new(vec!["a".into(), "b".into()], 0, name, &spec.sha256);
             let blocks: Vec<usize> = (cut.block..=ft.last_block).collect();
             let tail = Tail::from_pth(meta, &ft.path, family, &cut.tensor, c * h * w, &blocks, 0.0, 1).unwrap();
             assert_eq!(tail.arch().shape, [h, w, c]);

@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use crowdsift_learn::{Dataset, HEAD_FORMAT, Head, HeadMeta, TrainParams, standardisation, stratified_split, train};
+use crowdsift_learn::{Dataset, Head, HeadMeta, TrainParams, standardisation, stratified_split, train};
 
 fn splitmix(s: &mut u64) -> u64 {
     *s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -51,18 +51,7 @@ fn main() {
     let t1 = Instant::now();
     let split = stratified_split(&ds, 0.2, 42);
     let (mean, std) = standardisation(&ds, &split.train);
-    let meta = HeadMeta {
-        format: HEAD_FORMAT.into(),
-        classes: ds.classes.clone(),
-        dim,
-        hidden: 0,
-        backbone: "synthetic".into(),
-        backbone_sha256: "none".into(),
-        epoch: 0,
-        metrics: None,
-        params: serde_json::Value::Null,
-        arch: Default::default(),
-    };
+    let meta = HeadMeta::new(ds.classes.clone(), dim, "synthetic", "none");
     let mut head = Head::init(meta, mean, std, 42).expect("head");
     let params = TrainParams { epochs, batch, lr: 1e-3, patience: 0, ..Default::default() };
     let dir = tempfile::tempdir().expect("tempdir");

@@ -31,6 +31,25 @@ pub struct HeadMeta {
 
 pub const FORMAT: &str = "crowdsift-head/1";
 
+impl HeadMeta {
+    /// Metadata of a new, untrained linear head for `classes` on `dim` values per photo from
+    /// `backbone` (name, file SHA-256); set `hidden`, `params` and `arch` as needed.
+    pub fn new(classes: Vec<String>, dim: usize, backbone: &str, backbone_sha256: &str) -> Self {
+        HeadMeta {
+            format: FORMAT.to_owned(),
+            classes,
+            dim,
+            hidden: 0,
+            backbone: backbone.to_owned(),
+            backbone_sha256: backbone_sha256.to_owned(),
+            epoch: 0,
+            metrics: None,
+            params: serde_json::Value::Null,
+            arch: Arch::Linear,
+        }
+    }
+}
+
 /// The kind of classifier a checkpoint holds, and what its input rows are.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

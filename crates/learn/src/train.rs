@@ -254,7 +254,7 @@ pub fn train(
 mod tests {
     use super::*;
     use crate::data::stratified_split;
-    use crate::head::{FORMAT, Head, HeadMeta, load, predict_proba};
+    use crate::head::{Head, HeadMeta, load, predict_proba};
 
     /// Three Gaussian blobs in 16 dimensions.
     fn blobs() -> Dataset {
@@ -276,18 +276,7 @@ mod tests {
 
     fn new_head(ds: &Dataset, split: &Split, hidden: usize) -> Head {
         let (m, s) = standardisation(ds, &split.train);
-        let meta = HeadMeta {
-            format: FORMAT.into(),
-            classes: ds.classes.clone(),
-            dim: ds.dim,
-            hidden,
-            backbone: "test".into(),
-            backbone_sha256: "0".into(),
-            epoch: 0,
-            metrics: None,
-            params: serde_json::Value::Null,
-            arch: Default::default(),
-        };
+        let meta = HeadMeta { hidden, ..HeadMeta::new(ds.classes.clone(), ds.dim, "test", "0") };
         Head::init(meta, m, s, 7).unwrap()
     }
 

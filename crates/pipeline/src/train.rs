@@ -12,7 +12,7 @@ use crowdsift_learn::cnn::{Cnn, CnnArch};
 use crowdsift_learn::tail::{Family, Tail};
 use crowdsift_learn::tensorboard::EventWriter;
 use crowdsift_learn::{
-    Classifier, Dataset, EpochMetrics, HEAD_FORMAT, Head, HeadMeta, Row, Split, TrainParams, load, standardisation,
+    Classifier, Dataset, EpochMetrics, Head, HeadMeta, Row, Split, TrainParams, load, standardisation,
     stratified_kfold, stratified_split,
 };
 use crowdsift_models::ModelSpec;
@@ -170,16 +170,8 @@ fn new_model(
     config: &serde_json::Value,
 ) -> Result<Box<dyn Classifier>, PipelineError> {
     let meta = HeadMeta {
-        format: HEAD_FORMAT.to_owned(),
-        classes: ds.classes.clone(),
-        dim: ds.dim,
-        hidden: 0,
-        backbone: job.backbone.name.clone(),
-        backbone_sha256: job.backbone.sha256.clone(),
-        epoch: 0,
-        metrics: None,
         params: config.clone(),
-        arch: Default::default(),
+        ..HeadMeta::new(ds.classes.clone(), ds.dim, &job.backbone.name, &job.backbone.sha256)
     };
     let seed = job.params.seed;
     Ok(match &job.mode {
