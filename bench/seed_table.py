@@ -33,7 +33,6 @@ RUNS = [
     ("crowdsift transfer (softmax head)", ["--mode", "transfer"], 40),
     ("crowdsift transfer (1 hidden layer, 256)", ["--mode", "transfer", "--hidden", "256"], 40),
     ("crowdsift finetune (last block + head conv, 8 views)", ["--mode", "finetune"], 15),
-    ("crowdsift finetune (last 2 blocks + head conv, 8 views)", ["--mode", "finetune", "--unfreeze", "2"], 15),
 ]
 
 

@@ -155,6 +155,9 @@ struct TrainArgs {
     /// Learning rate of the pretrained layers relative to --lr (finetune).
     #[arg(long, default_value_t = 0.1)]
     backbone_lr: f64,
+    /// Epochs at the start that train only the new layer, the pretrained ones frozen (finetune).
+    #[arg(long, default_value_t = 5)]
+    warmup: usize,
     /// Dropout before the last layer (finetune, scratch).
     #[arg(long, default_value_t = 0.2)]
     dropout: f32,
@@ -344,6 +347,7 @@ fn train(args: &TrainArgs) -> Result<bool> {
             seed: args.seed,
             class_weights: !args.no_class_weights,
             backbone_lr: args.backbone_lr,
+            warmup: if matches!(args.mode, Mode::Finetune) { args.warmup } else { 0 },
         },
         resume: args.resume.clone(),
     };

@@ -115,6 +115,9 @@ pub struct Tail {
     blocks: Vec<Block>,
     /// `[in, features]`.
     head_conv: (Var, Affine),
+    /// Mean and deviation of the pooled features over the training photos (set by
+    /// [`Tail::standardise_on`]): the new layer reads standardised features, as a transfer head does.
+    norm: Option<(Tensor, Tensor)>,
     /// `[classes, features]` and `[classes]`.
     fc: (Var, Var),
 }
@@ -256,7 +259,7 @@ impl Tail {
         let arch = TailArch { family, cut: cut.to_owned(), shape, blocks: archs, features, dropout };
         meta.dim = dim;
         meta.arch = crate::head::Arch::Tail(arch.clone());
-        Ok(Tail { meta, arch, blocks: layers, head_conv, fc })
+        Ok(Tail { meta, arch, blocks: layers, head_conv, norm: None, fc })
     }
 
     pub(crate) fn from_tensors(meta: HeadMeta, arch: TailArch, t: &mut Tensors) -> Result<Self, LearnError> {
@@ -279,11 +282,36 @@ impl Tail {
             });
         }
         let head_conv = (t.var("head_conv")?, affine(t, "head_conv_bn")?);
+        let norm =
+            if t.has("features.mean") { Some((t.take("features.mean")?, t.take("features.std")?)) } else { None };
         let fc = (t.var("fc.weight")?, t.var("fc.bias")?);
         if fc.0.as_tensor().dims2()? != (meta.classes.len(), arch.features) {
             return Err(t.bad(format!("fc.weight is not {}×{}", meta.classes.len(), arch.features)));
         }
-        Ok(Tail { meta, arch, blocks, head_conv, fc })
+        Ok(Tail { meta, arch, blocks, head_conv, norm, fc })
+    }
+
+    /// Standardises the pooled features the new layer reads with their mean and deviation over
+    /// view 0 of `rows` (the training photos), computed with the pretrained weights.
+    pub fn standardise_on(&mut self, ds: &crate::Dataset, rows: &[usize]) -> Result<(), LearnError> {
+        let f = self.arch.features;
+        let (mut sum, mut sq) = (vec![0f64; f], vec![0f64; f]);
+        for chunk in rows.chunks(256) {
+            let x: Vec<f32> = chunk.iter().flat_map(|&i| ds.row(i).iter().copied()).collect();
+            let e = self.embed(&Tensor::from_vec(x, (chunk.len(), ds.dim), &Device::Cpu)?)?.to_vec2::<f32>()?;
+            for row in e {
+                for (k, v) in row.into_iter().enumerate() {
+                    sum[k] += f64::from(v);
+                    sq[k] += f64::from(v) * f64::from(v);
+                }
+            }
+        }
+        let n = rows.len().max(1) as f64;
+        let mean: Vec<f32> = sum.iter().map(|s| (s / n) as f32).collect();
+        let std: Vec<f32> =
+            sq.iter().zip(&sum).map(|(q, s)| ((q / n - (s / n).powi(2)).max(0.0).sqrt() as f32).max(1e-3)).collect();
+        self.norm = Some((Tensor::from_vec(mean, f, &Device::Cpu)?, Tensor::from_vec(std, f, &Device::Cpu)?));
+        Ok(())
     }
 
     pub fn arch(&self) -> &TailArch {
@@ -316,8 +344,8 @@ impl Tail {
 
     /// Every layer as plain vectors for export, in the order [`Tail::embed`] applies them:
     /// per block (expand (`[in, hidden]`, scale, shift) if any, depthwise (`[k·k, hidden]`, scale,
-    /// shift), project (`[hidden, out]`, scale, shift)), then the head convolution and the linear
-    /// layer (`[classes, features]`, bias).
+    /// shift), project (`[hidden, out]`, scale, shift)), then the head convolution, the feature
+    /// mean and deviation (0 and 1 when not standardised) and the linear layer (`[classes, features]`, bias).
     pub fn layer_values(&self) -> Result<Vec<Vec<f32>>, LearnError> {
         let flat = |v: &Var| -> Result<Vec<f32>, LearnError> { Ok(v.as_tensor().flatten_all()?.to_vec1::<f32>()?) };
         let mut out = Vec::new();
@@ -333,6 +361,11 @@ impl Tail {
             conv(&b.project.0, &b.project.1)?;
         }
         conv(&self.head_conv.0, &self.head_conv.1)?;
+        let f = self.arch.features;
+        match &self.norm {
+            Some((m, s)) => out.extend([m.to_vec1::<f32>()?, s.to_vec1::<f32>()?]),
+            None => out.extend([vec![0.0; f], vec![1.0; f]]),
+        }
         out.extend([flat(&self.fc.0)?, flat(&self.fc.1)?]);
         Ok(out)
     }
@@ -363,6 +396,9 @@ impl Classifier for Tail {
 
     fn forward(&self, x: &Tensor, dropout_state: Option<&mut u64>) -> Result<Tensor, LearnError> {
         let mut e = self.embed(x)?;
+        if let Some((m, s)) = &self.norm {
+            e = e.broadcast_sub(m)?.broadcast_div(s)?;
+        }
         if let Some(state) = dropout_state {
             e = dropout(&e, self.arch.dropout, state)?;
         }
@@ -390,6 +426,10 @@ impl Classifier for Tail {
         conv("head_conv".into(), &self.head_conv.0, &self.head_conv.1, "head_conv_bn".into());
         put("fc.weight".into(), &self.fc.0);
         put("fc.bias".into(), &self.fc.1);
+        if let Some((mean, std)) = &self.norm {
+            m.insert("features.mean".into(), mean.clone());
+            m.insert("features.std".into(), std.clone());
+        }
         m
     }
 

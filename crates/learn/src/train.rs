@@ -24,6 +24,10 @@ pub struct TrainParams {
     /// Learning rate of pretrained backbone layers relative to `lr` (fine-tuning).
     #[serde(default = "default_backbone_lr")]
     pub backbone_lr: f64,
+    /// Epochs at the start in which only the new layers learn (pretrained layers frozen): the new
+    /// layer settles before its gradients reach the pretrained ones ("linear probe, then fine-tune").
+    #[serde(default)]
+    pub warmup: usize,
 }
 
 fn default_backbone_lr() -> f64 {
@@ -41,6 +45,7 @@ impl Default for TrainParams {
             seed: 42,
             class_weights: true,
             backbone_lr: default_backbone_lr(),
+            warmup: 0,
         }
     }
 }
@@ -171,7 +176,9 @@ impl<'a> Trainer<'a> {
             let l = loss(&model.forward(&x, Some(&mut dropout_state))?, &y, &self.weights)?;
             let grads = l.backward()?;
             self.opt.step(&grads)?;
-            self.opt_backbone.step(&grads)?;
+            if epoch > params.warmup {
+                self.opt_backbone.step(&grads)?;
+            }
             total += f64::from(l.to_scalar::<f32>()?) * chunk.len() as f64;
         }
         Ok(total / self.order.len().max(1) as f64)

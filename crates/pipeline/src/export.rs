@@ -88,6 +88,16 @@ fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     t
 }
 
+/// A linear layer on standardised input folded into one on raw input:
+/// `W·((x − m)/s) + b = (W/s)·x + (b − (W/s)·m)`, for `W` `[out, dim]`.
+fn fold_standardisation(w: &[f32], b: &[f32], mean: &[f32], std: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let dim = mean.len();
+    let w2: Vec<f32> = w.iter().enumerate().map(|(i, v)| v / std[i % dim]).collect();
+    let b2: Vec<f32> =
+        b.iter().enumerate().map(|(o, bo)| bo - (0..dim).map(|i| w2[o * dim + i] * mean[i]).sum::<f32>()).collect();
+    (w2, b2)
+}
+
 fn linear_head(b: &mut Builder, head: &Head, embedding: &str) -> Result<String, PipelineError> {
     let (mean, std, hidden, (w, bias)) = head.parts()?;
     let dim = mean.len();
@@ -141,7 +151,9 @@ fn tail_head(b: &mut Builder, tail: &Tail) -> Result<String, PipelineError> {
     let x = b.relu6(&c);
     let x = b.node("GlobalAveragePool", &[&x], vec![]);
     let x = b.node("Flatten", &[&x], vec![("axis", Attr::Int(1))]);
-    let (w, bias) = (next()?, next()?);
+    let (mean, std, w, bias) = (next()?, next()?, next()?, next()?);
+    // Standardisation folded into the linear layer, as for a transfer head.
+    let (w, bias) = fold_standardisation(&w, &bias, &mean, &std);
     Ok(b.gemm(&x, w, bias, tail.meta().classes.len(), arch.features))
 }
 

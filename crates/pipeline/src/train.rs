@@ -184,7 +184,9 @@ fn new_model(
             let Features::Cut { cut, .. } = features else { unreachable!("finetune_plan cuts the backbone") };
             let ft = job.backbone.finetune.as_ref().ok_or_else(|| PipelineError::Invalid("no weights".into()))?;
             let pth = ft.verified_weights()?;
-            Box::new(Tail::from_pth(meta, pth, family, &cut, ds.dim, &blocks, *dropout, seed)?)
+            let mut tail = Tail::from_pth(meta, pth, family, &cut, ds.dim, &blocks, *dropout, seed)?;
+            tail.standardise_on(ds, &split.train)?;
+            Box::new(tail)
         }
         Mode::Scratch { arch, .. } => Box::new(Cnn::init(meta, arch.clone(), seed)?),
     })
