@@ -295,21 +295,13 @@ impl Tail {
     /// view 0 of `rows` (the training photos), computed with the pretrained weights.
     pub fn standardise_on(&mut self, ds: &crate::Dataset, rows: &[usize]) -> Result<(), LearnError> {
         let f = self.arch.features;
-        let (mut sum, mut sq) = (vec![0f64; f], vec![0f64; f]);
+        let mut moments = crate::train::Moments::new(f);
         for chunk in rows.chunks(256) {
             let x: Vec<f32> = chunk.iter().flat_map(|&i| ds.row(i).iter().copied()).collect();
             let e = self.embed(&Tensor::from_vec(x, (chunk.len(), ds.dim), &Device::Cpu)?)?.to_vec2::<f32>()?;
-            for row in e {
-                for (k, v) in row.into_iter().enumerate() {
-                    sum[k] += f64::from(v);
-                    sq[k] += f64::from(v) * f64::from(v);
-                }
-            }
+            e.iter().for_each(|row| moments.add(row));
         }
-        let n = rows.len().max(1) as f64;
-        let mean: Vec<f32> = sum.iter().map(|s| (s / n) as f32).collect();
-        let std: Vec<f32> =
-            sq.iter().zip(&sum).map(|(q, s)| ((q / n - (s / n).powi(2)).max(0.0).sqrt() as f32).max(1e-3)).collect();
+        let (mean, std) = moments.mean_std(1e-3);
         self.norm = Some((Tensor::from_vec(mean, f, &Device::Cpu)?, Tensor::from_vec(std, f, &Device::Cpu)?));
         Ok(())
     }

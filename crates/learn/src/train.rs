@@ -113,19 +113,45 @@ const EVAL_BATCH: usize = 4096;
 
 /// Per-feature mean and standard deviation of the training rows.
 pub fn standardisation(ds: &Dataset, rows: &[usize]) -> (Vec<f32>, Vec<f32>) {
-    let mut mean = vec![0f64; ds.dim];
-    let mut sq = vec![0f64; ds.dim];
+    let mut m = Moments::new(ds.dim);
     for &i in rows {
-        for (k, &v) in ds.row(i).iter().enumerate() {
-            mean[k] += f64::from(v);
-            sq[k] += f64::from(v) * f64::from(v);
-        }
+        m.add(ds.row(i));
     }
-    let n = rows.len().max(1) as f64;
-    let m: Vec<f32> = mean.iter().map(|s| (s / n) as f32).collect();
-    let sd: Vec<f32> =
-        sq.iter().zip(&mean).map(|(q, s)| ((q / n - (s / n).powi(2)).max(0.0).sqrt() as f32).max(1e-6)).collect();
-    (m, sd)
+    m.mean_std(1e-6)
+}
+
+/// Running per-feature sums for a mean and standard deviation.
+pub(crate) struct Moments {
+    sum: Vec<f64>,
+    sq: Vec<f64>,
+    n: usize,
+}
+
+impl Moments {
+    pub(crate) fn new(dim: usize) -> Self {
+        Moments { sum: vec![0.0; dim], sq: vec![0.0; dim], n: 0 }
+    }
+
+    pub(crate) fn add(&mut self, row: &[f32]) {
+        for (k, &v) in row.iter().enumerate() {
+            self.sum[k] += f64::from(v);
+            self.sq[k] += f64::from(v) * f64::from(v);
+        }
+        self.n += 1;
+    }
+
+    /// Mean and standard deviation (at least `floor`) per feature.
+    pub(crate) fn mean_std(&self, floor: f32) -> (Vec<f32>, Vec<f32>) {
+        let n = self.n.max(1) as f64;
+        let mean = self.sum.iter().map(|s| (s / n) as f32).collect();
+        let sd = self
+            .sq
+            .iter()
+            .zip(&self.sum)
+            .map(|(q, s)| ((q / n - (s / n).powi(2)).max(0.0).sqrt() as f32).max(floor))
+            .collect();
+        (mean, sd)
+    }
 }
 
 /// Optimisers, class weights and batch order of one training run.
