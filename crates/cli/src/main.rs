@@ -420,7 +420,14 @@ fn train(args: &TrainArgs) -> Result<bool> {
         if s.stopped_early { " (stopped early)" } else { "" },
         s.checkpoints.display(),
         s.tensorboard.display()
-    );
+    )
+    .and_then(|()| match &s.features {
+        Some(f) => {
+            writeln!(out, "features: {} photos computed, {} cached, {} unreadable", f.computed, f.cached, f.failed.len())?;
+            f.failed.iter().take(20).try_for_each(|(id, why)| writeln!(out, "not used: {id}: {why}"))
+        }
+        None => Ok(()),
+    });
     if let Err(e) = res
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {

@@ -99,8 +99,16 @@ fn no_embeddings(out: &Path, backbone: &str) -> PipelineError {
     ))
 }
 
-/// What fine-tuning `unfreeze` blocks of `backbone` reads: the cut tensor and the trainable blocks.
-fn finetune_plan(backbone: &ModelSpec, unfreeze: usize) -> Result<(Features, Family, Vec<usize>), PipelineError> {
+/// What fine-tuning `unfreeze` blocks of a backbone needs: the cut tensor it reads, how its
+/// weights are named, the trainable blocks and the weights file's entry.
+struct FinetunePlan<'a> {
+    cut: String,
+    family: Family,
+    blocks: Vec<usize>,
+    weights: &'a crowdsift_models::FinetuneSpec,
+}
+
+fn finetune_plan(backbone: &ModelSpec, unfreeze: usize) -> Result<FinetunePlan<'_>, PipelineError> {
     let ft = backbone.finetune.as_ref().ok_or_else(|| {
         PipelineError::Invalid(format!(
             "model {} declares no fine-tuning weights ([model.{}.finetune] in models.toml)",
@@ -115,8 +123,7 @@ fn finetune_plan(backbone: &ModelSpec, unfreeze: usize) -> Result<(Features, Fam
         "mobilenet-v2" => Family::MobilenetV2,
         other => return Err(PipelineError::Invalid(format!("unknown backbone family `{other}` in models.toml"))),
     };
-    let features = Features::Cut { model: Box::new(backbone.clone()), cut: cut.tensor.clone() };
-    Ok((features, family, (cut.block..=ft.last_block).collect()))
+    Ok(FinetunePlan { cut: cut.tensor.clone(), family, blocks: (cut.block..=ft.last_block).collect(), weights: ft })
 }
 
 /// The features a head reads, for its mode (None: plain embeddings).
@@ -136,7 +143,10 @@ fn dataset(store: &mut Store, out: &Path, job: &TrainJob) -> Result<(Dataset, Op
         Mode::Transfer { .. } => {
             return Ok((Dataset::from_rows(embedding_rows(store, out, &b.name, &b.sha256)?)?, None));
         }
-        Mode::Finetune { unfreeze, views, .. } => (finetune_plan(b, *unfreeze)?.0, (*views).max(1)),
+        Mode::Finetune { unfreeze, views, .. } => {
+            let cut = finetune_plan(b, *unfreeze)?.cut;
+            (Features::Cut { model: Box::new(b.clone()), cut }, (*views).max(1))
+        }
         Mode::Scratch { arch, views } => (Features::Pixels { size: arch.size as u32 }, (*views).max(1)),
     };
     let (ds, summary) = feature_dataset(store, out, b, &features, views, job.jobs)?;
@@ -180,11 +190,9 @@ fn new_model(
             Box::new(Head::init(HeadMeta { hidden: *hidden, ..meta }, mean, std, seed)?)
         }
         Mode::Finetune { unfreeze, dropout, .. } => {
-            let (features, family, blocks) = finetune_plan(&job.backbone, *unfreeze)?;
-            let Features::Cut { cut, .. } = features else { unreachable!("finetune_plan cuts the backbone") };
-            let ft = job.backbone.finetune.as_ref().ok_or_else(|| PipelineError::Invalid("no weights".into()))?;
-            let pth = ft.verified_weights()?;
-            let mut tail = Tail::from_pth(meta, pth, family, &cut, ds.dim, &blocks, *dropout, seed)?;
+            let plan = finetune_plan(&job.backbone, *unfreeze)?;
+            let pth = plan.weights.verified_weights()?;
+            let mut tail = Tail::from_pth(meta, pth, plan.family, &plan.cut, ds.dim, &plan.blocks, *dropout, seed)?;
             tail.standardise_on(ds, &split.train)?;
             Box::new(tail)
         }
