@@ -178,6 +178,14 @@ impl Source {
     }
 }
 
+impl Location {
+    /// Where a URI recorded by a run (a path or `s3://bucket/key`) is; relative paths resolve
+    /// against the current folder.
+    pub fn from_uri(uri: &str) -> Location {
+        resolve(Path::new(""), uri)
+    }
+}
+
 fn resolve(base: &Path, uri: &str) -> Location {
     if let Some((bucket, key)) = parse_s3(uri) {
         return Location::S3 { bucket, key };

@@ -5,7 +5,6 @@
 //! (when there is one) on batches of views and stores the results. Queues are bounded.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 
 use crossbeam_channel::bounded;
 use crowdsift_core::Limits;
@@ -53,14 +52,6 @@ impl Features {
     }
 }
 
-/// Where a URI recorded in the store is.
-fn location(uri: &str) -> Location {
-    match uri.strip_prefix("s3://").and_then(|r| r.split_once('/')) {
-        Some((bucket, key)) => Location::S3 { bucket: bucket.to_owned(), key: key.to_owned() },
-        None => Location::Local(PathBuf::from(uri.strip_prefix("file://").unwrap_or(uri))),
-    }
-}
-
 /// Outcome of [`ensure`].
 #[derive(Debug, Clone, Default)]
 pub struct FeatureSummary {
@@ -104,7 +95,7 @@ pub fn ensure(
             s.spawn(move || {
                 for (id, _, sha, uri) in rx {
                     let r = fetcher
-                        .fetch(&location(uri))
+                        .fetch(&Location::from_uri(uri))
                         .and_then(|bytes| decode(&bytes, dp))
                         .map(|d| (0..views).flat_map(|v| training_view(&d.image, spec, sha, v)).collect::<Vec<f32>>())
                         .map(|x| (sha.clone(), x))
