@@ -2,8 +2,9 @@
 //!
 //! - [`out_of_sample`]: class probabilities for every photo from a head that never saw it
 //!   (stratified K-fold; byte-identical photos share a fold).
-//! - [`neighbours`]: exact k nearest neighbours by cosine similarity (chunked matrix products), the
-//!   evidence for label votes, outliers and embedding duplicates.
+//! - [`neighbours`]: k nearest neighbours by cosine similarity, exact (chunked matrix products) up
+//!   to 200k photos and by an inverted-file index above: the evidence for label votes, outliers and
+//!   embedding duplicates.
 //! - [`confident`]: confident learning (Northcutt, Jiang & Chuang, JAIR 2021): per-class thresholds,
 //!   the calibrated confident joint, pruning by noise rate, ranking by self-confidence.
 //! - [`audit`]: all of it for one collection, per photo and per class.
@@ -13,6 +14,6 @@ mod knn;
 mod oos;
 mod report;
 
-pub use knn::{Neighbour, neighbours};
+pub use knn::{IndexParams, Neighbour, neighbours};
 pub use oos::out_of_sample;
 pub use report::{AuditParams, AuditReport, ClassSummary, PhotoAudit, audit};

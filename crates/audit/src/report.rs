@@ -1,9 +1,12 @@
+use std::borrow::Cow;
+
 use serde::Serialize;
 
+use crowdsift_core::ProgressReporter;
 use crowdsift_learn::{Dataset, LearnError, TrainParams};
 
 use crate::confident::{find_issues, normalized_margin};
-use crate::{Neighbour, neighbours, out_of_sample};
+use crate::{IndexParams, Neighbour, neighbours, out_of_sample};
 
 /// How to audit.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -22,6 +25,8 @@ pub struct AuditParams {
     pub dup_similarity: f32,
     /// Robust z-score (within the photo's class) above which a photo is an outlier.
     pub outlier_z: f64,
+    /// Exact or approximate (inverted-file index) neighbours.
+    pub index: IndexParams,
 }
 
 impl Default for AuditParams {
@@ -34,6 +39,7 @@ impl Default for AuditParams {
             knn_weight: 0.5,
             dup_similarity: 0.95,
             outlier_z: 3.5,
+            index: IndexParams::default(),
         }
     }
 }
@@ -63,8 +69,8 @@ pub struct PhotoAudit {
     pub outlier_score: f64,
     pub outlier_z: f64,
     pub outlier: bool,
-    /// Near-duplicate cluster (photos with the same bytes or embeddings at least
-    /// `dup_similarity` alike), if the photo has any duplicate.
+    /// Duplicate cluster (photos with the same bytes, duplicates the caller knows of, or
+    /// embeddings at least `dup_similarity` alike), if the photo has any duplicate.
     pub cluster: Option<usize>,
     /// The cluster carries more than one label.
     pub label_conflict: bool,
@@ -109,11 +115,18 @@ fn find(parent: &mut [usize], mut i: usize) -> usize {
     i
 }
 
-/// Audits the labels of `ds` (plain embeddings, one view).
-pub fn audit(ds: &Dataset, params: &AuditParams) -> Result<AuditReport, LearnError> {
+/// Audits the labels of `ds` (plain embeddings; the first view if there are several).
+/// `known_duplicates` are groups of rows already known to be copies (e.g. by perceptual hash):
+/// they join the duplicate clusters, each photo in at most one cluster.
+pub fn audit(
+    ds: &Dataset,
+    params: &AuditParams,
+    known_duplicates: &[Vec<usize>],
+    progress: &dyn ProgressReporter,
+) -> Result<AuditReport, LearnError> {
     let n = ds.len();
     let c = ds.classes.len();
-    let (head_probs, fold_of) = out_of_sample(ds, params.folds, params.hidden, &params.train)?;
+    let (head_probs, fold_of) = out_of_sample(ds, params.folds, params.hidden, &params.train, progress)?;
 
     let mut group_ids = std::collections::HashMap::new();
     let groups: Vec<u32> = ds
@@ -124,8 +137,14 @@ pub fn audit(ds: &Dataset, params: &AuditParams) -> Result<AuditReport, LearnErr
             *group_ids.entry(g.as_str()).or_insert(next)
         })
         .collect();
-    let x: Vec<f32> = (0..n).flat_map(|i| ds.row(i).iter().copied()).collect();
-    let nn = neighbours(&x, n, ds.dim, &groups, params.k)?;
+    // One view per photo is the matrix itself: no copy of a million rows.
+    let x: Cow<[f32]> = if ds.views <= 1 {
+        Cow::Borrowed(&ds.x)
+    } else {
+        Cow::Owned((0..n).flat_map(|i| ds.row(i).iter().copied()).collect())
+    };
+    let nn = neighbours(&x, n, ds.dim, &groups, params.k, &params.index, progress)?;
+    drop(x);
 
     // Neighbour vote: similarity-weighted label shares, lightly smoothed.
     let w = params.knn_weight.clamp(0.0, 1.0) as f32;
@@ -148,19 +167,29 @@ pub fn audit(ds: &Dataset, params: &AuditParams) -> Result<AuditReport, LearnErr
         .map(|v| 1.0 - v.iter().map(|nb| f64::from(nb.similarity)).sum::<f64>() / v.len().max(1) as f64)
         .collect();
     let mut z = vec![0f64; n];
-    for class in 0..c as u32 {
-        let rows: Vec<usize> = (0..n).filter(|&i| ds.y[i] == class).collect();
+    let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); c];
+    for i in 0..n {
+        by_class[ds.y[i] as usize].push(i);
+    }
+    for rows in &by_class {
         let mut s: Vec<f64> = rows.iter().map(|&i| score[i]).collect();
         let med = median(&mut s);
         let mut dev: Vec<f64> = rows.iter().map(|&i| (score[i] - med).abs()).collect();
         let mad = (1.4826 * median(&mut dev)).max(0.02);
-        for &i in &rows {
+        for &i in rows {
             z[i] = (score[i] - med) / mad;
         }
     }
 
-    // Duplicate clusters: byte-identical copies and embedding neighbours above the threshold.
+    // Duplicate clusters: byte-identical copies, known duplicates and embedding neighbours above
+    // the threshold, joined in one union-find so that no pair is counted twice.
     let mut parent: Vec<usize> = (0..n).collect();
+    for g in known_duplicates {
+        for w in g.windows(2) {
+            let (a, b) = (find(&mut parent, w[0]), find(&mut parent, w[1]));
+            parent[a] = b;
+        }
+    }
     let mut first_of_group = std::collections::HashMap::new();
     for i in 0..n {
         if let Some(&j) = first_of_group.get(&groups[i]) {
@@ -229,7 +258,7 @@ pub fn audit(ds: &Dataset, params: &AuditParams) -> Result<AuditReport, LearnErr
         / n.max(1) as f64;
     let classes = (0..c)
         .map(|j| {
-            let count = ds.y.iter().filter(|&&y| y as usize == j).count();
+            let count = by_class[j].len();
             let mut confused: Vec<(String, f64)> = (0..c)
                 .filter(|&k| k != j && issues.joint[j * c + k] >= 0.5)
                 .map(|k| (ds.classes[k].clone(), issues.joint[j * c + k]))
@@ -240,7 +269,7 @@ pub fn audit(ds: &Dataset, params: &AuditParams) -> Result<AuditReport, LearnErr
                 class: ds.classes[j].clone(),
                 photos: count,
                 share: count as f64 / n.max(1) as f64,
-                issues: photos.iter().filter(|p| p.issue && p.given as usize == j).count(),
+                issues: by_class[j].iter().filter(|&&i| photos[i].issue).count(),
                 confused_with: confused,
             }
         })

@@ -47,6 +47,27 @@ enum Command {
     /// neighbour votes) ranked for review with a suggested label, outliers, duplicates carrying
     /// different labels, a class summary: DIR/audit/, findings.csv/parquet.
     Audit(AuditArgs),
+    /// Find and read the text in every photo (PP-OCR through ONNX Runtime): rotated boxes, text and
+    /// confidence per line in DIR/ocr/<photo>.json, the store and findings.csv/parquet.
+    Ocr(OcrArgs),
+}
+
+#[derive(Args)]
+struct OcrArgs {
+    /// A folder, a manifest (CSV or Parquet with obs_uid,label,uri) or s3://bucket/prefix.
+    src: String,
+    /// Output folder (shared with the other stages; photos already read are not read again).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// OCR model set of models.toml: ppocrv5 (PP-OCRv5 mobile) or ppocrv6-small.
+    #[arg(long, default_value = "ppocrv5")]
+    engine: String,
+    /// Also write DIR/ocr/overlay/<photo>.jpg with the text boxes drawn.
+    #[arg(long)]
+    debug_overlay: bool,
+    /// Worker threads, each with its own models [default: number of cores].
+    #[arg(long, short)]
+    jobs: Option<usize>,
 }
 
 #[derive(Args)]
@@ -76,6 +97,12 @@ struct AuditArgs {
     /// Robust z-score within the class above which a photo is an outlier.
     #[arg(long, default_value_t = 3.5)]
     outlier_z: f64,
+    /// Up to this many photos neighbours are exact; above, an inverted-file index finds them.
+    #[arg(long, default_value_t = 200_000)]
+    exact_limit: usize,
+    /// Lists of the inverted-file index searched per photo (recall against time).
+    #[arg(long, default_value_t = 8)]
+    probes: usize,
     #[arg(long, default_value_t = 42)]
     seed: u64,
 }
@@ -308,6 +335,38 @@ fn embed(args: &EmbedArgs, quiet: bool) -> Result<bool> {
     Ok(!s.failed.is_empty() || !s.listing_errors.is_empty())
 }
 
+fn ocr(args: &OcrArgs, quiet: bool) -> Result<bool> {
+    let reg = crowdsift_models::Registry::discover()?;
+    let spec = reg.verified_ocr(&args.engine)?;
+    let job = crowdsift_pipeline::OcrJob {
+        jobs: args.jobs.unwrap_or_else(cores).max(1),
+        overlay: args.debug_overlay,
+        ..Default::default()
+    };
+    let fetcher = Arc::new(Fetcher::new(job.limits));
+    let source = Source::open(&args.src, fetcher).with_context(|| format!("opening {}", args.src))?.exclude(&args.out);
+    let s = crowdsift_pipeline::ocr(&source, &args.out, spec, &job, &progress::Bar::new(quiet))
+        .with_context(|| format!("reading the text of {} into {}", args.src, args.out.display()))?;
+    let secs = s.elapsed.as_secs_f64();
+    let mut text = format!(
+        "read {} photos with {} in {secs:.1} s ({:.2} photos/s), {} already read (same bytes): {} text lines\nwrote {}/<photo>.json; findings.csv, findings.parquet\n",
+        s.read,
+        s.engine,
+        s.read as f64 / secs.max(1e-9),
+        s.cached,
+        s.lines,
+        s.dir.display()
+    );
+    for (id, why) in &s.failed {
+        text.push_str(&format!("not read: {id}: {why}\n"));
+    }
+    for e in &s.listing_errors {
+        text.push_str(&format!("not listed: {e}\n"));
+    }
+    ignore_broken_pipe(std::io::stdout().lock().write_all(text.as_bytes()))?;
+    Ok(!s.failed.is_empty() || !s.listing_errors.is_empty())
+}
+
 /// A models.toml name (checksum verified) or PATH.onnx with its PATH.onnx.toml.
 fn backbone_spec(model: &str) -> Result<crowdsift_models::ModelSpec> {
     let path = std::path::Path::new(model);
@@ -322,7 +381,7 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-fn train(args: &TrainArgs) -> Result<bool> {
+fn train(args: &TrainArgs, quiet: bool) -> Result<bool> {
     let mode = match args.mode {
         Mode::Transfer => crowdsift_pipeline::Mode::Transfer { hidden: args.hidden },
         Mode::Finetune => {
@@ -351,9 +410,10 @@ fn train(args: &TrainArgs) -> Result<bool> {
         },
         resume: args.resume.clone(),
     };
+    let bar = progress::Bar::new(quiet);
     if let Some(k) = args.folds {
         let mut lines = Vec::new();
-        let cv = crowdsift_pipeline::cross_validate(&args.dir, &job, k, &mut |f, m| {
+        let cv = crowdsift_pipeline::cross_validate(&args.dir, &job, k, &bar, &mut |f, m| {
             let line = format!(
                 "fold {}/{k}: top-1 {:5.1}%  top-5 {:5.1}%  val loss {:.4}  (epoch {})",
                 f + 1,
@@ -382,7 +442,7 @@ fn train(args: &TrainArgs) -> Result<bool> {
     }
     let mut out = std::io::stdout().lock();
     let mut write_err = None;
-    let s = crowdsift_pipeline::train(&args.dir, &job, &mut |m| {
+    let s = crowdsift_pipeline::train(&args.dir, &job, &bar, &mut |m| {
         let line = writeln!(
             out,
             "epoch {:>3}/{}  train loss {:.4}  val loss {:.4}  top-1 {:5.1}%  top-5 {:5.1}%  ({:.2} s)",
@@ -481,8 +541,15 @@ fn audit(args: &AuditArgs, quiet: bool) -> Result<bool> {
         knn_weight: args.knn_weight,
         dup_similarity: args.dup_similarity,
         outlier_z: args.outlier_z,
+        index: crowdsift_audit::IndexParams {
+            exact_limit: args.exact_limit,
+            probes: args.probes,
+            seed: args.seed,
+            ..Default::default()
+        },
     };
-    let s = crowdsift_pipeline::audit(&args.dir, &spec.name, &spec.sha256, &params)
+    let bar = progress::Bar::new(quiet);
+    let s = crowdsift_pipeline::audit(&args.dir, &spec.name, &spec.sha256, &params, &bar)
         .with_context(|| format!("auditing {}", args.dir.display()))?;
     ignore_broken_pipe(writeln!(
         std::io::stdout().lock(),
@@ -507,10 +574,17 @@ fn ignore_broken_pipe(r: std::io::Result<()>) -> Result<()> {
     }
 }
 
-fn predict(args: &PredictArgs) -> Result<bool> {
+fn predict(args: &PredictArgs, quiet: bool) -> Result<bool> {
     let registry = crowdsift_models::Registry::discover().ok();
-    let s = crowdsift_pipeline::predict(&args.dir, &args.head, args.top_k, registry.as_ref(), cores())
-        .with_context(|| format!("predicting with {}", args.head.display()))?;
+    let s = crowdsift_pipeline::predict(
+        &args.dir,
+        &args.head,
+        args.top_k,
+        registry.as_ref(),
+        cores(),
+        &progress::Bar::new(quiet),
+    )
+    .with_context(|| format!("predicting with {}", args.head.display()))?;
     ignore_broken_pipe(writeln!(
         std::io::stdout().lock(),
         "predicted {} photos; the head agrees with {} of {} given labels ({:.1}%)\nwrote {}",
@@ -523,10 +597,17 @@ fn predict(args: &PredictArgs) -> Result<bool> {
     Ok(false)
 }
 
-fn evaluate(args: &EvaluateArgs) -> Result<bool> {
+fn evaluate(args: &EvaluateArgs, quiet: bool) -> Result<bool> {
     let registry = crowdsift_models::Registry::discover().ok();
-    let (e, dir) = crowdsift_pipeline::evaluate(&args.dir, &args.head, args.all, registry.as_ref(), cores())
-        .with_context(|| format!("evaluating {}", args.head.display()))?;
+    let (e, dir) = crowdsift_pipeline::evaluate(
+        &args.dir,
+        &args.head,
+        args.all,
+        registry.as_ref(),
+        cores(),
+        &progress::Bar::new(quiet),
+    )
+    .with_context(|| format!("evaluating {}", args.head.display()))?;
     let mut out = std::io::stdout().lock();
     let mut text = format!(
         "{} photos ({}): accuracy {:.1}%, top-5 {:.1}%, macro F1 {:.3}, calibration error {:.3}\n",
@@ -597,11 +678,12 @@ fn main() -> ExitCode {
             Ok(s.totals.flagged_images > 0 || !s.listing_errors.is_empty())
         }),
         Command::Embed(args) => embed(args, cli.quiet),
-        Command::Train(args) => train(args),
-        Command::Predict(args) => predict(args),
-        Command::Evaluate(args) => evaluate(args),
+        Command::Train(args) => train(args, cli.quiet),
+        Command::Predict(args) => predict(args, cli.quiet),
+        Command::Evaluate(args) => evaluate(args, cli.quiet),
         Command::Export(args) => export(args),
         Command::Audit(args) => audit(args, cli.quiet),
+        Command::Ocr(args) => ocr(args, cli.quiet),
     };
     match result {
         Ok(false) => ExitCode::SUCCESS,

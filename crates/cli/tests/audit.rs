@@ -130,4 +130,28 @@ fn duplicates_planted_with_other_labels_are_conflicts() {
     }
     let conflicts = got.values().filter(|v| v.2).count();
     assert!(conflicts <= 8, "{conflicts} photos in conflicting clusters; planted 4");
+
+    // With an embedding threshold no re-encoded copy reaches, only the screening stage's
+    // perceptual hash can tie the re-encoded copy to its original: absent before `scan`, found after.
+    let strict = ["audit", out.to_str().unwrap(), "--dup-similarity", "0.99999", "-q"];
+    run_ok(crowdsift().args(strict));
+    assert!(!audited(&out)["planted-reencoded"].2, "found without perceptual hashes at similarity 0.99999");
+    run_ok(crowdsift().args(["scan", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]));
+    run_ok(crowdsift().args(strict));
+    let got = audited(&out);
+    for id in ["planted-copy", "planted-reencoded", &a[0], &b[0]] {
+        assert!(got[id].2, "{id} not a label conflict with the scan's duplicate groups");
+    }
+    // One cluster per planted pair, whatever found it.
+    let cluster = |id: &str| labels_row(&out, id)["dup_cluster"].clone();
+    assert_eq!(cluster("planted-reencoded"), cluster(&b[0]));
+    assert_ne!(cluster("planted-reencoded"), cluster("planted-copy"));
+}
+
+/// The columns of `id`'s row in audit/labels.csv.
+fn labels_row(out: &Path, id: &str) -> HashMap<String, String> {
+    let mut rdr = csv::Reader::from_path(out.join("audit/labels.csv")).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let row = rdr.records().map(Result::unwrap).find(|r| &r[0] == id).unwrap();
+    headers.iter().map(String::from).zip(row.iter().map(String::from)).collect()
 }

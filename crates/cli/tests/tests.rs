@@ -10,6 +10,7 @@ mod audit;
 mod embed;
 mod finetune;
 mod hostile;
+mod ocr;
 mod resume;
 mod s3;
 mod train;

@@ -15,6 +15,8 @@ pub enum Stage {
     Duplicates,
     /// Label audit: label issues, outliers, label conflicts among duplicates.
     Audit,
+    /// Text found and read in the photo.
+    Ocr,
 }
 
 impl Stage {
@@ -24,6 +26,7 @@ impl Stage {
             Stage::Quality => "quality",
             Stage::Duplicates => "duplicates",
             Stage::Audit => "audit",
+            Stage::Ocr => "ocr",
         }
     }
 }

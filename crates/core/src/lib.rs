@@ -6,11 +6,13 @@
 
 mod finding;
 mod limits;
+mod progress;
 mod record;
 pub mod rng;
 
 pub use finding::{Finding, Reason, Stage};
 pub use limits::Limits;
+pub use progress::{NoProgress, ProgressReporter};
 pub use record::{ImageRecord, Meta};
 
 /// Version of crowdsift recorded in every run and output.

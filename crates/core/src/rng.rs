@@ -15,6 +15,13 @@ pub fn unit(state: &mut u64) -> f64 {
     (splitmix(state) >> 11) as f64 / (1u64 << 53) as f64
 }
 
+/// A standard normal draw (Box–Muller).
+pub fn normal(state: &mut u64) -> f64 {
+    let u1 = 1.0 - unit(state); // in (0, 1]: the logarithm stays finite
+    let u2 = unit(state);
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
 /// A seed for item `key` (for example a photo's SHA-256) and stream `n`: FNV-1a of the key, mixed.
 pub fn seed_for(key: &str, n: u64) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;

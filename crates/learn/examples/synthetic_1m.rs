@@ -8,45 +8,17 @@
 
 use std::time::Instant;
 
-use crowdsift_learn::{Dataset, Head, HeadMeta, TrainParams, standardisation, stratified_split, train};
-
-fn splitmix(s: &mut u64) -> u64 {
-    *s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *s;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// Standard normal by Box–Muller.
-fn normal(s: &mut u64) -> f32 {
-    let u1 = ((splitmix(s) >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
-    let u2 = (splitmix(s) >> 11) as f64 / (1u64 << 53) as f64;
-    ((-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
-}
+use crowdsift_learn::synthetic::Clusters;
+use crowdsift_learn::{Head, HeadMeta, TrainParams, standardisation, stratified_split, train};
 
 #[allow(clippy::print_stdout)] // a benchmark binary reports on stdout
 fn main() {
     let arg = |i: usize, d: usize| std::env::args().nth(i).and_then(|a| a.parse().ok()).unwrap_or(d);
     let (n, epochs, batch, classes, dim) = (arg(1, 1_000_000), arg(2, 3), arg(3, 1024), arg(4, 69), 1280);
     let t0 = Instant::now();
-    let mut s = 7u64;
     // Class centres at distance ~0.12·√dim: overlapping enough that accuracy is not trivially 100%.
-    let centres: Vec<f32> = (0..classes * dim).map(|_| 0.12 * normal(&mut s)).collect();
-    let mut ds = Dataset {
-        dim,
-        views: 1,
-        classes: (0..classes).map(|c| format!("class{c:02}")).collect(),
-        ..Default::default()
-    };
-    ds.x.reserve_exact(n * dim);
-    for i in 0..n {
-        let c = i % classes;
-        ds.y.push(c as u32);
-        ds.ids.push(i.to_string());
-        ds.groups.push(i.to_string());
-        ds.x.extend((0..dim).map(|k| centres[c * dim + k] + normal(&mut s)));
-    }
+    let shape = Clusters { classes, dim, spread: 0.12, latent: 0, noise: 1.0, seed: 7 };
+    let ds = crowdsift_learn::synthetic::clustered(n, &shape);
     let generated = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let split = stratified_split(&ds, 0.2, 42);

@@ -32,7 +32,10 @@ impl Dataset {
             rows.iter().map(|r| r.1.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
         let index: BTreeMap<&str, u32> = classes.iter().enumerate().map(|(i, c)| (c.as_str(), i as u32)).collect();
         let mut ds = Dataset { classes: classes.clone(), views: 1, ..Default::default() };
-        for (id, label, group, v) in &rows {
+        // Rows are consumed one by one, so a million vectors are never held twice.
+        let dim = rows.first().map_or(0, |r| r.3.len());
+        ds.x.reserve_exact(rows.len() * dim);
+        for (id, label, group, v) in rows {
             if ds.dim == 0 {
                 ds.dim = v.len();
             }
@@ -43,10 +46,10 @@ impl Dataset {
                     ds.dim
                 )));
             }
-            ds.ids.push(id.clone());
-            ds.groups.push(group.clone());
-            ds.x.extend_from_slice(v);
+            ds.x.extend_from_slice(&v);
             ds.y.push(index[label.as_str()]);
+            ds.ids.push(id);
+            ds.groups.push(group);
         }
         if ds.classes.len() < 2 {
             return Err(LearnError::Data(format!(

@@ -15,6 +15,7 @@ mod error;
 mod head;
 pub mod metrics;
 pub mod pth;
+pub mod synthetic;
 pub mod tail;
 pub mod tensorboard;
 mod train;

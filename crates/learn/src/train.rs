@@ -212,13 +212,20 @@ impl<'a> Trainer<'a> {
 }
 
 /// Fits `model` on `rows` for `params.epochs` epochs, with no validation and no checkpoints (for
-/// out-of-sample predictions, where nothing may be chosen on held-out photos). Returns the last
-/// epoch's training loss.
-pub fn fit(model: &mut dyn Classifier, ds: &Dataset, rows: &[usize], params: &TrainParams) -> Result<f64, LearnError> {
+/// out-of-sample predictions, where nothing may be chosen on held-out photos); `on_epoch` hears
+/// each finished epoch. Returns the last epoch's training loss.
+pub fn fit(
+    model: &mut dyn Classifier,
+    ds: &Dataset,
+    rows: &[usize],
+    params: &TrainParams,
+    on_epoch: &mut dyn FnMut(usize),
+) -> Result<f64, LearnError> {
     let mut trainer = Trainer::new(&*model, ds, rows, params)?;
     let mut last = f64::NAN;
     for epoch in 1..=params.epochs {
         last = trainer.epoch(model, ds, epoch)?;
+        on_epoch(epoch);
     }
     Ok(last)
 }

@@ -1,3 +1,5 @@
+use std::path::{Path, PathBuf};
+
 use ort::session::Session;
 use ort::value::{TensorRef, ValueType};
 
@@ -7,6 +9,72 @@ use crate::{Model, runtime};
 
 /// One output of a run: shape and values.
 pub type Output = (Vec<usize>, Vec<f32>);
+
+/// An ONNX Runtime session for `path` (or its edited `bytes`) with `threads` intra-op threads.
+/// Spinning is off: spinning ONNX Runtime threads starve the decode threads that share the cores.
+fn build_session(path: &Path, threads: usize, bytes: Option<&[u8]>) -> Result<Session, ModelError> {
+    let env = runtime::environment()?;
+    let load_err = |e: &dyn std::fmt::Display| {
+        ModelError::new(ModelErrorKind::Runtime, format!("loading model {}: {e}", path.display()))
+    };
+    let mut builder = Session::builder(env)
+        .map_err(|e| load_err(&e))?
+        .with_intra_threads(threads.max(1))
+        .map_err(|e| load_err(&e))?
+        .with_intra_op_spinning(false)
+        .map_err(|e| load_err(&e))?;
+    match bytes {
+        Some(b) => builder.commit_from_memory(b),
+        None => builder.commit_from_file(path),
+    }
+    .map_err(|e| load_err(&e))
+}
+
+/// Any ONNX model with one f32 input of free shape and f32 outputs: text detectors and
+/// recognisers, whose inputs change size from photo to photo.
+pub struct OnnxNet {
+    session: Session,
+    input: String,
+    path: PathBuf,
+}
+
+impl OnnxNet {
+    /// Loads `path` (whose checksum the caller verified) with `threads` intra-op threads.
+    pub fn load(path: &Path, threads: usize) -> Result<Self, ModelError> {
+        let session = build_session(path, threads, None)?;
+        let input = match session.inputs() {
+            [one] => one.name().to_owned(),
+            other => {
+                return Err(ModelError::new(
+                    ModelErrorKind::Shape,
+                    format!("model {}: expected one input, found {}", path.display(), other.len()),
+                ));
+            }
+        };
+        Ok(Self { session, input, path: path.to_owned() })
+    }
+
+    /// Runs `input` of `shape` and returns the first output.
+    pub fn run(&mut self, shape: &[usize], input: &[f32]) -> Result<Output, ModelError> {
+        let infer =
+            |e: ort::Error| ModelError::new(ModelErrorKind::Inference, format!("model {}: {e}", self.path.display()));
+        if shape.iter().product::<usize>() != input.len() {
+            return Err(ModelError::new(
+                ModelErrorKind::Shape,
+                format!(
+                    "model {}: input of shape {shape:?} needs {} floats, got {}",
+                    self.path.display(),
+                    shape.iter().product::<usize>(),
+                    input.len()
+                ),
+            ));
+        }
+        let tensor = TensorRef::from_array_view((shape.to_vec(), input)).map_err(infer)?;
+        let result = self.session.run(ort::inputs![self.input.as_str() => tensor]).map_err(infer)?;
+        let (shape, data) = result[0].try_extract_tensor::<f32>().map_err(infer)?;
+        Ok((shape.iter().map(|&d| d.max(0) as usize).collect(), data.to_vec()))
+    }
+}
 
 /// An image backbone run by ONNX Runtime.
 pub struct OnnxModel {
@@ -38,21 +106,7 @@ impl OnnxModel {
     }
 
     fn session(spec: &ModelSpec, threads: usize, bytes: Option<&[u8]>) -> Result<Self, ModelError> {
-        let env = runtime::environment()?;
-        let load_err = |e: &dyn std::fmt::Display| {
-            ModelError::new(ModelErrorKind::Runtime, format!("loading model {}: {e}", spec.path.display()))
-        };
-        let mut builder = Session::builder(env)
-            .map_err(|e| load_err(&e))?
-            .with_intra_threads(threads.max(1))
-            .map_err(|e| load_err(&e))?
-            .with_intra_op_spinning(false)
-            .map_err(|e| load_err(&e))?;
-        let session = match bytes {
-            Some(b) => builder.commit_from_memory(b),
-            None => builder.commit_from_file(&spec.path),
-        }
-        .map_err(|e| load_err(&e))?;
+        let session = build_session(&spec.path, threads, bytes)?;
 
         let names = |outlets: &[ort::value::Outlet]| outlets.iter().map(|o| o.name().to_owned()).collect::<Vec<_>>();
         let input = session.inputs().iter().find(|i| i.name() == spec.input.name).ok_or_else(|| {

@@ -97,10 +97,74 @@ pub struct ModelSpec {
     pub name: String,
 }
 
+/// A file a model set needs, with its pinned checksum.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinnedFile {
+    /// Relative to models.toml.
+    pub file: PathBuf,
+    pub sha256: String,
+    /// Resolved at load.
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+impl PinnedFile {
+    /// The file, with its checksum verified.
+    pub fn verified(&self) -> Result<&Path, ModelError> {
+        let got = sha256_file(&self.path)?;
+        if got != self.sha256 {
+            return Err(ModelError::new(
+                ModelErrorKind::Integrity,
+                format!("{} has sha256 {got}, models.toml pins {}", self.path.display(), self.sha256),
+            ));
+        }
+        Ok(&self.path)
+    }
+}
+
+/// A PP-OCR model set (`[ocr.NAME]` in models.toml): DB text detector, 0°/180° line classifier,
+/// CTC recogniser and its character list, with how the detector wants its input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OcrSpec {
+    pub source: String,
+    pub license: String,
+    pub det: PinnedFile,
+    pub cls: PinnedFile,
+    pub rec: PinnedFile,
+    /// One character per line; the recogniser's classes are blank, these, then a space.
+    pub dict: PinnedFile,
+    /// Detector input: per-channel mean and standard deviation of px/255, in B, G, R order.
+    pub det_mean: [f32; 3],
+    pub det_std: [f32; 3],
+    /// Resize so that the longer side is at most (`max`) or the shorter side at least (`min`)
+    /// `det_side`, then round both sides to multiples of 32.
+    pub det_side: u32,
+    pub det_limit: String,
+    /// Dilate the binarised probability map by 2 × 2 before finding boxes.
+    #[serde(default)]
+    pub det_dilate: bool,
+    #[serde(skip)]
+    pub name: String,
+}
+
+impl OcrSpec {
+    /// Refuses the set if any file's SHA-256 differs from the pinned one.
+    pub fn verify(&self) -> Result<(), ModelError> {
+        for f in [&self.det, &self.cls, &self.rec, &self.dict] {
+            f.verified()?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct File {
     #[serde(default)]
     model: BTreeMap<String, ModelSpec>,
+    #[serde(default)]
+    ocr: BTreeMap<String, OcrSpec>,
 }
 
 /// The models of a checkout or installation, from `models.toml`.
@@ -108,6 +172,7 @@ struct File {
 pub struct Registry {
     pub root: PathBuf,
     models: BTreeMap<String, ModelSpec>,
+    ocr: BTreeMap<String, OcrSpec>,
 }
 
 fn config_err(msg: impl Into<String>) -> ModelError {
@@ -150,7 +215,18 @@ impl Registry {
                 (name, spec)
             })
             .collect();
-        Ok(Registry { root, models })
+        let ocr = file
+            .ocr
+            .into_iter()
+            .map(|(name, mut spec)| {
+                for f in [&mut spec.det, &mut spec.cls, &mut spec.rec, &mut spec.dict] {
+                    f.path = root.join(&f.file);
+                }
+                spec.name = name.clone();
+                (name, spec)
+            })
+            .collect();
+        Ok(Registry { root, models, ocr })
     }
 
     /// Finds models.toml: `$CROWDSIFT_MODELS` (the file or its folder), else the nearest one in the
@@ -182,6 +258,18 @@ impl Registry {
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.models.keys().map(String::as_str)
+    }
+
+    /// The OCR model set `name`, with every file's checksum verified.
+    pub fn verified_ocr(&self, name: &str) -> Result<&OcrSpec, ModelError> {
+        let spec = self.ocr.get(name).ok_or_else(|| {
+            config_err(format!(
+                "unknown OCR models `{name}` (known: {})",
+                self.ocr.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+            ))
+        })?;
+        spec.verify()?;
+        Ok(spec)
     }
 
     /// The spec of `name`, with its file's checksum verified.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crowdsift_audit::{AuditParams, AuditReport};
-use crowdsift_core::{Finding, Stage};
+use crowdsift_core::{Finding, ProgressReporter, Stage};
 use crowdsift_learn::Dataset;
 use crowdsift_store::Store;
 
@@ -167,7 +167,7 @@ fn findings(ds: &Dataset, r: &AuditReport, params: &AuditParams) -> Vec<Finding>
                 flagged: p.label_conflict,
                 reason: None,
                 detail: format!(
-                    "{} as {given}; duplicates (same bytes or embedding similarity ≥ {}): {}",
+                    "{} as {given}; duplicates (same bytes or pixels, perceptual hash, or embedding similarity ≥ {}): {}",
                     if p.label_conflict { "duplicates carry other labels" } else { "duplicates agree" },
                     params.dup_similarity,
                     others.join(", ")
@@ -178,19 +178,28 @@ fn findings(ds: &Dataset, r: &AuditReport, params: &AuditParams) -> Vec<Finding>
     out
 }
 
-/// Audits the labels of the photos `backbone` embedded in `out`.
+/// Audits the labels of the photos `backbone` embedded in `out`. The screening stage's duplicate
+/// groups (exact and perceptual hash) join the embedding duplicates.
 pub fn audit(
     out: &Path,
     backbone: &str,
     backbone_sha256: &str,
     params: &AuditParams,
+    progress: &dyn ProgressReporter,
 ) -> Result<AuditSummary, PipelineError> {
     let t0 = Instant::now();
     let mut store = Store::open(&out.join("crowdsift.db"))?;
     let ds = Dataset::from_rows(embedding_rows(&store, out, backbone, backbone_sha256)?)?;
     let config = serde_json::json!({ "backbone": backbone, "backbone_sha256": backbone_sha256, "params": params });
     let run_id = store.begin_run("audit", &out.display().to_string(), &config)?;
-    let report = crowdsift_audit::audit(&ds, params)?;
+    let row_of: std::collections::HashMap<&str, usize> =
+        ds.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+    let known: Vec<Vec<usize>> = crate::dups::known_groups(&store)?
+        .iter()
+        .map(|g| g.iter().filter_map(|id| row_of.get(id.as_str()).copied()).collect::<Vec<_>>())
+        .filter(|g| g.len() > 1)
+        .collect();
+    let report = crowdsift_audit::audit(&ds, params, &known, progress)?;
     let dir = out.join("audit");
     std::fs::create_dir_all(&dir).map_err(|source| PipelineError::Io { path: dir.clone(), source })?;
     write_labels(&dir.join("labels.csv"), &ds, &report)?;

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crowdsift_core::ProgressReporter;
 use crowdsift_learn::metrics::{Evaluation, evaluate as score};
 use crowdsift_learn::{Classifier, Dataset, load, predict_proba, stratified_split};
 use crowdsift_models::Registry;
@@ -45,10 +46,11 @@ pub fn predict(
     top_k: usize,
     registry: Option<&Registry>,
     jobs: usize,
+    progress: &dyn ProgressReporter,
 ) -> Result<PredictSummary, PipelineError> {
     let model = load(head_path)?;
     let mut store = Store::open(&out.join("crowdsift.db"))?;
-    let rows = model_rows(&mut store, out, model.meta(), registry, jobs)?;
+    let rows = model_rows(&mut store, out, model.meta(), registry, jobs, progress)?;
     let n = rows.len();
     let x: Vec<f32> = rows.iter().flat_map(|r| r.3.iter().copied()).collect();
     let probs = probabilities(&*model, &x, n)?;
@@ -93,10 +95,11 @@ pub fn evaluate(
     all: bool,
     registry: Option<&Registry>,
     jobs: usize,
+    progress: &dyn ProgressReporter,
 ) -> Result<(Evaluation, PathBuf), PipelineError> {
     let model = load(head_path)?;
     let mut store = Store::open(&out.join("crowdsift.db"))?;
-    let ds = Dataset::from_rows(model_rows(&mut store, out, model.meta(), registry, jobs)?)?;
+    let ds = Dataset::from_rows(model_rows(&mut store, out, model.meta(), registry, jobs, progress)?)?;
     let head = model.meta();
     if ds.classes != head.classes {
         return Err(PipelineError::Invalid(format!(

@@ -49,17 +49,41 @@ fn list(keys: &[&DupKeys], group: &[u32], skip: u32) -> String {
     if more > 0 { format!("{} and {more} more", names.join(", ")) } else { names.join(", ") }
 }
 
-pub fn findings(all: &[DupKeys], max_distance: u32) -> Vec<Finding> {
-    let keys: Vec<&DupKeys> = all.iter().filter(|k| k.pixel_sha256.is_some()).collect();
+/// Exact groups (same bytes or same decoded pixels), the kept photo of each copy, and near
+/// clusters (perceptual hash) among one representative per exact group, as indices into `keys`.
+struct Groups {
+    exact: Vec<Vec<u32>>,
+    copy_of: HashMap<u32, u32>,
+    near: Vec<(u32, Vec<(u32, u32)>)>,
+}
+
+fn group(keys: &[&DupKeys], max_distance: u32) -> Groups {
     let n = keys.len();
     let bytes = exact_groups(&keys.iter().map(|k| k.sha256.as_str()).collect::<Vec<_>>());
     let pixels = exact_groups(&keys.iter().map(|k| k.pixel_sha256.as_deref()).collect::<Vec<_>>());
-    let mut all_groups = bytes.clone();
+    let mut all_groups = bytes;
     all_groups.extend(pixels);
     let exact = merge_groups(n, &all_groups);
+    let mut copy_of = HashMap::new();
+    for g in &exact {
+        let k = keeper(keys, g);
+        copy_of.extend(g.iter().filter(|&&i| i != k).map(|&i| (i, k)));
+    }
+    // Near duplicates among one representative per exact group, largest photos first so that the
+    // kept photo of each cluster is its largest.
+    let mut reps: Vec<u32> = (0..n as u32).filter(|i| !copy_of.contains_key(i)).collect();
+    reps.sort_by_key(|&i| (std::cmp::Reverse(keys[i as usize].pixels), i));
+    let hashes: Vec<u64> = keys.iter().map(|k| k.phash.unwrap_or(0)).collect();
+    let near = near_clusters(&hashes, &reps, max_distance);
+    Groups { exact, copy_of, near }
+}
+
+pub fn findings(all: &[DupKeys], max_distance: u32) -> Vec<Finding> {
+    let keys: Vec<&DupKeys> = all.iter().filter(|k| k.pixel_sha256.is_some()).collect();
+    let n = keys.len();
+    let Groups { exact, copy_of, near: clusters } = group(&keys, max_distance);
 
     let mut out: Vec<Option<Finding>> = vec![None; n];
-    let mut copy_of: HashMap<u32, u32> = HashMap::new();
     for g in &exact {
         let k = keeper(&keys, g);
         for &i in g {
@@ -74,7 +98,6 @@ pub fn findings(all: &[DupKeys], max_distance: u32) -> Vec<Finding> {
                     format!("kept; exact copies: {}", list(&keys, g, k)),
                 )
             } else {
-                copy_of.insert(i, k);
                 let same_bytes = key.sha256 == keys[k as usize].sha256;
                 let what = if same_bytes { "same file bytes" } else { "same decoded pixels" };
                 finding(
@@ -97,13 +120,8 @@ pub fn findings(all: &[DupKeys], max_distance: u32) -> Vec<Finding> {
         })
         .collect();
 
-    // Near duplicates among one representative per exact group, largest photos first so that the
-    // kept photo of each cluster is its largest.
-    let mut reps: Vec<u32> = (0..n as u32).filter(|i| !copy_of.contains_key(i)).collect();
-    reps.sort_by_key(|&i| (std::cmp::Reverse(keys[i as usize].pixels), i));
-    let hashes: Vec<u64> = keys.iter().map(|k| k.phash.unwrap_or(0)).collect();
     let mut near: Vec<Option<Finding>> = vec![None; n];
-    for (leader, members) in near_clusters(&hashes, &reps, max_distance) {
+    for (leader, members) in clusters {
         let size = members.len() + 1;
         let lk = keys[leader as usize];
         let all: Vec<u32> = std::iter::once(leader).chain(members.iter().map(|m| m.0)).collect();
@@ -136,6 +154,28 @@ pub fn findings(all: &[DupKeys], max_distance: u32) -> Vec<Finding> {
         })
     });
     exact_rows.into_iter().chain(near_rows).collect()
+}
+
+/// The screening stage's duplicate groups as photo ids: exact copies (bytes or pixels) and near
+/// copies (perceptual hash, at the threshold of the latest scan that wrote duplicate findings).
+/// A photo may appear in an exact and a near group; callers join overlapping groups.
+pub(crate) fn known_groups(store: &Store) -> Result<Vec<Vec<String>>, PipelineError> {
+    let max_distance = store
+        .runs_owning(Stage::Duplicates)?
+        .last()
+        .and_then(|(_, cfg)| cfg.pointer("/quality/max_hash_distance")?.as_u64())
+        .map_or(crowdsift_quality::Params::default().max_hash_distance, |d| d as u32);
+    let all = store.dup_keys()?;
+    let keys: Vec<&DupKeys> = all.iter().filter(|k| k.pixel_sha256.is_some()).collect();
+    let g = group(&keys, max_distance);
+    let id = |i: u32| keys[i as usize].id.clone();
+    let mut out: Vec<Vec<String>> = g.exact.iter().map(|grp| grp.iter().map(|&i| id(i)).collect()).collect();
+    out.extend(
+        g.near
+            .iter()
+            .map(|(leader, members)| std::iter::once(*leader).chain(members.iter().map(|m| m.0)).map(id).collect()),
+    );
+    Ok(out)
 }
 
 /// Recomputes duplicate findings over the whole store.

@@ -20,9 +20,9 @@ use crowdsift_store::Store;
 use serde::Serialize;
 
 use crate::feed::{count, feed, open_output};
-use crate::progress::ProgressReporter;
 use crate::scan::PipelineError;
 use crate::stages;
+use crowdsift_core::ProgressReporter;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct EmbedParams {

@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 
 use crossbeam_channel::bounded;
-use crowdsift_core::Limits;
+use crowdsift_core::{Limits, ProgressReporter};
 use crowdsift_embed::{from_bytes, to_bytes, training_view};
 use crowdsift_ingest::{DecodeParams, Fetcher, Fit, Location, decode};
 use crowdsift_learn::tail::channels_last;
@@ -68,6 +68,7 @@ pub fn ensure(
     features: &Features,
     views: usize,
     jobs: usize,
+    progress: &dyn ProgressReporter,
 ) -> Result<FeatureSummary, PipelineError> {
     let key = features.key();
     let done = store.featured(&key, views)?;
@@ -87,6 +88,7 @@ pub fn ensure(
     let spec = features.input();
     let fetcher = Fetcher::new(Limits::default());
     let dp = DecodeParams { limits: Limits::default(), fit: Fit::AtLeastShortSide(spec.resize_short_side) };
+    progress.start("features", Some(todo.len() as u64));
     let (item_tx, item_rx) = bounded::<&Photo>(jobs * 2);
     let (view_tx, view_rx) = bounded::<Result<(String, Vec<f32>), (String, String)>>(jobs * 2);
     std::thread::scope(|s| -> Result<(), PipelineError> {
@@ -143,6 +145,7 @@ pub fn ensure(
             Ok(done)
         };
         for r in view_rx {
+            progress.advance(1);
             match r {
                 Ok(item) => batch.push(item),
                 Err(failed) => summary.failed.push(failed),
@@ -154,6 +157,7 @@ pub fn ensure(
         summary.computed += flush(&mut batch)?;
         Ok(())
     })?;
+    progress.finish();
     Ok(summary)
 }
 

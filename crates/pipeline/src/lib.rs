@@ -7,15 +7,16 @@ mod embed;
 mod export;
 pub mod features;
 mod feed;
-mod progress;
+mod ocr;
 mod scan;
 pub mod stages;
 mod train;
 
 pub use audit::{AuditSummary, audit};
 pub use classify::{PredictSummary, evaluate, predict};
+pub use crowdsift_core::{NoProgress, ProgressReporter};
 pub use embed::{EmbedParams, EmbedSummary, embed};
 pub use export::export;
-pub use progress::{NoProgress, ProgressReporter};
+pub use ocr::{OcrJob, OcrSummary, engine_key, ocr};
 pub use scan::{PipelineError, ScanParams, ScanSummary, scan};
 pub use train::{CvSummary, Mode, TrainJob, TrainSummary, cross_validate, train};

@@ -17,8 +17,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::feed::{count, feed, open_output};
-use crate::progress::ProgressReporter;
 use crate::stages;
+use crowdsift_core::ProgressReporter;
 
 /// Everything that shapes a scan's results; recorded in the runs table.
 #[derive(Debug, Clone, Serialize)]

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crowdsift_core::ProgressReporter;
 use crowdsift_embed::from_bytes;
 use crowdsift_learn::cnn::{Cnn, CnnArch};
 use crowdsift_learn::tail::{Family, Tail};
@@ -137,7 +138,12 @@ fn head_features(backbone: &ModelSpec, meta: &HeadMeta) -> Option<Features> {
 
 /// The training data of `job`: its rows (with views) and, when features were needed, what
 /// computing them did.
-fn dataset(store: &mut Store, out: &Path, job: &TrainJob) -> Result<(Dataset, Option<FeatureSummary>), PipelineError> {
+fn dataset(
+    store: &mut Store,
+    out: &Path,
+    job: &TrainJob,
+    progress: &dyn ProgressReporter,
+) -> Result<(Dataset, Option<FeatureSummary>), PipelineError> {
     let b = &job.backbone;
     let (features, views) = match &job.mode {
         Mode::Transfer { .. } => {
@@ -149,7 +155,7 @@ fn dataset(store: &mut Store, out: &Path, job: &TrainJob) -> Result<(Dataset, Op
         }
         Mode::Scratch { arch, views } => (Features::Pixels { size: arch.size as u32 }, (*views).max(1)),
     };
-    let (ds, summary) = feature_dataset(store, out, b, &features, views, job.jobs)?;
+    let (ds, summary) = feature_dataset(store, out, b, &features, views, job.jobs, progress)?;
     Ok((ds, Some(summary)))
 }
 
@@ -162,12 +168,13 @@ pub(crate) fn feature_dataset(
     features: &Features,
     views: usize,
     jobs: usize,
+    progress: &dyn ProgressReporter,
 ) -> Result<(Dataset, FeatureSummary), PipelineError> {
     let photos: Vec<Photo> = store.embedded_images(&backbone.sha256)?;
     if photos.is_empty() {
         return Err(no_embeddings(out, &backbone.name));
     }
-    let summary = features::ensure(store, &photos, features, views, jobs)?;
+    let summary = features::ensure(store, &photos, features, views, jobs, progress)?;
     let rows = features::rows(store, &photos, features, views)?;
     Ok((Dataset::from_rows(rows)?.with_views(views)?, summary))
 }
@@ -213,10 +220,11 @@ fn job_config(job: &TrainJob) -> serde_json::Value {
 pub fn train(
     out: &Path,
     job: &TrainJob,
+    progress: &dyn ProgressReporter,
     on_epoch: &mut dyn FnMut(&EpochMetrics),
 ) -> Result<TrainSummary, PipelineError> {
     let mut store = Store::open(&out.join("crowdsift.db"))?;
-    let (ds, features) = dataset(&mut store, out, job)?;
+    let (ds, features) = dataset(&mut store, out, job, progress)?;
     let split = stratified_split(&ds, job.val_split, job.params.seed);
     let config = job_config(job);
     let run_id = store.begin_run("train", &out.display().to_string(), &config)?;
@@ -265,6 +273,7 @@ pub(crate) fn model_rows(
     meta: &HeadMeta,
     registry: Option<&crowdsift_models::Registry>,
     jobs: usize,
+    progress: &dyn ProgressReporter,
 ) -> Result<Vec<Row>, PipelineError> {
     if matches!(meta.arch, crowdsift_learn::Arch::Linear) {
         return embedding_rows(store, out, &meta.backbone, &meta.backbone_sha256);
@@ -279,7 +288,7 @@ pub(crate) fn model_rows(
     }
     let features = head_features(&backbone, meta).ok_or_else(|| PipelineError::Invalid("no features".into()))?;
     let photos: Vec<Photo> = store.embedded_images(&backbone.sha256)?;
-    features::ensure(store, &photos, &features, 1, jobs)?;
+    features::ensure(store, &photos, &features, 1, jobs, progress)?;
     features::rows(store, &photos, &features, 1)
 }
 
@@ -305,10 +314,11 @@ pub fn cross_validate(
     out: &Path,
     job: &TrainJob,
     k: usize,
+    progress: &dyn ProgressReporter,
     on_fold: &mut dyn FnMut(usize, &EpochMetrics),
 ) -> Result<CvSummary, PipelineError> {
     let mut store = Store::open(&out.join("crowdsift.db"))?;
-    let (ds, _) = dataset(&mut store, out, job)?;
+    let (ds, _) = dataset(&mut store, out, job, progress)?;
     // Training time only: computing and caching features on first use is not counted.
     let t0 = std::time::Instant::now();
     let folds = stratified_kfold(&ds, k, job.params.seed);

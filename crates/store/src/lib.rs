@@ -14,11 +14,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 pub type StoredPhoto = (String, Option<String>, String, String);
 
 /// Schema migrations, applied in order; `PRAGMA user_version` holds how many ran.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     include_str!("../migrations/001_init.sql"),
     include_str!("../migrations/002_quality_scores.sql"),
     include_str!("../migrations/003_embeddings.sql"),
     include_str!("../migrations/004_features.sql"),
+    include_str!("../migrations/005_ocr.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +93,7 @@ fn stage_from(s: &str) -> Stage {
         "quality" => Stage::Quality,
         "duplicates" => Stage::Duplicates,
         "audit" => Stage::Audit,
+        "ocr" => Stage::Ocr,
         _ => Stage::Ingest,
     }
 }
@@ -300,6 +302,42 @@ impl Store {
         let run = || -> rusqlite::Result<HashSet<String>> {
             let mut st = self.conn.prepare("SELECT sha256 FROM embeddings WHERE model_sha256 = ?1")?;
             st.query_map([model_sha256], |r| r.get(0))?.collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// SHA-256s of the photos `engine` has already read.
+    pub fn ocr_done(&self, engine: &str) -> Result<HashSet<String>> {
+        let run = || -> rusqlite::Result<HashSet<String>> {
+            let mut st = self.conn.prepare("SELECT sha256 FROM ocr WHERE engine = ?1")?;
+            st.query_map([engine], |r| r.get(0))?.collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Stores what `engine` read: `(photo sha256, width, height, lines as JSON)`, in one transaction.
+    pub fn put_ocr(&mut self, engine: &str, rows: &[(String, u32, u32, String)]) -> Result<()> {
+        let res = (|| -> rusqlite::Result<()> {
+            let tx = self.conn.transaction()?;
+            {
+                let mut ins = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO ocr (sha256, engine, width, height, lines) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?;
+                for (sha, w, h, lines) in rows {
+                    ins.execute(params![sha, engine, w, h, lines])?;
+                }
+            }
+            tx.commit()
+        })();
+        res.map_err(|e| self.err(e))
+    }
+
+    /// What `engine` read in the photo with bytes `sha256`: `(width, height, lines as JSON)`.
+    pub fn ocr(&self, engine: &str, sha256: &str) -> Result<Option<(u32, u32, String)>> {
+        let run = || -> rusqlite::Result<Option<(u32, u32, String)>> {
+            let mut st =
+                self.conn.prepare_cached("SELECT width, height, lines FROM ocr WHERE engine = ?1 AND sha256 = ?2")?;
+            st.query_row(params![engine, sha256], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()
         };
         run().map_err(|e| self.err(e))
     }

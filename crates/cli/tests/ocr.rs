@@ -1,0 +1,62 @@
+//! `crowdsift ocr` on ../shared/data/ocr-dev: per-photo JSON with the known lines, findings of
+//! stage `ocr`, overlays, originals untouched, and a second run reads nothing again.
+
+use std::collections::BTreeMap;
+
+use crate::util::*;
+
+#[test]
+fn ocr_writes_lines_findings_and_overlays_and_caches_by_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let src = shared().join("data/ocr-dev");
+    let before = tree_digests(&src);
+    let first = run_ok(crowdsift().args([
+        "ocr",
+        src.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--debug-overlay",
+        "-q",
+    ]));
+    let stdout = String::from_utf8_lossy(&first.stdout).to_string();
+    assert!(stdout.contains("read 4 photos"), "{stdout}");
+    assert_eq!(tree_digests(&src), before, "originals changed");
+
+    let gt: BTreeMap<String, Vec<String>> =
+        serde_json::from_str(&std::fs::read_to_string(src.join("gt.json")).unwrap()).unwrap();
+    let mut docs = BTreeMap::new();
+    for e in std::fs::read_dir(out.join("ocr")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "json") {
+            let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            let uri = doc["uri"].as_str().unwrap().to_owned();
+            let name = std::path::Path::new(&uri).file_name().unwrap().to_string_lossy().into_owned();
+            docs.insert(name, doc);
+        }
+    }
+    assert_eq!(docs.keys().collect::<Vec<_>>(), gt.keys().collect::<Vec<_>>());
+    for (name, truth) in &gt {
+        let doc = &docs[name];
+        let texts: Vec<String> =
+            doc["lines"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap().to_owned()).collect();
+        for (t, (_, cer)) in truth.iter().zip(crowdsift_ocr::eval::match_lines(&texts, truth)) {
+            assert!(cer <= 0.1, "{name}: {t:?} read as {texts:?} (CER {cer:.3})");
+        }
+        let quad = &doc["lines"][0]["quad"];
+        assert_eq!(quad.as_array().unwrap().len(), 4, "{doc}");
+        assert!(doc["width"].as_u64().unwrap() > 0 && doc["engine"].as_str().unwrap().starts_with("ppocrv5:"));
+    }
+    let overlays = std::fs::read_dir(out.join("ocr/overlay")).unwrap().count();
+    assert_eq!(overlays, 4);
+
+    // Findings: one `text` row per photo with the lines joined.
+    let rows = read_findings(&out);
+    let text: Vec<&Row> = rows.iter().filter(|r| r.check == "text").collect();
+    assert_eq!(text.len(), 4);
+    assert!(text.iter().any(|r| r.detail.contains("anna.schmidt@example.com") && r.score >= Some(4.0)), "{text:?}");
+
+    let again = run_ok(crowdsift().args(["ocr", src.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]));
+    let stdout = String::from_utf8_lossy(&again.stdout).to_string();
+    assert!(stdout.contains("read 0 photos") && stdout.contains("4 already read"), "{stdout}");
+}

@@ -1,0 +1,310 @@
+//! DB post-processing (Liao et al., "Real-time Scene Text Detection with Differentiable
+//! Binarization", AAAI 2020) as PaddleOCR does it: binarise the probability map, take each
+//! contour's minimum-area rectangle, score it by the mean probability inside, grow it by the
+//! "unclip" offset, and map it back to photo pixels.
+//!
+//! imageproc finds the contours and hulls. The rectangle is our own float rotating calipers over
+//! every hull edge: imageproc's `min_area_rect` rounds corners to whole pixels and skips the
+//! hull's closing edge, which shifts the small boxes of small text.
+
+use image::{GrayImage, Luma};
+use imageproc::contours::find_contours;
+use imageproc::geometry::convex_hull;
+use imageproc::point::Point;
+
+/// A corner in pixels.
+pub type Pt = [f32; 2];
+/// Four corners: top-left, top-right, bottom-right, bottom-left.
+pub type Quad = [Pt; 4];
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DbParams {
+    /// Probability above which a pixel is text.
+    pub thresh: f32,
+    /// Mean probability inside a box below which it is dropped.
+    pub box_thresh: f32,
+    /// Growth of each box: offset = area × ratio / perimeter.
+    pub unclip: f32,
+    pub max_candidates: usize,
+    /// Dilate the binary map by 2 × 2 first.
+    pub dilate: bool,
+}
+
+impl Default for DbParams {
+    fn default() -> Self {
+        DbParams { thresh: 0.3, box_thresh: 0.5, unclip: 1.6, max_candidates: 1000, dilate: false }
+    }
+}
+
+/// A rotated rectangle: centre, unit axis `u` (and `v` = `u` turned 90°), half extents.
+#[derive(Debug, Clone, Copy)]
+struct Rect {
+    c: [f64; 2],
+    u: [f64; 2],
+    a: f64,
+    b: f64,
+}
+
+impl Rect {
+    fn corners(&self) -> [[f64; 2]; 4] {
+        let v = [-self.u[1], self.u[0]];
+        let at = |s: f64, t: f64| {
+            [
+                self.c[0] + s * self.a * self.u[0] + t * self.b * v[0],
+                self.c[1] + s * self.a * self.u[1] + t * self.b * v[1],
+            ]
+        };
+        [at(-1.0, -1.0), at(1.0, -1.0), at(1.0, 1.0), at(-1.0, 1.0)]
+    }
+
+    fn short_side(&self) -> f64 {
+        2.0 * self.a.min(self.b)
+    }
+}
+
+/// Minimum-area rectangle around a convex hull (rotating calipers over all its edges).
+fn min_area_rect(hull: &[[f64; 2]]) -> Rect {
+    let n = hull.len();
+    let mut best: Option<(f64, Rect)> = None;
+    for i in 0..n {
+        let (p, q) = (hull[i], hull[(i + 1) % n]);
+        let (dx, dy) = (q[0] - p[0], q[1] - p[1]);
+        let len = dx.hypot(dy);
+        if len < 1e-9 {
+            continue;
+        }
+        let u = [dx / len, dy / len];
+        let v = [-u[1], u[0]];
+        let (mut lo_u, mut hi_u, mut lo_v, mut hi_v) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+        for h in hull {
+            let (su, sv) = (h[0] * u[0] + h[1] * u[1], h[0] * v[0] + h[1] * v[1]);
+            (lo_u, hi_u, lo_v, hi_v) = (lo_u.min(su), hi_u.max(su), lo_v.min(sv), hi_v.max(sv));
+        }
+        let area = (hi_u - lo_u) * (hi_v - lo_v);
+        if best.as_ref().is_none_or(|(a, _)| area < *a) {
+            let (mu, mv) = ((lo_u + hi_u) / 2.0, (lo_v + hi_v) / 2.0);
+            let c = [mu * u[0] + mv * v[0], mu * u[1] + mv * v[1]];
+            best = Some((area, Rect { c, u, a: (hi_u - lo_u) / 2.0, b: (hi_v - lo_v) / 2.0 }));
+        }
+    }
+    best.map_or(Rect { c: hull.first().copied().unwrap_or_default(), u: [1.0, 0.0], a: 0.0, b: 0.0 }, |b| b.1)
+}
+
+/// PaddleOCR's `get_mini_boxes` order: sorted by x, the left pair split by y into top-left and
+/// bottom-left, the right pair into top-right and bottom-right.
+fn mini_box(corners: [[f64; 2]; 4]) -> [[f64; 2]; 4] {
+    let mut p = corners;
+    p.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    let (tl, bl) = if p[1][1] > p[0][1] { (p[0], p[1]) } else { (p[1], p[0]) };
+    let (tr, br) = if p[3][1] > p[2][1] { (p[2], p[3]) } else { (p[3], p[2]) };
+    [tl, tr, br, bl]
+}
+
+/// Whether the centre of pixel (`x`, `y`) lies in the convex quad (boundary included, with half a
+/// pixel of slack, as a filled polygon includes its edge pixels).
+fn inside(q: &[[f64; 2]; 4], x: f64, y: f64) -> bool {
+    let mut sign = 0.0;
+    for i in 0..4 {
+        let (a, b) = (q[i], q[(i + 1) % 4]);
+        let (ex, ey) = (b[0] - a[0], b[1] - a[1]);
+        let len = ex.hypot(ey).max(1e-9);
+        let cross = (ex * (y - a[1]) - ey * (x - a[0])) / len; // signed distance to the edge
+        if cross.abs() <= 0.5 {
+            continue;
+        }
+        if sign == 0.0 {
+            sign = cross.signum();
+        } else if cross.signum() != sign {
+            return false;
+        }
+    }
+    true
+}
+
+/// Mean probability inside the quad ("fast" score: the rectangle, not the contour).
+fn box_score(prob: &[f32], w: usize, h: usize, q: &[[f64; 2]; 4]) -> f32 {
+    let clamp = |v: f64, hi: usize| (v.max(0.0) as usize).min(hi - 1);
+    let xs = q.iter().map(|p| p[0]);
+    let ys = q.iter().map(|p| p[1]);
+    let x0 = clamp(xs.clone().fold(f64::MAX, f64::min).floor(), w);
+    let x1 = clamp(xs.fold(f64::MIN, f64::max).ceil(), w);
+    let y0 = clamp(ys.clone().fold(f64::MAX, f64::min).floor(), h);
+    let y1 = clamp(ys.fold(f64::MIN, f64::max).ceil(), h);
+    let (mut sum, mut n) = (0f64, 0usize);
+    for y in y0..=y1 {
+        for x in x0..=x1 {
+            if inside(q, x as f64, y as f64) {
+                sum += f64::from(prob[y * w + x]);
+                n += 1;
+            }
+        }
+    }
+    if n == 0 { 0.0 } else { (sum / n as f64) as f32 }
+}
+
+/// Binary text map, optionally dilated by 2 × 2 (each pixel the max of itself and its left, upper
+/// and upper-left neighbours, as OpenCV's 2 × 2 kernel with its default anchor).
+fn bitmap(prob: &[f32], w: usize, h: usize, p: &DbParams) -> GrayImage {
+    let on = |x: usize, y: usize| prob[y * w + x] > p.thresh;
+    GrayImage::from_fn(w as u32, h as u32, |x, y| {
+        let (x, y) = (x as usize, y as usize);
+        let hit = if p.dilate {
+            on(x, y) || (x > 0 && on(x - 1, y)) || (y > 0 && on(x, y - 1)) || (x > 0 && y > 0 && on(x - 1, y - 1))
+        } else {
+            on(x, y)
+        };
+        Luma([if hit { 255 } else { 0 }])
+    })
+}
+
+/// Clockwise order by coordinate sums and differences (PaddleOCR's `order_points_clockwise`):
+/// top-left has the least x + y, bottom-right the most; of the other two, top-right has the
+/// least y − x.
+fn clockwise(q: [[f64; 2]; 4]) -> [[f64; 2]; 4] {
+    let by = |f: &dyn Fn(&[f64; 2]) -> f64, max: bool| {
+        let mut idx: Vec<usize> = (0..4).collect();
+        idx.sort_by(|&a, &b| f(&q[a]).total_cmp(&f(&q[b])));
+        if max { idx[3] } else { idx[0] }
+    };
+    let tl = by(&|p| p[0] + p[1], false);
+    let br = by(&|p| p[0] + p[1], true);
+    let rest: Vec<usize> = (0..4).filter(|&i| i != tl && i != br).collect();
+    if rest.len() != 2 {
+        return q;
+    }
+    let diff = |i: usize| q[i][1] - q[i][0];
+    let (tr, bl) = if diff(rest[0]) <= diff(rest[1]) { (rest[0], rest[1]) } else { (rest[1], rest[0]) };
+    [q[tl], q[tr], q[br], q[bl]]
+}
+
+/// Text boxes in a `w` × `h` probability map, in the pixels of the `src_w` × `src_h` photo it
+/// was computed from.
+pub fn boxes(prob: &[f32], w: usize, h: usize, src_w: u32, src_h: u32, p: &DbParams) -> Vec<Quad> {
+    if w == 0 || h == 0 || prob.len() != w * h {
+        return Vec::new();
+    }
+    let bin = bitmap(prob, w, h, p);
+    let (sx, sy) = (f64::from(src_w) / w as f64, f64::from(src_h) / h as f64);
+    let mut out = Vec::new();
+    for contour in find_contours::<i32>(&bin).into_iter().take(p.max_candidates) {
+        let hull: Vec<[f64; 2]> =
+            convex_hull(contour.points).into_iter().map(|Point { x, y }| [f64::from(x), f64::from(y)]).collect();
+        let rect = min_area_rect(&hull);
+        if rect.short_side() < 3.0 {
+            continue;
+        }
+        let corners = mini_box(rect.corners());
+        if box_score(prob, w, h, &corners) < p.box_thresh {
+            continue;
+        }
+        let (area, perimeter) = (4.0 * rect.a * rect.b, 4.0 * (rect.a + rect.b));
+        let grow = area * f64::from(p.unclip) / perimeter.max(1e-9);
+        let big = Rect { a: rect.a + grow, b: rect.b + grow, ..rect };
+        if big.short_side() < 5.0 {
+            continue;
+        }
+        let scaled = mini_box(big.corners()).map(|[x, y]| {
+            [
+                (x * sx).round_ties_even().clamp(0.0, f64::from(src_w)),
+                (y * sy).round_ties_even().clamp(0.0, f64::from(src_h)),
+            ]
+        });
+        let q = clockwise(scaled).map(|[x, y]| {
+            [x.min(f64::from(src_w.saturating_sub(1))).trunc(), y.min(f64::from(src_h.saturating_sub(1))).trunc()]
+        });
+        let side = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
+        if side(q[0], q[1]) as i64 <= 3 || side(q[0], q[3]) as i64 <= 3 {
+            continue;
+        }
+        out.push(q.map(|[x, y]| [x as f32, y as f32]));
+    }
+    out
+}
+
+/// PaddleOCR's reading order: by the top-left corner's y then x, then neighbours less than 10 px
+/// apart vertically swapped into left-to-right order.
+pub fn reading_order(boxes: &mut [Quad]) {
+    boxes.sort_by(|a, b| a[0][1].total_cmp(&b[0][1]).then(a[0][0].total_cmp(&b[0][0])));
+    for i in 0..boxes.len().saturating_sub(1) {
+        for j in (0..=i).rev() {
+            if (boxes[j + 1][0][1] - boxes[j][0][1]).abs() < 10.0 && boxes[j + 1][0][0] < boxes[j][0][0] {
+                boxes.swap(j, j + 1);
+            } else {
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A map with two solid text-like bars: one axis-aligned, one tilted by 30°.
+    fn map(w: usize, h: usize) -> Vec<f32> {
+        let mut m = vec![0f32; w * h];
+        for y in 20..30 {
+            for x in 10..110 {
+                m[y * w + x] = 0.9;
+            }
+        }
+        let (c, s) = (30f64.to_radians().cos(), 30f64.to_radians().sin());
+        for y in 0..h {
+            for x in 0..w {
+                let (dx, dy) = (x as f64 - 100.0, y as f64 - 100.0);
+                let (along, across) = (dx * c + dy * s, -dx * s + dy * c);
+                if along.abs() <= 40.0 && across.abs() <= 6.0 {
+                    m[y * w + x] = 0.8;
+                }
+            }
+        }
+        m
+    }
+
+    #[test]
+    fn bars_become_grown_boxes_in_photo_pixels() {
+        let (w, h) = (160, 160);
+        let mut found = boxes(&map(w, h), w, h, 320, 320, &DbParams::default());
+        reading_order(&mut found);
+        assert_eq!(found.len(), 2, "{found:?}");
+        // The flat bar: 100 × 10 px, grown by 1.6·area/perimeter ≈ 7.3 px per side, then × 2.
+        let flat = found[0];
+        let width = (flat[1][0] - flat[0][0]) / 2.0;
+        let height = (flat[3][1] - flat[0][1]) / 2.0;
+        assert!((width - (99.0 + 2.0 * 7.3)).abs() < 3.0, "width {width}");
+        assert!((height - (9.0 + 2.0 * 7.3)).abs() < 3.0, "height {height}");
+        // The tilted bar keeps its 30° angle.
+        let t = found[1];
+        let angle = (t[1][1] - t[0][1]).atan2(t[1][0] - t[0][0]).to_degrees();
+        assert!((angle - 30.0).abs() < 2.0, "angle {angle}");
+    }
+
+    #[test]
+    fn faint_or_tiny_blobs_are_dropped() {
+        let (w, h) = (64, 64);
+        let mut m = vec![0f32; w * h];
+        for y in 10..20 {
+            for x in 10..50 {
+                m[y * w + x] = 0.35; // above the pixel threshold, below the box threshold
+            }
+        }
+        m[40 * w + 40] = 0.99; // one pixel
+        assert!(boxes(&m, w, h, 64, 64, &DbParams::default()).is_empty());
+        assert!(boxes(&[], 0, 0, 1, 1, &DbParams::default()).is_empty());
+    }
+
+    #[test]
+    fn min_area_rect_of_a_rotated_square() {
+        let r = min_area_rect(&[[0.0, 5.0], [5.0, 0.0], [10.0, 5.0], [5.0, 10.0]]);
+        assert!((r.a * r.b * 4.0 - 50.0).abs() < 1e-6);
+        assert!((r.c[0] - 5.0).abs() < 1e-9 && (r.c[1] - 5.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn lines_read_top_to_bottom_then_left_to_right() {
+        let at = |x: f32, y: f32| [[x, y], [x + 10.0, y], [x + 10.0, y + 5.0], [x, y + 5.0]];
+        let mut b = vec![at(50.0, 104.0), at(0.0, 100.0), at(0.0, 0.0), at(60.0, 2.0)];
+        reading_order(&mut b);
+        assert_eq!(b, vec![at(0.0, 0.0), at(60.0, 2.0), at(0.0, 100.0), at(50.0, 104.0)]);
+    }
+}

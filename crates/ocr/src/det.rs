@@ -1,0 +1,85 @@
+//! The DB text detector: photo → probability map → boxes.
+
+use crowdsift_models::{OcrSpec, OnnxNet};
+use image::RgbImage;
+
+use crate::OcrError;
+use crate::db::{DbParams, Quad, boxes, reading_order};
+use crate::lines::resize_bilinear;
+
+pub struct Detector {
+    net: OnnxNet,
+    mean: [f32; 3],
+    std: [f32; 3],
+    side: u32,
+    limit_max: bool,
+    dilate: bool,
+}
+
+/// Network input size for a `w` × `h` photo: scaled so the longer side is at most `side` (or the
+/// shorter at least `side`), truncated, then each side rounded half-to-even to a multiple of 32
+/// (at least 32), as PaddleOCR's `DetResizeForTest`.
+pub fn input_size(w: u32, h: u32, side: u32, limit_max: bool) -> (u32, u32) {
+    let (wf, hf, s) = (f64::from(w), f64::from(h), f64::from(side));
+    let ratio = if limit_max {
+        if wf.max(hf) > s { s / wf.max(hf) } else { 1.0 }
+    } else if wf.min(hf) < s {
+        s / wf.min(hf)
+    } else {
+        1.0
+    };
+    let r32 = |v: f64| (((v * ratio).trunc() / 32.0).round_ties_even() * 32.0).max(32.0) as u32;
+    (r32(wf), r32(hf))
+}
+
+impl Detector {
+    pub fn load(spec: &OcrSpec, threads: usize) -> Result<Self, OcrError> {
+        Ok(Detector {
+            net: OnnxNet::load(&spec.det.path, threads)?,
+            mean: spec.det_mean,
+            std: spec.det_std,
+            side: spec.det_side,
+            limit_max: spec.det_limit != "min",
+            dilate: spec.det_dilate,
+        })
+    }
+
+    /// Text boxes of `img` in reading order, in its pixels.
+    pub fn detect(&mut self, img: &RgbImage, params: &DbParams) -> Result<Vec<Quad>, OcrError> {
+        let (w, h) = img.dimensions();
+        if w == 0 || h == 0 {
+            return Ok(Vec::new());
+        }
+        let (iw, ih) = input_size(w, h, self.side, self.limit_max);
+        let small = resize_bilinear(img, iw, ih);
+        let plane = (iw * ih) as usize;
+        let mut x = vec![0f32; 3 * plane];
+        for (i, p) in small.pixels().enumerate() {
+            for (c, &v) in [p.0[2], p.0[1], p.0[0]].iter().enumerate() {
+                x[c * plane + i] = (f32::from(v) / 255.0 - self.mean[c]) / self.std[c];
+            }
+        }
+        let (shape, prob) = self.net.run(&[1, 3, ih as usize, iw as usize], &x)?;
+        let [_, _, mh, mw] = shape[..] else {
+            return Err(OcrError::Shape(format!("detector output has shape {shape:?}, expected [1, 1, H, W]")));
+        };
+        let params = DbParams { dilate: self.dilate || params.dilate, ..*params };
+        let mut found = boxes(&prob, mw, mh, w, h, &params);
+        reading_order(&mut found);
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_sizes_follow_paddle_rounding() {
+        assert_eq!(input_size(1920, 1080, 960, true), (960, 544));
+        assert_eq!(input_size(640, 480, 960, true), (640, 480));
+        assert_eq!(input_size(80, 48, 960, true), (64, 64)); // 80/32 = 2.5 → 2, 48/32 = 1.5 → 2
+        assert_eq!(input_size(10, 10, 960, true), (32, 32));
+        assert_eq!(input_size(368, 200, 736, false), (1344, 736));
+    }
+}

@@ -1,0 +1,48 @@
+//! Text-line tensors for the classifier and the recogniser: resized to the network height
+//! (bilinear, as OpenCV's `resize`), `(px/255 − 0.5)/0.5` in B, G, R order, zero-padded on the right.
+
+use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
+use image::RgbImage;
+
+/// Height of text-line inputs.
+pub const LINE_H: usize = 48;
+
+/// Bilinear resize without antialiasing (OpenCV's `INTER_LINEAR`, which PaddleOCR's
+/// preprocessing uses), so shrinking matches the models' training input.
+pub fn resize_bilinear(img: &RgbImage, w: u32, h: u32) -> RgbImage {
+    if img.dimensions() == (w, h) {
+        return img.clone();
+    }
+    let mut dst = RgbImage::new(w.max(1), h.max(1));
+    let opts = ResizeOptions::new().resize_alg(ResizeAlg::Interpolation(FilterType::Bilinear));
+    // Resizing an 8-bit RGB image into a buffer of the requested size cannot fail.
+    let _ = Resizer::new().resize(img, &mut dst, &opts);
+    dst
+}
+
+/// Width/height ratio of a crop.
+pub fn ratio(img: &RgbImage) -> f32 {
+    img.width() as f32 / img.height().max(1) as f32
+}
+
+/// Writes `img` as one `3 × LINE_H × width` slice of `out`: scaled to height 48 and to
+/// `min(max_w, ceil(48 · w/h))` wide, the rest zeros.
+pub fn write_line(img: &RgbImage, width: usize, max_w: usize, out: &mut [f32]) {
+    let rw = ((LINE_H as f32 * ratio(img)).ceil() as usize).clamp(1, max_w.min(width));
+    let small = resize_bilinear(img, rw as u32, LINE_H as u32);
+    let plane = LINE_H * width;
+    for (x, y, p) in small.enumerate_pixels() {
+        let i = y as usize * width + x as usize;
+        for (c, &v) in [p.0[2], p.0[1], p.0[0]].iter().enumerate() {
+            out[c * plane + i] = (f32::from(v) / 255.0 - 0.5) / 0.5;
+        }
+    }
+}
+
+/// Indices of `crops` ordered by width/height ratio (the batching order of PaddleOCR, so a batch
+/// pads little).
+pub fn by_ratio(crops: &[RgbImage]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..crops.len()).collect();
+    idx.sort_by(|&a, &b| ratio(&crops[a]).total_cmp(&ratio(&crops[b])));
+    idx
+}

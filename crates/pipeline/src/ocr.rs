@@ -1,0 +1,276 @@
+//! `ocr`: the text lines of every photo of a source, cached in the store by photo SHA-256 and
+//! engine (model set and file checksums), written as per-photo JSON and as findings of stage
+//! `ocr`, optionally with overlays of the boxes.
+//!
+//! Threads: a lister feeds `jobs` workers, each with its own model set (one ONNX thread each,
+//! so the cores are shared by photos rather than by operators); this thread stores results.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::bounded;
+use crowdsift_core::{Finding, ImageRecord, Limits, ProgressReporter, Stage};
+use crowdsift_ingest::{DecodeParams, Fit, Source, decode, sha256_hex};
+use crowdsift_models::OcrSpec;
+use crowdsift_ocr::{PpOcr, TextLine};
+use image::{Rgb, RgbImage};
+use serde::Serialize;
+
+use crate::feed::{count, feed, open_output};
+use crate::scan::PipelineError;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OcrJob {
+    /// Workers (each loads the models once).
+    pub jobs: usize,
+    pub limits: Limits,
+    /// Also write `out/ocr/overlay/<id>.jpg` with the boxes drawn.
+    pub overlay: bool,
+}
+
+impl Default for OcrJob {
+    fn default() -> Self {
+        OcrJob {
+            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            limits: Limits::default(),
+            overlay: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OcrSummary {
+    pub engine: String,
+    pub listed: u64,
+    /// Photos read by this run, and photos whose bytes were read before.
+    pub read: u64,
+    pub cached: u64,
+    /// Text lines in the photos of this source.
+    pub lines: u64,
+    pub failed: Vec<(String, String)>,
+    pub listing_errors: Vec<String>,
+    pub dir: PathBuf,
+    pub elapsed: Duration,
+}
+
+/// The engine key results are cached under: the set's name and its files' checksums.
+pub fn engine_key(spec: &OcrSpec) -> String {
+    let short = |s: &str| s.chars().take(12).collect::<String>();
+    format!("{}:{}:{}:{}", spec.name, short(&spec.det.sha256), short(&spec.cls.sha256), short(&spec.rec.sha256))
+}
+
+/// File name for a photo id: characters outside `[A-Za-z0-9._-]` become `_`, plus a hash of the
+/// id so that two ids never share a file.
+fn file_stem(id: &str) -> String {
+    let safe: String =
+        id.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).take(80).collect();
+    format!("{safe}-{}", &sha256_hex(id.as_bytes())[..8])
+}
+
+/// Draws each line's quad in red on a copy of the photo.
+fn overlay(img: &RgbImage, lines: &[TextLine]) -> RgbImage {
+    let mut out = img.clone();
+    let thick = (img.width().max(img.height()) / 400).max(1) as i32;
+    for l in lines {
+        for k in 0..4 {
+            let (a, b) = (l.quad[k], l.quad[(k + 1) % 4]);
+            for dx in -thick / 2..=thick / 2 {
+                for dy in -thick / 2..=thick / 2 {
+                    let (ox, oy) = (dx as f32, dy as f32);
+                    imageproc::drawing::draw_line_segment_mut(
+                        &mut out,
+                        (a[0] + ox, a[1] + oy),
+                        (b[0] + ox, b[1] + oy),
+                        Rgb([255, 0, 0]),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+enum Work {
+    Read {
+        record: ImageRecord,
+        sha: String,
+        len: u64,
+        size: (u32, u32),
+        lines: Vec<TextLine>,
+        overlay: Option<RgbImage>,
+    },
+    Cached {
+        record: ImageRecord,
+        sha: String,
+        len: u64,
+    },
+    Failed {
+        id: String,
+        reason: String,
+    },
+}
+
+/// The `ocr` finding of a photo: how many lines, and their text.
+fn finding(id: &str, lines: &[TextLine]) -> Finding {
+    let text: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+    Finding {
+        image_id: id.to_owned(),
+        stage: Stage::Ocr,
+        check: "text".into(),
+        score: Some(lines.len() as f64),
+        threshold: None,
+        flagged: false,
+        reason: None,
+        detail: if text.is_empty() { "no text found".into() } else { text.join(" | ") },
+    }
+}
+
+/// Reads the text of every photo of `source` with the model set `spec` into the store in `out`.
+pub fn ocr(
+    source: &Source,
+    out: &Path,
+    spec: &OcrSpec,
+    job: &OcrJob,
+    progress: &dyn ProgressReporter,
+) -> Result<OcrSummary, PipelineError> {
+    let started = Instant::now();
+    let mut store = open_output(out)?;
+    let engine = engine_key(spec);
+    let config = serde_json::json!({ "engine": engine, "job": job });
+    let run_id = store.begin_run("ocr", &source.describe(), &config)?;
+    let done: HashSet<String> = store.ocr_done(&engine)?;
+    let dir = out.join("ocr");
+    let overlay_dir = dir.join("overlay");
+    for d in [&dir, &overlay_dir] {
+        if d == &overlay_dir && !job.overlay {
+            continue;
+        }
+        std::fs::create_dir_all(d).map_err(|source| PipelineError::Io { path: d.clone(), source })?;
+    }
+    // Load every worker's models before listing, so a missing runtime fails at once.
+    let jobs = job.jobs.max(1);
+    let mut models = Vec::new();
+    for _ in 0..jobs {
+        models.push(PpOcr::load(spec, 1).map_err(|e| PipelineError::Invalid(e.to_string()))?);
+    }
+    progress.start("ocr", Some(count(source, |_| false)?));
+
+    let fetcher = source.fetcher();
+    let (item_tx, item_rx) = bounded(jobs * 2);
+    let (work_tx, work_rx) = bounded::<Work>(jobs * 2);
+    let mut summary = OcrSummary {
+        engine: engine.clone(),
+        listed: 0,
+        read: 0,
+        cached: 0,
+        lines: 0,
+        failed: Vec::new(),
+        listing_errors: Vec::new(),
+        dir: dir.clone(),
+        elapsed: Duration::ZERO,
+    };
+    let result = std::thread::scope(|s| -> Result<(), PipelineError> {
+        for mut model in models {
+            let (rx, tx, done, fetcher) = (item_rx.clone(), work_tx.clone(), &done, &fetcher);
+            s.spawn(move || {
+                let dp = DecodeParams { limits: job.limits, fit: Fit::Full };
+                for item in rx {
+                    let item: crowdsift_ingest::Item = item;
+                    let id = item.record.id.clone();
+                    let w = match fetcher.fetch(&item.location) {
+                        Err(e) => Work::Failed { id, reason: e.to_string() },
+                        Ok(bytes) => {
+                            let (sha, len) = (sha256_hex(&bytes), bytes.len() as u64);
+                            if done.contains(&sha) {
+                                Work::Cached { record: item.record, sha, len }
+                            } else {
+                                match decode(&bytes, &dp) {
+                                    Err(e) => Work::Failed { id, reason: e.to_string() },
+                                    Ok(d) => match model.read(&d.image) {
+                                        Err(e) => Work::Failed { id, reason: format!("OCR: {e}") },
+                                        Ok(lines) => Work::Read {
+                                            overlay: job.overlay.then(|| overlay(&d.image, &lines)),
+                                            size: d.image.dimensions(),
+                                            record: item.record,
+                                            sha,
+                                            len,
+                                            lines,
+                                        },
+                                    },
+                                }
+                            }
+                        }
+                    };
+                    if tx.send(w).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop((item_rx, work_tx));
+        let lister = s.spawn(|| feed(source, item_tx, |_| false));
+        for w in work_rx {
+            progress.advance(1);
+            let (record, sha, len, size, lines, picture) = match w {
+                Work::Failed { id, reason } => {
+                    summary.failed.push((id, reason));
+                    continue;
+                }
+                Work::Cached { record, sha, len } => {
+                    summary.cached += 1;
+                    let Some((w, h, json)) = store.ocr(&engine, &sha)? else { continue };
+                    let lines: Vec<TextLine> = serde_json::from_str(&json).unwrap_or_default();
+                    (record, sha, len, (w, h), lines, None)
+                }
+                Work::Read { record, sha, len, size, lines, overlay } => {
+                    summary.read += 1;
+                    let json = serde_json::to_string(&lines).unwrap_or_default();
+                    store.put_ocr(&engine, &[(sha.clone(), size.0, size.1, json)])?;
+                    (record, sha, len, size, lines, overlay)
+                }
+            };
+            summary.lines += lines.len() as u64;
+            let stem = file_stem(&record.id);
+            if let Some(p) = picture {
+                let path = overlay_dir.join(format!("{stem}.jpg"));
+                p.save(&path).map_err(|e| PipelineError::Invalid(format!("{}: {e}", path.display())))?;
+            }
+            let doc = serde_json::json!({
+                "id": record.id, "uri": record.uri, "sha256": sha, "engine": engine,
+                "width": size.0, "height": size.1, "lines": lines,
+            });
+            let path = dir.join(format!("{stem}.json"));
+            std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap_or_default())
+                .map_err(|source| PipelineError::Io { path: path.clone(), source })?;
+            let id = record.id.clone();
+            store.register_images(run_id, &[(record, sha, len)])?;
+            store.replace_findings(run_id, Stage::Ocr, &[finding(&id, &lines)])?;
+        }
+        let listing = lister.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        summary.listed = listing.listed;
+        summary.listing_errors = listing.errors;
+        Ok(())
+    });
+    progress.finish();
+    if let Err(e) = result {
+        let _ = store.finish_run(run_id, "failed");
+        return Err(e);
+    }
+    crowdsift_report::export_findings(&store, out)?;
+    store.finish_run(run_id, "done")?;
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_stems_are_safe_and_distinct() {
+        let (a, b) = (file_stem("../x/y z"), file_stem("__x_y_z"));
+        assert!(a.starts_with(".._x_y_z-") && !a.contains('/'));
+        assert_ne!(a, b);
+    }
+}
