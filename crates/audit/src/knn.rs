@@ -16,8 +16,8 @@ pub struct IndexParams {
     /// Up to this many photos, neighbours are exact (chunked matrix products, quadratic time);
     /// above it, an inverted-file index finds them approximately.
     pub exact_limit: usize,
-    /// Lists of the index searched for each photo: its own and the nearest others (recall grows
-    /// with it, and time linearly).
+    /// Lists of the index searched for each photo: the ones whose centroids are nearest to it
+    /// (recall grows with it, and time linearly).
     pub probes: usize,
     /// The index works on the rows projected on this many principal directions; its candidates
     /// are re-ranked by the exact cosine of the full rows.
@@ -28,7 +28,7 @@ pub struct IndexParams {
 
 impl Default for IndexParams {
     fn default() -> Self {
-        IndexParams { exact_limit: 200_000, probes: 8, dims: 128, seed: 0 }
+        IndexParams { exact_limit: 200_000, probes: 16, dims: 128, seed: 0 }
     }
 }
 
@@ -255,8 +255,8 @@ fn kmeans(p: &[f32], n: usize, r: usize, lists: usize, seed: u64) -> Result<Vec<
 /// which on a million 1280-d photos makes it tens of times slower on two cores):
 /// 1. rows are projected on their top `index.dims` principal directions and normalised;
 /// 2. spherical k-means puts them into √n lists, each photo stored in its two nearest;
-/// 3. each list's photos are compared with every photo of the `index.probes` lists whose
-///    centroids are nearest to its own centroid (one matrix product per list and chunk);
+/// 3. each photo is compared with the photos of its `index.probes` nearest lists, computed list
+///    by list (one matrix product per list and chunk of the photos probing it);
 /// 4. the best `4k` candidates of each photo are re-ranked by the exact cosine of the full rows.
 ///
 /// Deterministic for a given seed.
@@ -276,69 +276,96 @@ pub fn ivf(
     let lists = ((n as f64).sqrt().round() as usize).clamp(1, n.max(1));
     let centroids = kmeans(&p, n, r, lists, index.seed)?;
     let ct = Tensor::from_vec(centroids.clone(), (lists, r), &Device::Cpu)?;
-    // Each photo is searched from its nearest list and is found in its two nearest, so that photos
-    // near the border of two lists are not missed by the photos on the other side.
+    // Each photo is stored in its two nearest lists, so that photos near the border of two lists
+    // are found from both sides.
     let list_of = nearest_rows(&p, n, &ct, r)?;
-    let mut members: Vec<Vec<u32>> = vec![Vec::new(); lists];
     let mut stored: Vec<Vec<u32>> = vec![Vec::new(); lists];
     for (i, &[first, second]) in list_of.iter().enumerate() {
-        members[first as usize].push(i as u32);
         stored[first as usize].push(i as u32);
         if second != first {
             stored[second as usize].push(i as u32);
         }
     }
-    // The lists each list probes: itself and its nearest neighbours among the centroids.
-    let cc = ct.matmul(&ct.t()?)?.to_vec2::<f32>()?;
-    let probes: Vec<Vec<usize>> = cc
-        .iter()
-        .enumerate()
-        .map(|(a, row)| {
-            let mut near: Vec<usize> = (0..lists).collect();
-            near.sort_by(|&i, &j| (j == a).cmp(&(i == a)).then(row[j].total_cmp(&row[i])).then(i.cmp(&j)));
-            near.truncate(index.probes.max(1));
-            near
-        })
-        .collect();
+    drop(list_of);
+    // Each photo probes its own nearest lists; inverted, each list knows the photos probing it.
+    let probes = index.probes.clamp(1, lists);
+    let mut probers: Vec<Vec<u32>> = vec![Vec::new(); lists];
+    let ctt = ct.t()?.contiguous()?;
+    for start in (0..n).step_by(16_384) {
+        let rows: Vec<u32> = (start..(start + 16_384).min(n)).map(|i| i as u32).collect();
+        let sims = gather(&p, r, &rows)?.matmul(&ctt)?.to_vec2::<f32>()?;
+        for (&i, row) in rows.iter().zip(&sims) {
+            let mut near: Vec<(f32, usize)> = row.iter().copied().zip(0..lists).collect();
+            if probes < lists {
+                near.select_nth_unstable_by(probes - 1, |a, b| b.0.total_cmp(&a.0));
+            }
+            for &(_, l) in &near[..probes] {
+                probers[l].push(i);
+            }
+        }
+    }
     progress.finish();
 
-    let unit_norm: Vec<f32> = x[..n * dim].chunks(dim.max(1)).map(|v| 1.0 / dot(v, v).sqrt().max(1e-12)).collect();
-    let full = |i: usize| &x[i * dim..(i + 1) * dim];
+    // Every list's stored photos against the photos probing it, one matrix product per chunk; each
+    // photo keeps its best `rerank` candidates, re-ranked at the end by the exact cosine.
     let rerank = (4 * k).max(16);
-    let mut out = vec![Vec::new(); n];
-    progress.start("neighbours (index search)", Some(n as u64));
-    let mut cand_buf = Vec::new();
-    for (a, queries) in members.iter().enumerate() {
-        if queries.is_empty() {
+    let mut best: Vec<Vec<Neighbour>> = vec![Vec::new(); n];
+    progress.start("neighbours (index search)", Some((n * probes) as u64));
+    for (l, queries) in probers.iter().enumerate() {
+        if queries.is_empty() || stored[l].is_empty() {
+            progress.advance(queries.len() as u64);
             continue;
         }
-        let mut cand: Vec<u32> = probes[a].iter().flat_map(|&l| stored[l].iter().copied()).collect();
-        cand.sort_unstable();
-        cand.dedup();
-        let ctt = gather(&p, r, &cand)?.t()?.contiguous()?;
+        let cand = &stored[l];
+        let cand_t = gather(&p, r, cand)?.t()?.contiguous()?;
         for chunk in queries.chunks(1024) {
-            let sims = gather(&p, r, chunk)?.matmul(&ctt)?.flatten_all()?.to_vec1::<f32>()?;
-            for (qi, row) in sims.chunks(cand.len()).enumerate() {
-                let i = chunk[qi] as usize;
-                cand_buf.clear();
-                cand_buf.extend(
+            let sims = gather(&p, r, chunk)?.matmul(&cand_t)?.flatten_all()?.to_vec1::<f32>()?;
+            for (&q, row) in chunk.iter().zip(sims.chunks(cand.len())) {
+                let i = q as usize;
+                let kept = &mut best[i];
+                // Only candidates above the current worst of a full list can enter it.
+                let floor = if kept.len() >= rerank {
+                    kept.iter().map(|nb| nb.similarity).fold(f32::MAX, f32::min)
+                } else {
+                    f32::MIN
+                };
+                kept.extend(
                     row.iter()
-                        .zip(&cand)
-                        .filter(|&(_, &j)| j as usize != i && groups[j as usize] != groups[i])
+                        .zip(cand)
+                        .filter(|&(&s, &j)| s > floor && j != q && groups[j as usize] != groups[i])
                         .map(|(&s, &j)| Neighbour { row: j, similarity: s }),
                 );
-                let mut best = top_k(&mut cand_buf, rerank);
-                for nb in &mut best {
-                    let j = nb.row as usize;
-                    nb.similarity = dot(full(i), full(j)) * unit_norm[i] * unit_norm[j];
+                if kept.len() > 2 * rerank {
+                    dedup_rows(kept);
+                    *kept = top_k(kept, rerank);
                 }
-                out[i] = top_k(&mut best, k);
             }
             progress.advance(chunk.len() as u64);
         }
     }
     progress.finish();
-    Ok(out)
+    drop(p);
+    let unit_norm: Vec<f32> = x[..n * dim].chunks(dim.max(1)).map(|v| 1.0 / dot(v, v).sqrt().max(1e-12)).collect();
+    let full = |i: usize| &x[i * dim..(i + 1) * dim];
+    Ok(best
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut kept)| {
+            dedup_rows(&mut kept);
+            let mut top = top_k(&mut kept, rerank);
+            for nb in &mut top {
+                let j = nb.row as usize;
+                nb.similarity = dot(full(i), full(j)) * unit_norm[i] * unit_norm[j];
+            }
+            top_k(&mut top, k)
+        })
+        .collect())
+}
+
+/// Drops repeated rows (a photo stored in two lists can be met twice), keeping the first.
+fn dedup_rows(v: &mut Vec<Neighbour>) {
+    v.sort_by_key(|nb| nb.row);
+    v.dedup_by_key(|nb| nb.row);
 }
 
 #[cfg(test)]

@@ -65,6 +65,10 @@ struct OcrArgs {
     /// Also write DIR/ocr/overlay/<photo>.jpg with the text boxes drawn.
     #[arg(long)]
     debug_overlay: bool,
+    /// Search photos larger than 1.25 windows also in overlapping windows of this many pixels
+    /// (small text on large photos); 0 reads whole photos only.
+    #[arg(long, default_value_t = 1280)]
+    tile: u32,
     /// Worker threads, each with its own models [default: number of cores].
     #[arg(long, short)]
     jobs: Option<usize>,
@@ -101,7 +105,7 @@ struct AuditArgs {
     #[arg(long, default_value_t = 200_000)]
     exact_limit: usize,
     /// Lists of the inverted-file index searched per photo (recall against time).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 16)]
     probes: usize,
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -341,6 +345,7 @@ fn ocr(args: &OcrArgs, quiet: bool) -> Result<bool> {
     let job = crowdsift_pipeline::OcrJob {
         jobs: args.jobs.unwrap_or_else(cores).max(1),
         overlay: args.debug_overlay,
+        tile: (args.tile > 0).then_some(args.tile),
         ..Default::default()
     };
     let fetcher = Arc::new(Fetcher::new(job.limits));

@@ -65,14 +65,7 @@ pub struct FinetuneSpec {
 impl FinetuneSpec {
     /// The weights file, with its checksum verified.
     pub fn verified_weights(&self) -> Result<&Path, ModelError> {
-        let got = sha256_file(&self.path)?;
-        if got != self.sha256 {
-            return Err(ModelError::new(
-                ModelErrorKind::Integrity,
-                format!("weights {} have sha256 {got}, models.toml pins {}", self.path.display(), self.sha256),
-            ));
-        }
-        Ok(&self.path)
+        verify_pinned(&self.path, &self.sha256)
     }
 }
 
@@ -112,15 +105,20 @@ pub struct PinnedFile {
 impl PinnedFile {
     /// The file, with its checksum verified.
     pub fn verified(&self) -> Result<&Path, ModelError> {
-        let got = sha256_file(&self.path)?;
-        if got != self.sha256 {
-            return Err(ModelError::new(
-                ModelErrorKind::Integrity,
-                format!("{} has sha256 {got}, models.toml pins {}", self.path.display(), self.sha256),
-            ));
-        }
-        Ok(&self.path)
+        verify_pinned(&self.path, &self.sha256)
     }
+}
+
+/// `path` if its SHA-256 is `pinned`, else an integrity error naming both.
+fn verify_pinned<'a>(path: &'a Path, pinned: &str) -> Result<&'a Path, ModelError> {
+    let got = sha256_file(path)?;
+    if got != pinned {
+        return Err(ModelError::new(
+            ModelErrorKind::Integrity,
+            format!("{} has sha256 {got}, models.toml pins {pinned}", path.display()),
+        ));
+    }
+    Ok(path)
 }
 
 /// A PP-OCR model set (`[ocr.NAME]` in models.toml): DB text detector, 0°/180° line classifier,

@@ -221,6 +221,34 @@ pub fn boxes(prob: &[f32], w: usize, h: usize, src_w: u32, src_h: u32, p: &DbPar
     out
 }
 
+/// Axis-aligned bounds of a quad: (x0, y0, x1, y1).
+fn bounds(q: &Quad) -> [f32; 4] {
+    let (xs, ys) = (q.map(|p| p[0]), q.map(|p| p[1]));
+    let min = |v: [f32; 4]| v.iter().copied().fold(f32::MAX, f32::min);
+    let max = |v: [f32; 4]| v.iter().copied().fold(f32::MIN, f32::max);
+    [min(xs), min(ys), max(xs), max(ys)]
+}
+
+/// Boxes found more than once (by the whole-photo pass and by tiles, or by two overlapping
+/// tiles) kept once: largest first, a box dropped when more than 60 % of its bounds lie inside a
+/// box already kept.
+pub fn merge_overlapping(mut quads: Vec<Quad>) -> Vec<Quad> {
+    let area = |b: [f32; 4]| (b[2] - b[0]).max(0.0) * (b[3] - b[1]).max(0.0);
+    quads.sort_by(|a, b| area(bounds(b)).total_cmp(&area(bounds(a))));
+    let mut kept: Vec<(Quad, [f32; 4])> = Vec::new();
+    for q in quads {
+        let b = bounds(&q);
+        let covered = kept.iter().any(|(_, k)| {
+            let inter = [b[0].max(k[0]), b[1].max(k[1]), b[2].min(k[2]), b[3].min(k[3])];
+            area(inter) > 0.6 * area(b).max(1e-6)
+        });
+        if !covered {
+            kept.push((q, b));
+        }
+    }
+    kept.into_iter().map(|(q, _)| q).collect()
+}
+
 /// PaddleOCR's reading order: by the top-left corner's y then x, then neighbours less than 10 px
 /// apart vertically swapped into left-to-right order.
 pub fn reading_order(boxes: &mut [Quad]) {
@@ -298,6 +326,14 @@ mod tests {
         let r = min_area_rect(&[[0.0, 5.0], [5.0, 0.0], [10.0, 5.0], [5.0, 10.0]]);
         assert!((r.a * r.b * 4.0 - 50.0).abs() < 1e-6);
         assert!((r.c[0] - 5.0).abs() < 1e-9 && (r.c[1] - 5.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn boxes_found_twice_are_kept_once() {
+        let at = |x: f32, y: f32, w: f32| [[x, y], [x + w, y], [x + w, y + 10.0], [x, y + 10.0]];
+        // A line, the same line found by a tile (slightly shifted, shorter), and another line.
+        let merged = merge_overlapping(vec![at(1.0, 0.0, 90.0), at(0.0, 0.0, 100.0), at(0.0, 30.0, 100.0)]);
+        assert_eq!(merged, vec![at(0.0, 0.0, 100.0), at(0.0, 30.0, 100.0)]);
     }
 
     #[test]

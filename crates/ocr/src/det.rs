@@ -4,7 +4,7 @@ use crowdsift_models::{OcrSpec, OnnxNet};
 use image::RgbImage;
 
 use crate::OcrError;
-use crate::db::{DbParams, Quad, boxes, reading_order};
+use crate::db::{DbParams, Quad, boxes, merge_overlapping, reading_order};
 use crate::lines::resize_bilinear;
 
 pub struct Detector {
@@ -16,17 +16,21 @@ pub struct Detector {
     dilate: bool,
 }
 
+/// Longest detector input side under the `min` rule.
+const MAX_SIDE_MIN_RULE: f64 = 2000.0;
+
 /// Network input size for a `w` × `h` photo: scaled so the longer side is at most `side` (or the
-/// shorter at least `side`), truncated, then each side rounded half-to-even to a multiple of 32
-/// (at least 32), as PaddleOCR's `DetResizeForTest`.
+/// shorter at least `side`, the longer at most 2000), truncated, then each side rounded
+/// half-to-even to a multiple of 32 (at least 32), as PaddleOCR's `DetResizeForTest`.
 pub fn input_size(w: u32, h: u32, side: u32, limit_max: bool) -> (u32, u32) {
     let (wf, hf, s) = (f64::from(w), f64::from(h), f64::from(side));
     let ratio = if limit_max {
         if wf.max(hf) > s { s / wf.max(hf) } else { 1.0 }
-    } else if wf.min(hf) < s {
-        s / wf.min(hf)
     } else {
-        1.0
+        // Shorter side at least `side`, longer side at most 2000 (rapidocr's bounds): a 12 MP photo
+        // is not run at full size.
+        let up = if wf.min(hf) < s { s / wf.min(hf) } else { 1.0 };
+        up.min(MAX_SIDE_MIN_RULE / wf.max(hf))
     };
     let r32 = |v: f64| (((v * ratio).trunc() / 32.0).round_ties_even() * 32.0).max(32.0) as u32;
     (r32(wf), r32(hf))
@@ -42,6 +46,39 @@ impl Detector {
             limit_max: spec.det_limit != "min",
             dilate: spec.det_dilate,
         })
+    }
+
+    /// Text boxes of `img` in reading order, in its pixels. With `tile`, a photo whose longer side
+    /// exceeds 1.25 tiles is also searched in overlapping `tile`-pixel windows (a quarter overlap),
+    /// each scaled on its own, so that text too small for the whole-photo pass (a price tag on a
+    /// 12 MP photo shrunk to 960 px) is still found; boxes found twice are merged.
+    pub fn detect_tiled(
+        &mut self,
+        img: &RgbImage,
+        params: &DbParams,
+        tile: Option<u32>,
+    ) -> Result<Vec<Quad>, OcrError> {
+        let mut all = self.detect(img, params)?;
+        let (w, h) = img.dimensions();
+        if let Some(tile) = tile.filter(|&t| t >= 64 && 4 * w.max(h) > 5 * t) {
+            let starts = |len: u32| -> Vec<u32> {
+                let stride = tile * 3 / 4;
+                let mut v: Vec<u32> = (0..len.saturating_sub(tile)).step_by(stride as usize).collect();
+                v.push(len.saturating_sub(tile));
+                v.dedup();
+                v
+            };
+            for &y0 in &starts(h) {
+                for &x0 in &starts(w) {
+                    let view = image::imageops::crop_imm(img, x0, y0, tile.min(w - x0), tile.min(h - y0)).to_image();
+                    let (dx, dy) = (x0 as f32, y0 as f32);
+                    all.extend(self.detect(&view, params)?.into_iter().map(|q| q.map(|[x, y]| [x + dx, y + dy])));
+                }
+            }
+            all = merge_overlapping(all);
+        }
+        reading_order(&mut all);
+        Ok(all)
     }
 
     /// Text boxes of `img` in reading order, in its pixels.
@@ -81,5 +118,6 @@ mod tests {
         assert_eq!(input_size(80, 48, 960, true), (64, 64)); // 80/32 = 2.5 → 2, 48/32 = 1.5 → 2
         assert_eq!(input_size(10, 10, 960, true), (32, 32));
         assert_eq!(input_size(368, 200, 736, false), (1344, 736));
+        assert_eq!(input_size(4000, 3000, 736, false), (1984, 1504)); // 2000 × 1500, to /32 half-to-even
     }
 }

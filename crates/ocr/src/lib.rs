@@ -57,11 +57,14 @@ pub struct OcrParams {
     pub orient_thresh: f32,
     /// Lines read with a lower confidence are dropped.
     pub min_confidence: f32,
+    /// Also search photos larger than this in overlapping windows of this many pixels (small text
+    /// on large photos); `None`: the whole photo only.
+    pub tile: Option<u32>,
 }
 
 impl Default for OcrParams {
     fn default() -> Self {
-        OcrParams { db: DbParams::default(), orient: true, orient_thresh: 0.9, min_confidence: 0.5 }
+        OcrParams { db: DbParams::default(), orient: true, orient_thresh: 0.9, min_confidence: 0.5, tile: Some(1280) }
     }
 }
 
@@ -88,7 +91,7 @@ impl PpOcr {
 
     /// The text lines of an upright photo, in reading order.
     pub fn read(&mut self, img: &RgbImage) -> Result<Vec<TextLine>, OcrError> {
-        let quads = self.det.detect(img, &self.params.db)?;
+        let quads = self.det.detect_tiled(img, &self.params.db, self.params.tile)?;
         let mut crops: Vec<RgbImage> = quads.iter().map(|q| crop::crop_quad(img, q)).collect();
         let turned = if self.params.orient {
             self.cls.orient(&mut crops, self.params.orient_thresh)?

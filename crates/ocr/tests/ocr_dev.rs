@@ -57,3 +57,36 @@ fn ppocr_v6_small_reads_every_line_of_ocr_dev() {
     assert!(mean <= 0.03, "mean CER {mean:.4}\n{text}");
     assert!(worst <= 0.15, "worst line CER {worst:.3}\n{text}");
 }
+
+/// Small text on a 12 MP photo: the receipt of ocr-dev at half size (lines ~15 px high) pasted
+/// into a 4000 × 3000 photo. The whole-photo pass shrinks it to 960 px (text ~4 px) and misses
+/// lines; the tiled pass reads them.
+#[test]
+fn small_text_on_a_12_mp_photo_is_found_by_tiles() {
+    let reg = Registry::discover().expect("models.toml");
+    let mut ocr = PpOcr::load(reg.verified_ocr("ppocrv5").expect("OCR models"), 2).expect("load");
+    let receipt = image::open(ocr_dev().join("receipt_cabbage.jpg")).expect("photo").to_rgb8();
+    let small = image::imageops::resize(
+        &receipt,
+        receipt.width() / 2,
+        receipt.height() / 2,
+        image::imageops::FilterType::Triangle,
+    );
+    let mut big =
+        image::RgbImage::from_fn(4000, 3000, |x, y| image::Rgb([200 + ((x * 7 + y * 13) % 23) as u8, 190, 180]));
+    image::imageops::overlay(&mut big, &small, 2300, 1700);
+    let truth: Vec<String> = ["MARKET STALL 12 - Anna Schmidt", "Tel +49 170 1234567", "anna.schmidt@example.com"]
+        .map(String::from)
+        .to_vec();
+    let cer_of = |ocr: &mut PpOcr| -> Vec<f64> {
+        let texts: Vec<String> = ocr.read(&big).expect("read").into_iter().map(|l| l.text).collect();
+        match_lines(&texts, &truth).into_iter().map(|(_, c)| c).collect()
+    };
+    ocr.params.tile = None;
+    let whole = cer_of(&mut ocr);
+    ocr.params.tile = Some(1280);
+    let tiled = cer_of(&mut ocr);
+    eprintln!("whole photo: {whole:?}; tiled: {tiled:?}");
+    assert!(tiled.iter().all(|&c| c <= 0.1), "tiled CER {tiled:?}");
+    assert!(whole.iter().any(|&c| c > 0.3), "the whole-photo pass alone already reads it: {whole:?}");
+}

@@ -27,6 +27,8 @@ pub struct OcrJob {
     pub limits: Limits,
     /// Also write `out/ocr/overlay/<id>.jpg` with the boxes drawn.
     pub overlay: bool,
+    /// Window size for searching large photos in tiles (`None`: whole photos only).
+    pub tile: Option<u32>,
 }
 
 impl Default for OcrJob {
@@ -35,6 +37,7 @@ impl Default for OcrJob {
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             limits: Limits::default(),
             overlay: false,
+            tile: crowdsift_ocr::OcrParams::default().tile,
         }
     }
 }
@@ -152,7 +155,9 @@ pub fn ocr(
     let jobs = job.jobs.max(1);
     let mut models = Vec::new();
     for _ in 0..jobs {
-        models.push(PpOcr::load(spec, 1).map_err(|e| PipelineError::Invalid(e.to_string()))?);
+        let mut m = PpOcr::load(spec, 1).map_err(|e| PipelineError::Invalid(e.to_string()))?;
+        m.params.tile = job.tile;
+        models.push(m);
     }
     progress.start("ocr", Some(count(source, |_| false)?));
 
