@@ -93,3 +93,33 @@ fn hostile_corpus_gets_reason_codes_without_panic_or_memory_blowup() {
     let heic = decode.get(&("iphone.heic".to_owned(), "decode".to_owned())).unwrap();
     assert!(heic.detail.contains("heif"), "{}", heic.detail);
 }
+
+/// The OCR path decodes full-resolution photos: on the same corpus it reads what can be read,
+/// names every file it cannot with its reason, and neither panics nor blows up memory.
+#[test]
+fn hostile_corpus_through_ocr_is_reported_not_fatal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    let out = tmp.path().join("out");
+    python("make_hostile.py", &[corpus.to_str().unwrap()]);
+    let before = children_peak_rss();
+    let res = run_ok(crowdsift().args(["ocr", corpus.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]));
+    let peak = children_peak_rss().max(before);
+    assert_eq!(res.status.code(), Some(1), "hostile files must be reported");
+    assert!(peak < 2 << 30, "peak RSS {} MiB", peak >> 20);
+    let stdout = String::from_utf8_lossy(&res.stdout).to_string();
+    let mut rdr = csv::Reader::from_path(corpus.join("expected.csv")).unwrap();
+    let (mut missing, mut failing) = (Vec::new(), 0);
+    for r in rdr.records() {
+        let r = r.unwrap();
+        let id = crowdsift_ingest::path_id(Path::new(OsStr::from_bytes(&unhex(&r[3]))));
+        let reported = stdout.contains(&format!("not read: {id}: "));
+        let must_fail = !matches!(&r[1], "ok" | "ok_or_decode_error" | "permission");
+        failing += usize::from(must_fail);
+        if must_fail && !reported {
+            missing.push(format!("{id} ({})", &r[1]));
+        }
+    }
+    assert!(failing >= 20, "only {failing} hostile cases");
+    assert!(missing.is_empty(), "not reported: {missing:?}\n{stdout}");
+}
