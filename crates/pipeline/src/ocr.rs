@@ -57,10 +57,18 @@ pub struct OcrSummary {
     pub elapsed: Duration,
 }
 
-/// The engine key results are cached under: the set's name and its files' checksums.
-pub fn engine_key(spec: &OcrSpec) -> String {
+/// The engine key results are cached under: the set's name, its files' checksums and the tiling
+/// (which changes what is found).
+pub fn engine_key(spec: &OcrSpec, tile: Option<u32>) -> String {
     let short = |s: &str| s.chars().take(12).collect::<String>();
-    format!("{}:{}:{}:{}", spec.name, short(&spec.det.sha256), short(&spec.cls.sha256), short(&spec.rec.sha256))
+    let tiling = tile.map_or("whole".to_owned(), |t| format!("tile{t}"));
+    format!(
+        "{}:{}:{}:{}:{tiling}",
+        spec.name,
+        short(&spec.det.sha256),
+        short(&spec.cls.sha256),
+        short(&spec.rec.sha256)
+    )
 }
 
 /// File name for a photo id: characters outside `[A-Za-z0-9._-]` become `_`, plus a hash of the
@@ -138,8 +146,16 @@ pub fn ocr(
     progress: &dyn ProgressReporter,
 ) -> Result<OcrSummary, PipelineError> {
     let started = Instant::now();
+    // Load every worker's models first, so a missing runtime fails before anything is written.
+    let jobs = job.jobs.max(1);
+    let mut models = Vec::new();
+    for _ in 0..jobs {
+        let mut m = PpOcr::load(spec, 1).map_err(|e| PipelineError::Invalid(e.to_string()))?;
+        m.params.tile = job.tile;
+        models.push(m);
+    }
     let mut store = open_output(out)?;
-    let engine = engine_key(spec);
+    let engine = engine_key(spec, job.tile);
     let config = serde_json::json!({ "engine": engine, "job": job });
     let run_id = store.begin_run("ocr", &source.describe(), &config)?;
     let done: HashSet<String> = store.ocr_done(&engine)?;
@@ -150,14 +166,6 @@ pub fn ocr(
             continue;
         }
         std::fs::create_dir_all(d).map_err(|source| PipelineError::Io { path: d.clone(), source })?;
-    }
-    // Load every worker's models before listing, so a missing runtime fails at once.
-    let jobs = job.jobs.max(1);
-    let mut models = Vec::new();
-    for _ in 0..jobs {
-        let mut m = PpOcr::load(spec, 1).map_err(|e| PipelineError::Invalid(e.to_string()))?;
-        m.params.tile = job.tile;
-        models.push(m);
     }
     progress.start("ocr", Some(count(source, |_| false)?));
 
