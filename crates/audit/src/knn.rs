@@ -64,10 +64,7 @@ fn exact(
 ) -> Result<Vec<Vec<Neighbour>>, LearnError> {
     progress.start("neighbours (exact)", Some(n as u64));
     let mut unit = x[..n * dim].to_vec();
-    for row in unit.chunks_mut(dim.max(1)) {
-        let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
-        row.iter_mut().for_each(|v| *v /= norm);
-    }
+    normalise_rows(&mut unit, dim.max(1));
     let all = Tensor::from_vec(unit, (n, dim), &Device::Cpu)?;
     let all_t = all.t()?.contiguous()?;
     let mut out = Vec::new();
@@ -131,10 +128,7 @@ fn pca_project(x: &[f32], n: usize, dim: usize, r: usize, seed: u64) -> Result<V
     let dev = Device::Cpu;
     let unit_rows = |rows: std::ops::Range<usize>| -> Vec<f32> {
         let mut v = x[rows.start * dim..rows.end * dim].to_vec();
-        for row in v.chunks_mut(dim) {
-            let inv = 1.0 / dot(row, row).sqrt().max(1e-12);
-            row.iter_mut().for_each(|a| *a *= inv);
-        }
+        normalise_rows(&mut v, dim);
         v
     };
     let stride = n.div_ceil(65_536).max(1);
@@ -210,8 +204,8 @@ fn nearest_rows(a: &[f32], m: usize, b: &Tensor, r: usize) -> Result<Vec<[u32; 2
 /// Unit-normalises the rows of the row-major `? × r` matrix `p` in place.
 fn normalise_rows(p: &mut [f32], r: usize) {
     for row in p.chunks_mut(r) {
-        let inv = 1.0 / dot(row, row).sqrt().max(1e-12);
-        row.iter_mut().for_each(|v| *v *= inv);
+        let norm = dot(row, row).sqrt().max(1e-12);
+        row.iter_mut().for_each(|v| *v /= norm);
     }
 }
 

@@ -28,7 +28,7 @@ impl Classifier {
             let per = 3 * LINE_H * CLS_W;
             let mut x = vec![0f32; batch.len() * per];
             for (k, &i) in batch.iter().enumerate() {
-                write_line(&crops[i], CLS_W, CLS_W, &mut x[k * per..(k + 1) * per]);
+                write_line(&crops[i], CLS_W, &mut x[k * per..(k + 1) * per]);
             }
             let (shape, p) = self.net.run(&[batch.len(), 3, LINE_H, CLS_W], &x)?;
             if shape != [batch.len(), 2] {

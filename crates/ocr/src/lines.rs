@@ -26,9 +26,9 @@ pub fn ratio(img: &RgbImage) -> f32 {
 }
 
 /// Writes `img` as one `3 × LINE_H × width` slice of `out`: scaled to height 48 and to
-/// `min(max_w, ceil(48 · w/h))` wide, the rest zeros.
-pub fn write_line(img: &RgbImage, width: usize, max_w: usize, out: &mut [f32]) {
-    let rw = ((LINE_H as f32 * ratio(img)).ceil() as usize).clamp(1, max_w.min(width));
+/// `min(width, ceil(48 · w/h))` wide, the rest zeros.
+pub fn write_line(img: &RgbImage, width: usize, out: &mut [f32]) {
+    let rw = ((LINE_H as f32 * ratio(img)).ceil() as usize).clamp(1, width);
     let small = resize_bilinear(img, rw as u32, LINE_H as u32);
     let plane = LINE_H * width;
     for (x, y, p) in small.enumerate_pixels() {

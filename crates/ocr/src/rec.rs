@@ -70,7 +70,7 @@ impl Recognizer {
             let per = 3 * LINE_H * width;
             let mut x = vec![0f32; batch.len() * per];
             for (k, &i) in batch.iter().enumerate() {
-                write_line(&crops[i], width, width, &mut x[k * per..(k + 1) * per]);
+                write_line(&crops[i], width, &mut x[k * per..(k + 1) * per]);
             }
             let (shape, p) = self.net.run(&[batch.len(), 3, LINE_H, width], &x)?;
             let [n, t, c] = shape[..] else {
