@@ -2,8 +2,11 @@
 # Installs what crowdsift needs on a fresh Debian machine, by package name from the registries:
 #   - cmake and nasm (Debian) to build libjpeg-turbo, which the `turbojpeg` crate compiles in;
 #   - the ONNX Runtime shared library (PyPI `onnxruntime`) for the embedding, OCR and face stages;
-#   - with --test: Pillow and numpy (fixture generators), moto[server] (local S3 for tests) and
-#     tensorboard (reads back the event files training writes).
+#   - Tesseract 5 (Debian `tesseract-ocr`) with the language packs of scripts PP-OCR lacks
+#     (Bengali, Hindi, Thai, Arabic, Khmer) and Vietnamese, for `crowdsift ocr`;
+#   - with --test: Pillow and numpy (fixture generators), moto[server] (local S3 for tests),
+#     tensorboard (reads back the event files training writes), fontTools and Debian's Noto and
+#     handwriting-style fonts (the generated OCR evaluation set).
 # Idempotent: what is present is not installed again.
 set -euo pipefail
 
@@ -15,6 +18,14 @@ sudo_() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 missing=()
 for pkg in cmake nasm; do
   command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+deb_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+debs=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-vie tesseract-ocr-ben tesseract-ocr-hin tesseract-ocr-tha
+  tesseract-ocr-ara tesseract-ocr-khm)
+((want_test)) && debs+=(fonts-noto-core fonts-dejavu-core fonts-dkg-handwriting fonts-comic-neue fonts-femkeklaver
+  fonts-kristi fonts-dancingscript)
+for pkg in "${debs[@]}"; do
+  deb_installed "$pkg" || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]} (Debian)" >&2
@@ -28,6 +39,7 @@ if ((want_test)); then
   python3 -c "import PIL, numpy" 2>/dev/null || py_missing+=("pillow" "numpy")
   python3 -c "import moto.server, boto3" 2>/dev/null || py_missing+=("moto[server]")
   python3 -c "import tensorboard" 2>/dev/null || py_missing+=("tensorboard")
+  python3 -c "import fontTools" 2>/dev/null || py_missing+=("fonttools")
 fi
 if ((${#py_missing[@]})); then
   echo "setup: installing ${py_missing[*]} (PyPI)" >&2

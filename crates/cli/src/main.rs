@@ -59,9 +59,18 @@ struct OcrArgs {
     /// Output folder (shared with the other stages; photos already read are not read again).
     #[arg(long, short)]
     out: PathBuf,
-    /// OCR model set of models.toml: ppocrv5 (PP-OCRv5 mobile) or ppocrv6-small.
+    /// auto: PP-OCR finds and reads every line, Tesseract re-reads the lines in scripts PP-OCR
+    /// lacks (Bengali, Devanagari, Arabic, Thai, Khmer, …) and re-spells Vietnamese; ppocr or
+    /// tesseract: that engine alone.
+    #[arg(long, default_value = "auto")]
+    engine: crowdsift_ocr::Engine,
+    /// Tesseract language codes of the collection (e.g. `ben,eng` or `vie`); auto: one installed
+    /// pack per script PP-OCR lacks. A manifest's `lang` column narrows it per photo.
+    #[arg(long, default_value = "auto")]
+    lang: String,
+    /// PP-OCR model set of models.toml: ppocrv5 (PP-OCRv5 mobile) or ppocrv6-small.
     #[arg(long, default_value = "ppocrv5")]
-    engine: String,
+    models: String,
     /// Also write DIR/ocr/overlay/<photo>.jpg with the text boxes drawn.
     #[arg(long)]
     debug_overlay: bool,
@@ -341,11 +350,13 @@ fn embed(args: &EmbedArgs, quiet: bool) -> Result<bool> {
 
 fn ocr(args: &OcrArgs, quiet: bool) -> Result<bool> {
     let reg = crowdsift_models::Registry::discover()?;
-    let spec = reg.verified_ocr(&args.engine)?;
+    let spec = reg.verified_ocr(&args.models)?;
+    let langs = (args.lang != "auto").then(|| args.lang.split([',', '+']).map(|s| s.trim().to_owned()).collect());
     let job = crowdsift_pipeline::OcrJob {
         jobs: args.jobs.unwrap_or_else(cores).max(1),
         overlay: args.debug_overlay,
         tile: (args.tile > 0).then_some(args.tile),
+        reader: crowdsift_ocr::ReaderConfig { engine: args.engine, langs, ..Default::default() },
         ..Default::default()
     };
     let fetcher = Arc::new(Fetcher::new(job.limits));

@@ -9,6 +9,7 @@ use crate::db::Quad;
 /// and as high as the quad's longer edges; strips at least 1.5 times taller than wide are turned
 /// a quarter counter-clockwise (vertical text read top to bottom).
 pub fn crop_quad(img: &RgbImage, q: &Quad) -> RgbImage {
+    let q = &crate::db::walk_order(*q);
     let d = |a: [f32; 2], b: [f32; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
     let w = (d(q[0], q[1]).max(d(q[2], q[3])) as u32).max(1);
     let h = (d(q[0], q[3]).max(d(q[1], q[2])) as u32).max(1);

@@ -177,6 +177,28 @@ fn clockwise(q: [[f64; 2]; 4]) -> [[f64; 2]; 4] {
     [q[tl], q[tr], q[br], q[bl]]
 }
 
+/// `q` with its corners in an order that walks around it (PaddleOCR's sums-and-differences order
+/// crosses over itself for some rectangles near 45°, and clamping to the photo can do the same):
+/// unchanged when it already does, else sorted by angle around the centre, starting from the
+/// corner with the least x + y. A crossed quad has no perspective warp onto a rectangle (its
+/// projection sends crop pixels to infinity).
+pub fn walk_order(q: Quad) -> Quad {
+    let cross = |i: usize| {
+        let (a, b, c) = (q[i], q[(i + 1) % 4], q[(i + 2) % 4]);
+        (b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0])
+    };
+    let signs: Vec<f32> = (0..4).map(cross).filter(|c| c.abs() > 1e-6).map(f32::signum).collect();
+    if signs.windows(2).all(|w| w[0] == w[1]) {
+        return q;
+    }
+    let (cx, cy) = (q.iter().map(|p| p[0]).sum::<f32>() / 4.0, q.iter().map(|p| p[1]).sum::<f32>() / 4.0);
+    let mut pts = q;
+    pts.sort_by(|a, b| (a[1] - cy).atan2(a[0] - cx).total_cmp(&(b[1] - cy).atan2(b[0] - cx)));
+    let start = (0..4).min_by(|&i, &j| (pts[i][0] + pts[i][1]).total_cmp(&(pts[j][0] + pts[j][1]))).unwrap_or(0);
+    pts.rotate_left(start);
+    pts
+}
+
 /// Text boxes in a `w` × `h` probability map, in the pixels of the `src_w` × `src_h` photo it
 /// was computed from.
 pub fn boxes(prob: &[f32], w: usize, h: usize, src_w: u32, src_h: u32, p: &DbParams) -> Vec<Quad> {
@@ -216,7 +238,7 @@ pub fn boxes(prob: &[f32], w: usize, h: usize, src_w: u32, src_h: u32, p: &DbPar
         if side(q[0], q[1]) as i64 <= 3 || side(q[0], q[3]) as i64 <= 3 {
             continue;
         }
-        out.push(q.map(|[x, y]| [x as f32, y as f32]));
+        out.push(walk_order(q.map(|[x, y]| [x as f32, y as f32])));
     }
     out
 }
@@ -319,6 +341,15 @@ mod tests {
         m[40 * w + 40] = 0.99; // one pixel
         assert!(boxes(&m, w, h, 64, 64, &DbParams::default()).is_empty());
         assert!(boxes(&[], 0, 0, 1, 1, &DbParams::default()).is_empty());
+    }
+
+    #[test]
+    fn crossed_quads_are_walked_round() {
+        // A 45° square listed so that its edges cross (as clockwise() can list it).
+        let crossed: Quad = [[0.0, 5.0], [10.0, 5.0], [5.0, 0.0], [5.0, 10.0]];
+        assert_eq!(walk_order(crossed), [[5.0, 0.0], [10.0, 5.0], [5.0, 10.0], [0.0, 5.0]]);
+        let fine: Quad = [[0.0, 0.0], [10.0, 0.0], [10.0, 5.0], [0.0, 5.0]];
+        assert_eq!(walk_order(fine), fine);
     }
 
     #[test]

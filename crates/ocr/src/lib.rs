@@ -10,9 +10,14 @@ mod cls;
 pub mod crop;
 pub mod db;
 mod det;
+mod engine;
 pub mod eval;
 mod lines;
 mod rec;
+pub mod script;
+// The one module with `unsafe`: calls into libtesseract's C API (see its header).
+#[allow(unsafe_code)]
+pub mod tess;
 
 use std::path::PathBuf;
 
@@ -22,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use db::{DbParams, Quad};
 pub use det::input_size;
+pub use engine::{Engine, Reader, ReaderConfig};
 pub use rec::{ctc_decode, read_dict};
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +38,8 @@ pub enum OcrError {
     Dict { path: PathBuf, msg: String },
     #[error("{0}")]
     Shape(String),
+    #[error("Tesseract: {0}")]
+    Tesseract(String),
 }
 
 /// A line of text found in a photo.
@@ -44,8 +52,11 @@ pub struct TextLine {
     pub confidence: f32,
     /// The line was upside down and turned before reading.
     pub turned: bool,
-    /// Model set that read it.
+    /// What read it: a PP-OCR model set (`ppocrv5`) or `tesseract:<languages>`.
     pub engine: String,
+    /// Writing system of most of its letters (`Latin`, `Bengali`, …; `Common` for digits only).
+    #[serde(default)]
+    pub script: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -91,7 +102,33 @@ impl PpOcr {
 
     /// The text lines of an upright photo, in reading order.
     pub fn read(&mut self, img: &RgbImage) -> Result<Vec<TextLine>, OcrError> {
+        let min = self.params.min_confidence;
+        Ok(self.read_all(img)?.into_iter().map(|(l, _)| l).filter(|l| l.confidence >= min).collect())
+    }
+
+    /// Every box the detector found, read, with its upright crop — before the confidence filter,
+    /// so that another recogniser can try the lines this one cannot read.
+    ///
+    /// A photo whose text runs mostly up or down (taken sideways) is read turned a quarter
+    /// clockwise — the detector separates close lines only when they run across — and the boxes
+    /// mapped back; lines that come out upside down are turned by the line classifier.
+    pub fn read_all(&mut self, img: &RgbImage) -> Result<Vec<(TextLine, RgbImage)>, OcrError> {
         let quads = self.det.detect_tiled(img, &self.params.db, self.params.tile)?;
+        if self.params.orient && runs_vertically(&quads) {
+            let turned = image::imageops::rotate90(img);
+            let h = img.height() as f32;
+            let quads = self.det.detect_tiled(&turned, &self.params.db, self.params.tile)?;
+            let mut lines = self.read_quads(&turned, quads)?;
+            // Rotated (u, v) came from original (x, y) = (v, h − u).
+            for (l, _) in &mut lines {
+                l.quad = l.quad.map(|[u, v]| [v, h - u]);
+            }
+            return Ok(lines);
+        }
+        self.read_quads(img, quads)
+    }
+
+    fn read_quads(&mut self, img: &RgbImage, quads: Vec<Quad>) -> Result<Vec<(TextLine, RgbImage)>, OcrError> {
         let mut crops: Vec<RgbImage> = quads.iter().map(|q| crop::crop_quad(img, q)).collect();
         let turned = if self.params.orient {
             self.cls.orient(&mut crops, self.params.orient_thresh)?
@@ -103,14 +140,58 @@ impl PpOcr {
             .into_iter()
             .zip(turned)
             .zip(read)
-            .filter(|(_, (_, conf))| *conf >= self.params.min_confidence)
-            .map(|((quad, turned), (text, confidence))| TextLine {
-                quad,
-                text,
-                confidence,
-                turned,
-                engine: self.name.clone(),
+            .zip(crops)
+            .map(|(((quad, turned), (text, confidence)), crop)| {
+                let line = TextLine {
+                    quad,
+                    script: script::of_text(&text).to_owned(),
+                    text,
+                    confidence,
+                    turned,
+                    engine: self.name.clone(),
+                };
+                (line, crop)
             })
             .collect())
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the recogniser's character list has every letter of `text`.
+    pub fn can_spell(&self, text: &str) -> bool {
+        text.chars().filter(|c| c.is_alphabetic()).all(|c| self.rec.knows(c))
+    }
+}
+
+/// Whether the elongated boxes among `quads` (long side ≥ 1.5 × the short) run mostly up and
+/// down, weighted by length: the photo was taken sideways.
+fn runs_vertically(quads: &[Quad]) -> bool {
+    let (mut across, mut down) = (0f32, 0f32);
+    for q in quads {
+        let (a, b) = ([q[1][0] - q[0][0], q[1][1] - q[0][1]], [q[3][0] - q[0][0], q[3][1] - q[0][1]]);
+        let (la, lb) = (a[0].hypot(a[1]), b[0].hypot(b[1]));
+        let (long, len, short) = if la >= lb { (a, la, lb) } else { (b, lb, la) };
+        if len < 1.5 * short {
+            continue;
+        }
+        if long[1].abs() > long[0].abs() { down += len } else { across += len }
+    }
+    down > across
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sideways_text_is_told_by_its_long_boxes() {
+        let across: Quad = [[0.0, 0.0], [100.0, 0.0], [100.0, 20.0], [0.0, 20.0]];
+        let down: Quad = [[0.0, 0.0], [20.0, 0.0], [20.0, 100.0], [0.0, 100.0]];
+        let square: Quad = [[0.0, 0.0], [30.0, 0.0], [30.0, 30.0], [0.0, 30.0]];
+        assert!(!runs_vertically(&[across, square, square]));
+        assert!(runs_vertically(&[down, down, across]));
+        assert!(!runs_vertically(&[]));
     }
 }

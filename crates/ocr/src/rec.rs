@@ -12,7 +12,7 @@ const BATCH: usize = 6;
 /// Narrowest batch: 320 px (the training width).
 const MIN_RATIO: f32 = 320.0 / 48.0;
 
-pub struct Recognizer {
+pub(crate) struct Recognizer {
     net: OnnxNet,
     /// The dictionary's characters; class 0 is the CTC blank, class `len + 1` a space.
     chars: Vec<String>,
@@ -47,6 +47,13 @@ pub fn ctc_decode<'a>(probs: &[f32], t: usize, c: usize, char_of: impl Fn(usize)
 }
 
 impl Recognizer {
+    /// Whether `c` is in the character list.
+    pub fn knows(&self, c: char) -> bool {
+        let mut buf = [0u8; 4];
+        let c = &*c.encode_utf8(&mut buf);
+        self.chars.iter().any(|d| d == c)
+    }
+
     pub fn load(spec: &OcrSpec, threads: usize) -> Result<Self, OcrError> {
         Ok(Recognizer { net: OnnxNet::load(&spec.rec.path, threads)?, chars: read_dict(&spec.dict.path)? })
     }

@@ -13,7 +13,7 @@ use crossbeam_channel::bounded;
 use crowdsift_core::{Finding, ImageRecord, Limits, ProgressReporter, Stage};
 use crowdsift_ingest::{DecodeParams, Fit, Source, decode, sha256_hex};
 use crowdsift_models::OcrSpec;
-use crowdsift_ocr::{PpOcr, TextLine};
+use crowdsift_ocr::{Engine, PpOcr, Reader, ReaderConfig, TextLine};
 use image::{Rgb, RgbImage};
 use serde::Serialize;
 
@@ -29,6 +29,8 @@ pub struct OcrJob {
     pub overlay: bool,
     /// Window size for searching large photos in tiles (`None`: whole photos only).
     pub tile: Option<u32>,
+    /// Which engine reads which line, in which languages.
+    pub reader: ReaderConfig,
 }
 
 impl Default for OcrJob {
@@ -38,6 +40,7 @@ impl Default for OcrJob {
             limits: Limits::default(),
             overlay: false,
             tile: crowdsift_ocr::OcrParams::default().tile,
+            reader: ReaderConfig::default(),
         }
     }
 }
@@ -57,18 +60,31 @@ pub struct OcrSummary {
     pub elapsed: Duration,
 }
 
-/// The engine key results are cached under: the set's name, its files' checksums and the tiling
-/// (which changes what is found).
-pub fn engine_key(spec: &OcrSpec, tile: Option<u32>) -> String {
+/// The engine key results are cached under: the model set's name, its files' checksums and the
+/// tiling (which changes what is found), then the reader (engine, Tesseract version and packs).
+pub fn engine_key(spec: &OcrSpec, tile: Option<u32>, reader: &ReaderConfig) -> String {
     let short = |s: &str| s.chars().take(12).collect::<String>();
     let tiling = tile.map_or("whole".to_owned(), |t| format!("tile{t}"));
-    format!(
-        "{}:{}:{}:{}:{tiling}",
-        spec.name,
-        short(&spec.det.sha256),
-        short(&spec.cls.sha256),
-        short(&spec.rec.sha256)
-    )
+    let models = if reader.engine == Engine::Tesseract {
+        String::new()
+    } else {
+        format!(
+            "{}:{}:{}:{}:{tiling}:",
+            spec.name,
+            short(&spec.det.sha256),
+            short(&spec.cls.sha256),
+            short(&spec.rec.sha256)
+        )
+    };
+    format!("{models}{}", reader.key())
+}
+
+/// The languages a manifest gives for a photo: its `lang` column (Tesseract codes separated by
+/// `,` or `+`, e.g. `ben,eng`).
+fn hint(record: &ImageRecord) -> Option<Vec<String>> {
+    let v = record.meta.get("lang")?;
+    let langs: Vec<String> = v.split([',', '+']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    (!langs.is_empty()).then_some(langs)
 }
 
 /// File name for a photo id: characters outside `[A-Za-z0-9._-]` become `_`, plus a hash of the
@@ -150,12 +166,17 @@ pub fn ocr(
     let jobs = job.jobs.max(1);
     let mut models = Vec::new();
     for _ in 0..jobs {
-        let mut m = PpOcr::load(spec, 1).map_err(|e| PipelineError::Invalid(e.to_string()))?;
-        m.params.tile = job.tile;
-        models.push(m);
+        let pp = if job.reader.engine == Engine::Tesseract {
+            None
+        } else {
+            let mut m = PpOcr::load(spec, 1).map_err(|e| PipelineError::Invalid(e.to_string()))?;
+            m.params.tile = job.tile;
+            Some(m)
+        };
+        models.push(Reader::new(pp, job.reader.clone()).map_err(|e| PipelineError::Invalid(e.to_string()))?);
     }
     let mut store = open_output(out)?;
-    let engine = engine_key(spec, job.tile);
+    let engine = engine_key(spec, job.tile, &job.reader);
     let config = serde_json::json!({ "engine": engine, "job": job });
     let run_id = store.begin_run("ocr", &source.describe(), &config)?;
     let done: HashSet<String> = store.ocr_done(&engine)?;
@@ -200,7 +221,7 @@ pub fn ocr(
                             } else {
                                 match decode(&bytes, &dp) {
                                     Err(e) => Work::Failed { id, reason: e.to_string() },
-                                    Ok(d) => match model.read(&d.image) {
+                                    Ok(d) => match model.read_hinted(&d.image, hint(&item.record).as_deref()) {
                                         Err(e) => Work::Failed { id, reason: format!("OCR: {e}") },
                                         Ok(lines) => Work::Read {
                                             overlay: job.overlay.then(|| overlay(&d.image, &lines)),

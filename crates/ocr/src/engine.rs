@@ -1,0 +1,256 @@
+//! Which recogniser reads which line.
+//!
+//! `auto` (the default): PP-OCR finds the lines of every script (its DB detector does not depend on
+//! the alphabet) and reads them; a line it reads with low confidence — text in a script its
+//! character list lacks comes out as low-confidence Latin or Chinese — is read again by Tesseract
+//! with the language packs of the scripts PP-OCR cannot read, and the more confident reading wins.
+//! `ppocr` and `tesseract` use one engine alone (Tesseract then also finds the lines itself).
+
+use image::RgbImage;
+
+use crate::tess::{self, Tesseract};
+use crate::{OcrError, PpOcr, TextLine, script};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    Auto,
+    Ppocr,
+    Tesseract,
+}
+
+impl std::str::FromStr for Engine {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(Engine::Auto),
+            "ppocr" => Ok(Engine::Ppocr),
+            "tesseract" => Ok(Engine::Tesseract),
+            _ => Err(format!("unknown engine {s:?} (auto, ppocr, tesseract)")),
+        }
+    }
+}
+
+/// How a photo's lines are read.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReaderConfig {
+    pub engine: Engine,
+    /// Tesseract language codes (`eng`, `fra`, `ben`, …); `None`: `auto` — every installed pack of
+    /// a script PP-OCR cannot read (one per script), or `eng` for `--engine tesseract`. Listed
+    /// Latin languages whose letters PP-OCR lacks (Vietnamese) are read by both: Tesseract's
+    /// spelling replaces PP-OCR's when the two agree on the base letters.
+    pub langs: Option<Vec<String>>,
+    /// PP-OCR lines read with less confidence than this are tried with Tesseract (`auto`).
+    pub retry_below: f32,
+    /// Lines read with less confidence are dropped.
+    pub min_confidence: f32,
+}
+
+impl Default for ReaderConfig {
+    fn default() -> Self {
+        ReaderConfig { engine: Engine::Auto, langs: None, retry_below: 0.9, min_confidence: 0.5 }
+    }
+}
+
+impl ReaderConfig {
+    /// The Tesseract language packs this configuration needs: one per line-reader for `auto`
+    /// (each a script PP-OCR lacks), one `+`-joined list for `tesseract`, none for `ppocr`.
+    pub fn tesseract_languages(&self) -> Vec<String> {
+        match (self.engine, &self.langs) {
+            (Engine::Ppocr, _) => Vec::new(),
+            (Engine::Tesseract, Some(l)) => vec![l.join("+")],
+            (Engine::Tesseract, None) => vec!["eng".into()],
+            (Engine::Auto, Some(l)) => l
+                .iter()
+                .filter(|l| {
+                    script::of_language(l).is_some_and(|s| !script::ppocr_reads(s))
+                        || script::exemplar_letters(l).is_some()
+                })
+                .cloned()
+                .collect(),
+            (Engine::Auto, None) => {
+                let mut seen = Vec::new();
+                let mut out = Vec::new();
+                for l in tess::installed_languages() {
+                    if let Some(s) = script::of_language(&l).filter(|s| !script::ppocr_reads(s))
+                        && !seen.contains(&s)
+                    {
+                        seen.push(s);
+                        out.push(l);
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    /// Describes the configuration for cache keys and run records: engine, Tesseract version and
+    /// packs (e.g. `auto+tesseract5.3.0:ben,hin`).
+    pub fn key(&self) -> String {
+        let langs = self.tesseract_languages();
+        let engine = match self.engine {
+            Engine::Auto => "auto",
+            Engine::Ppocr => "ppocr",
+            Engine::Tesseract => "tesseract",
+        };
+        if langs.is_empty() {
+            return engine.to_owned();
+        }
+        let v = tess::version().unwrap_or_else(|_| "?".into());
+        format!("{engine}+tesseract{v}:{}", langs.join(","))
+    }
+}
+
+/// The engines of one worker thread.
+pub struct Reader {
+    pp: Option<PpOcr>,
+    packs: Vec<Pack>,
+    config: ReaderConfig,
+}
+
+struct Pack {
+    tess: Tesseract,
+    lang: String,
+    script: &'static str,
+    /// A Latin language PP-OCR finds but cannot spell: Tesseract re-spells PP-OCR's lines.
+    respell: bool,
+}
+
+/// A Tesseract reading replaces PP-OCR's only when it is at least this confident and has at least
+/// two letters of its pack's script (a wrong pack reads noise or another script as a digit or a
+/// stray mark, often with a high confidence).
+const ACCEPT: f32 = 0.6;
+/// Once a reading is this confident, the other packs are not tried.
+const ENOUGH: f32 = 0.85;
+
+impl Reader {
+    /// Loads the Tesseract packs `config` needs; `pp` is required unless the engine is `tesseract`.
+    pub fn new(pp: Option<PpOcr>, config: ReaderConfig) -> Result<Self, OcrError> {
+        if pp.is_none() && config.engine != Engine::Tesseract {
+            return Err(OcrError::Shape("the PP-OCR models are needed for engines auto and ppocr".into()));
+        }
+        let mut packs = Vec::new();
+        for lang in config.tesseract_languages() {
+            let script = script::of_language(&lang).unwrap_or("Latin");
+            let respell = config.engine == Engine::Auto && script::ppocr_reads(script);
+            if respell && script::exemplar_letters(&lang).is_none_or(|e| pp.as_ref().is_some_and(|p| p.can_spell(e))) {
+                continue;
+            }
+            packs.push(Pack { tess: Tesseract::new(&lang)?, lang, script, respell });
+        }
+        Ok(Reader { pp, packs, config })
+    }
+
+    pub fn config(&self) -> &ReaderConfig {
+        &self.config
+    }
+
+    /// The text lines of an upright or sideways photo, in reading order.
+    pub fn read(&mut self, img: &RgbImage) -> Result<Vec<TextLine>, OcrError> {
+        self.read_hinted(img, None)
+    }
+
+    /// As [`Reader::read`], with the photo's languages when known (a manifest's country, say):
+    /// only the Tesseract packs of those languages are tried.
+    pub fn read_hinted(&mut self, img: &RgbImage, langs: Option<&[String]>) -> Result<Vec<TextLine>, OcrError> {
+        let min = self.config.min_confidence;
+        let lines = match (self.config.engine, &mut self.pp) {
+            (Engine::Tesseract, _) | (_, None) => self.tesseract_page(img),
+            (Engine::Ppocr, Some(pp)) => pp.read_all(img)?.into_iter().map(|(l, _)| l).collect(),
+            (Engine::Auto, Some(pp)) => {
+                let usable = |p: &Pack| langs.is_none_or(|l| l.contains(&p.lang));
+                let respell: Vec<usize> =
+                    (0..self.packs.len()).filter(|&i| self.packs[i].respell && usable(&self.packs[i])).collect();
+                // Packs that read this photo's earlier lines are tried first.
+                let mut order: Vec<usize> =
+                    (0..self.packs.len()).filter(|&i| !self.packs[i].respell && usable(&self.packs[i])).collect();
+                let mut out = Vec::new();
+                for (mut line, crop) in pp.read_all(img)? {
+                    let foreign =
+                        !script::ppocr_reads(&line.script) || line.script == "Han" || line.script == "Japanese";
+                    if line.script == "Latin" && !respell.is_empty() {
+                        respell_line(&mut self.packs, &respell, &mut line, &crop);
+                    } else if !order.is_empty()
+                        && (line.confidence < self.config.retry_below || foreign)
+                        && let Some(k) = retry(&mut self.packs, &order, &mut line, &crop)
+                    {
+                        order.retain(|&i| i != k);
+                        order.insert(0, k);
+                    }
+                    out.push(line);
+                }
+                out
+            }
+        };
+        Ok(lines.into_iter().filter(|l| l.confidence >= min).collect())
+    }
+
+    fn tesseract_page(&mut self, img: &RgbImage) -> Vec<TextLine> {
+        let Some(p) = self.packs.first_mut() else { return Vec::new() };
+        let engine = format!("tesseract:{}", p.lang);
+        p.tess
+            .read_page(img)
+            .into_iter()
+            .map(|p| {
+                let [l, t, r, b] = p.bbox.map(|v| v as f32);
+                TextLine {
+                    quad: [[l, t], [r, t], [r, b], [l, b]],
+                    script: script::of_text(&p.text).to_owned(),
+                    text: p.text,
+                    confidence: p.confidence,
+                    turned: false,
+                    engine: engine.clone(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Reads `crop` with the packs in `order`, each both ways up (PP-OCR's line classifier knows
+/// Latin and Chinese, not Bengali or Thai), and replaces the line's reading with the most
+/// confident acceptable one if it beats PP-OCR's. Returns the pack that won.
+fn retry(packs: &mut [Pack], order: &[usize], line: &mut TextLine, crop: &RgbImage) -> Option<usize> {
+    let flipped = image::imageops::rotate180(crop);
+    let mut best: Option<(usize, String, f32, bool)> = None;
+    for &k in order {
+        let p = &mut packs[k];
+        for (img, turned) in [(crop, line.turned), (&flipped, !line.turned)] {
+            let (text, conf) = p.tess.read_line(img);
+            let letters = text.chars().filter(|&c| c.is_alphabetic() && script::of_char(c) == Some(p.script)).count();
+            if letters >= 2 && conf >= ACCEPT && best.as_ref().is_none_or(|b| conf > b.2) {
+                best = Some((k, text, conf, turned));
+            }
+        }
+        if best.as_ref().is_some_and(|b| b.2 >= ENOUGH) {
+            break;
+        }
+    }
+    let (k, text, conf, turned) = best.filter(|b| b.2 > line.confidence)?;
+    replace(line, &packs[k].lang, text, conf);
+    line.turned = turned;
+    Some(k)
+}
+
+/// Reads a Latin line again with the packs of languages PP-OCR cannot spell (Vietnamese) and
+/// takes Tesseract's spelling when it agrees with PP-OCR's on the base letters (at most a
+/// quarter of them differ) — PP-OCR drops the letters it lacks, Tesseract keeps the marks.
+fn respell_line(packs: &mut [Pack], usable: &[usize], line: &mut TextLine, crop: &RgbImage) {
+    let pp_base = script::base_letters(&line.text);
+    for &k in usable {
+        let (text, conf) = packs[k].tess.read_line(crop);
+        let base = script::base_letters(&text);
+        let differ = strsim::levenshtein(&base, &pp_base) as f32;
+        if conf >= ACCEPT && !text.is_empty() && differ <= 0.25 * base.chars().count().max(1) as f32 {
+            let keep = line.confidence.min(conf);
+            replace(line, &packs[k].lang, text, keep);
+            return;
+        }
+    }
+}
+
+fn replace(line: &mut TextLine, lang: &str, text: String, conf: f32) {
+    line.script = script::of_text(&text).to_owned();
+    line.engine = format!("tesseract:{lang}");
+    line.text = text;
+    line.confidence = conf;
+}
