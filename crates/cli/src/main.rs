@@ -350,7 +350,6 @@ fn embed(args: &EmbedArgs, quiet: bool) -> Result<bool> {
 
 fn ocr(args: &OcrArgs, quiet: bool) -> Result<bool> {
     let reg = crowdsift_models::Registry::discover()?;
-    let spec = reg.verified_ocr(&args.models)?;
     let langs = (args.lang != "auto").then(|| args.lang.split([',', '+']).map(|s| s.trim().to_owned()).collect());
     let job = crowdsift_pipeline::OcrJob {
         jobs: args.jobs.unwrap_or_else(cores).max(1),
@@ -359,9 +358,10 @@ fn ocr(args: &OcrArgs, quiet: bool) -> Result<bool> {
         reader: crowdsift_ocr::ReaderConfig { engine: args.engine, langs, ..Default::default() },
         ..Default::default()
     };
+    let plan = crowdsift_ocr::ModelPlan::new(&reg, &args.models, &job.reader)?;
     let fetcher = Arc::new(Fetcher::new(job.limits));
     let source = Source::open(&args.src, fetcher).with_context(|| format!("opening {}", args.src))?.exclude(&args.out);
-    let s = crowdsift_pipeline::ocr(&source, &args.out, spec, &job, &progress::Bar::new(quiet))
+    let s = crowdsift_pipeline::ocr(&source, &args.out, &plan, &job, &progress::Bar::new(quiet))
         .with_context(|| format!("reading the text of {} into {}", args.src, args.out.display()))?;
     let secs = s.elapsed.as_secs_f64();
     let mut text = format!(
@@ -679,7 +679,16 @@ fn print_summary(s: &ScanSummary) -> std::io::Result<()> {
     Ok(())
 }
 
+#[allow(unsafe_code)] // set_var, while this is the only thread (see below)
 fn main() -> ExitCode {
+    // Tesseract's OpenMP threads spin against our worker threads: with them capped at one per
+    // worker, OCR with Tesseract runs 1.36× faster on one core (48.4 → 35.7 s on the generated
+    // set) and sheds the spin time. libgomp reads the cap when libtesseract is loaded, so it is
+    // set now, before any thread exists, unless the user chose a value.
+    if std::env::var_os("OMP_THREAD_LIMIT").is_none() {
+        // SAFETY: no other thread has been started yet, so nothing reads the environment concurrently.
+        unsafe { std::env::set_var("OMP_THREAD_LIMIT", "1") };
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)

@@ -60,3 +60,37 @@ fn ocr_writes_lines_findings_and_overlays_and_caches_by_bytes() {
     let stdout = String::from_utf8_lossy(&again.stdout).to_string();
     assert!(stdout.contains("read 0 photos") && stdout.contains("4 already read"), "{stdout}");
 }
+
+/// A manifest's `lang` column is the photo's language hint: what is read depends on it, so the
+/// cache holds each (photo, languages) once — the same hint is answered from the store, another
+/// hint reads the photo again — and every line records its script and engine.
+#[test]
+fn manifest_languages_are_hints_and_part_of_the_cache_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let photo = shared().join("data/ocr-dev/receipt_cabbage.jpg");
+    let manifest = tmp.path().join("m.csv");
+    let run = |lang: &str| {
+        std::fs::write(&manifest, format!("obs_uid,label,uri,lang\nr1,receipt,{},\"{lang}\"\n", photo.display())).unwrap();
+        let res = run_ok(crowdsift().args(["ocr", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]));
+        String::from_utf8_lossy(&res.stdout).to_string()
+    };
+    let first = run("deu");
+    assert!(first.contains("read 1 photos"), "{first}");
+    let same = run("deu");
+    assert!(same.contains("read 0 photos") && same.contains("1 already read"), "{same}");
+    let other = run("ben,eng");
+    assert!(other.contains("read 1 photos"), "{other}");
+    let doc = std::fs::read_dir(out.join("ocr"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(doc).unwrap()).unwrap();
+    assert!(doc["engine"].as_str().unwrap().ends_with("|lang=ben,eng"), "{doc}");
+    let lines = doc["lines"].as_array().unwrap();
+    assert!(lines.iter().any(|l| l["text"].as_str().unwrap().contains("anna.schmidt@example.com")), "{doc}");
+    assert!(
+        lines.iter().all(|l| !l["script"].as_str().unwrap().is_empty() && !l["engine"].as_str().unwrap().is_empty())
+    );
+}

@@ -28,9 +28,76 @@ pub fn crop_quad(img: &RgbImage, q: &Quad) -> RgbImage {
     if hf / wf >= 1.5 { rotate270(&out) } else { out }
 }
 
+/// Clean-up of a line crop before it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Enhance {
+    /// The crop as cut.
+    None,
+    /// Levels stretched so that the 2nd and 98th percentiles of brightness become black and
+    /// white, when they are less than `LOW_CONTRAST` apart (faint text on a light label).
+    Contrast,
+    /// Black and white at Otsu's threshold.
+    Binarise,
+}
+
+/// Brightness spread (98th − 2nd percentile, 0–255) under which a crop counts as faint.
+const LOW_CONTRAST: u8 = 110;
+
+/// `img` with `mode` applied (a copy only when something changes).
+pub fn enhance(img: RgbImage, mode: Enhance) -> RgbImage {
+    let luma = || image::imageops::grayscale(&img);
+    match mode {
+        Enhance::None => img,
+        Enhance::Contrast => {
+            let g = luma();
+            let mut hist = [0usize; 256];
+            g.pixels().for_each(|p| hist[p[0] as usize] += 1);
+            let n = g.len();
+            let pct = |q: f64| {
+                let target = (q * n as f64) as usize;
+                let mut acc = 0;
+                (0..256)
+                    .find(|&v| {
+                        acc += hist[v];
+                        acc > target
+                    })
+                    .unwrap_or(255) as f32
+            };
+            let (lo, hi) = (pct(0.02), pct(0.98));
+            if hi - lo >= f32::from(LOW_CONTRAST) || hi <= lo {
+                return img;
+            }
+            let scale = 255.0 / (hi - lo);
+            let mut out = img;
+            out.pixels_mut().for_each(|p| p.0 = p.0.map(|c| ((f32::from(c) - lo) * scale).clamp(0.0, 255.0) as u8));
+            out
+        }
+        Enhance::Binarise => {
+            let g = luma();
+            let t = imageproc::contrast::otsu_level(&g);
+            RgbImage::from_fn(img.width(), img.height(), |x, y| {
+                image::Rgb([if g.get_pixel(x, y)[0] > t { 255 } else { 0 }; 3])
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn faint_crops_are_stretched_and_strong_ones_left_alone() {
+        // Text 150 on a 200 ground: spread 50, stretched to the full range.
+        let faint = RgbImage::from_fn(40, 10, |x, _| image::Rgb([if x % 4 == 0 { 150 } else { 200 }; 3]));
+        let out = enhance(faint, Enhance::Contrast);
+        assert_eq!((out.get_pixel(0, 0)[0], out.get_pixel(1, 0)[0]), (0, 255));
+        let strong = RgbImage::from_fn(40, 10, |x, _| image::Rgb([if x % 4 == 0 { 20 } else { 230 }; 3]));
+        assert_eq!(enhance(strong.clone(), Enhance::Contrast), strong);
+        let bw = enhance(strong, Enhance::Binarise);
+        assert!(bw.pixels().all(|p| p[0] == 0 || p[0] == 255));
+    }
 
     #[test]
     fn axis_aligned_quad_is_a_plain_crop_and_tall_strips_turn() {

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use db::{DbParams, Quad};
 pub use det::input_size;
-pub use engine::{Engine, Reader, ReaderConfig};
+pub use engine::{Engine, ModelPlan, Reader, ReaderConfig};
 pub use rec::{ctc_decode, read_dict};
 
 #[derive(Debug, thiserror::Error)]
@@ -71,11 +71,20 @@ pub struct OcrParams {
     /// Also search photos larger than this in overlapping windows of this many pixels (small text
     /// on large photos); `None`: the whole photo only.
     pub tile: Option<u32>,
+    /// Clean-up of each line crop before it is read.
+    pub enhance: crop::Enhance,
 }
 
 impl Default for OcrParams {
     fn default() -> Self {
-        OcrParams { db: DbParams::default(), orient: true, orient_thresh: 0.9, min_confidence: 0.5, tile: Some(1280) }
+        OcrParams {
+            db: DbParams::default(),
+            orient: true,
+            orient_thresh: 0.9,
+            min_confidence: 0.5,
+            tile: Some(1280),
+            enhance: crop::Enhance::None,
+        }
     }
 }
 
@@ -84,6 +93,9 @@ pub struct PpOcr {
     det: det::Detector,
     cls: cls::Classifier,
     rec: rec::Recognizer,
+    /// A second recogniser: each line keeps the more confident of the two readings.
+    rec2: Option<rec::Recognizer>,
+
     name: String,
     pub params: OcrParams,
 }
@@ -95,7 +107,30 @@ impl PpOcr {
             det: det::Detector::load(spec, threads)?,
             cls: cls::Classifier::load(spec, threads)?,
             rec: rec::Recognizer::load(spec, threads)?,
+            rec2: None,
             name: spec.name.clone(),
+            params: OcrParams::default(),
+        })
+    }
+
+    /// Detection and line orientation from `find`, recognition by `read` (both verified), and
+    /// with `second` a second recogniser whose reading a line keeps when it is more confident.
+    pub fn load_mixed(
+        find: &OcrSpec,
+        read: &OcrSpec,
+        second: Option<&OcrSpec>,
+        threads: usize,
+    ) -> Result<Self, OcrError> {
+        let mut name = if find.name == read.name { find.name.clone() } else { format!("{}/{}", find.name, read.name) };
+        if let Some(s) = second {
+            name = format!("{name}+{}", s.name);
+        }
+        Ok(PpOcr {
+            det: det::Detector::load(find, threads)?,
+            cls: cls::Classifier::load(find, threads)?,
+            rec: rec::Recognizer::load(read, threads)?,
+            rec2: second.map(|s| rec::Recognizer::load(s, threads)).transpose()?,
+            name,
             params: OcrParams::default(),
         })
     }
@@ -113,11 +148,11 @@ impl PpOcr {
     /// clockwise — the detector separates close lines only when they run across — and the boxes
     /// mapped back; lines that come out upside down are turned by the line classifier.
     pub fn read_all(&mut self, img: &RgbImage) -> Result<Vec<(TextLine, RgbImage)>, OcrError> {
-        let quads = self.det.detect_tiled(img, &self.params.db, self.params.tile)?;
+        let quads = self.detect(img)?;
         if self.params.orient && runs_vertically(&quads) {
             let turned = image::imageops::rotate90(img);
             let h = img.height() as f32;
-            let quads = self.det.detect_tiled(&turned, &self.params.db, self.params.tile)?;
+            let quads = self.detect(&turned)?;
             let mut lines = self.read_quads(&turned, quads)?;
             // Rotated (u, v) came from original (x, y) = (v, h − u).
             for (l, _) in &mut lines {
@@ -135,7 +170,18 @@ impl PpOcr {
         } else {
             vec![false; crops.len()]
         };
-        let read = self.rec.recognise(&crops)?;
+        if self.params.enhance != crop::Enhance::None {
+            let mode = self.params.enhance;
+            crops = crops.into_iter().map(|c| crop::enhance(c, mode)).collect();
+        }
+        let mut read = self.rec.recognise(&crops)?;
+        if let Some(rec2) = &mut self.rec2 {
+            for (r, r2) in read.iter_mut().zip(rec2.recognise(&crops)?) {
+                if r2.1 > r.1 {
+                    *r = r2;
+                }
+            }
+        }
         Ok(quads
             .into_iter()
             .zip(turned)
@@ -159,9 +205,14 @@ impl PpOcr {
         &self.name
     }
 
-    /// Whether the recogniser's character list has every letter of `text`.
+    fn detect(&mut self, img: &RgbImage) -> Result<Vec<Quad>, OcrError> {
+        self.det.detect_tiled(img, &self.params.db, self.params.tile)
+    }
+
+    /// Whether a recogniser's character list has every letter of `text`.
     pub fn can_spell(&self, text: &str) -> bool {
-        text.chars().filter(|c| c.is_alphabetic()).all(|c| self.rec.knows(c))
+        let knows = |c: char| self.rec.knows(c) || self.rec2.as_ref().is_some_and(|r| r.knows(c));
+        text.chars().filter(|c| c.is_alphabetic()).all(knows)
     }
 }
 

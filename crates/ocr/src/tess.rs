@@ -5,6 +5,8 @@
 //! link libtesseract into the binary, so crowdsift would not start on a machine without it. Here
 //! the library is opened only when Tesseract is asked for, and its absence is one clear error.
 //! One [`Tesseract`] per thread (the API object is not thread-safe; it may move between threads).
+//! Programs should start with `OMP_THREAD_LIMIT=1` in their environment (the `crowdsift` binary
+//! sets it): Debian's libtesseract runs OpenMP threads that otherwise spin against the workers.
 
 use std::ffi::{CStr, CString, c_char, c_float, c_int, c_void};
 use std::path::{Path, PathBuf};
@@ -225,9 +227,10 @@ impl Tesseract {
         s
     }
 
-    /// Reads `crop` as one line of text: (text, confidence 0–1).
-    pub fn read_line(&mut self, crop: &RgbImage) -> (String, f32) {
-        let gray = line_input(crop);
+    /// Reads `crop` as one line of text: (text, confidence 0–1); with `binarise` the crop is
+    /// thresholded by us first (see [`line_input`]) rather than by Tesseract.
+    pub fn read_line(&mut self, crop: &RgbImage, binarise: bool) -> (String, f32) {
+        let gray = line_input(crop, binarise);
         self.set_gray(&gray, PSM_SINGLE_LINE);
         // SAFETY: an image is set; the returned text is freed by take_text.
         let (text, conf) = unsafe {
@@ -291,8 +294,9 @@ impl Drop for Tesseract {
 }
 
 /// A line crop as Tesseract reads lines best: gray, dark text on light, the text about 40 px high
-/// (its LSTM models were trained on ~36 px lines; tiny crops lose characters), with a margin.
-fn line_input(crop: &RgbImage) -> GrayImage {
+/// (its LSTM models were trained on ~36 px lines; tiny crops lose characters), with a margin;
+/// with `binarise`, black on white at Otsu's threshold of the crop.
+fn line_input(crop: &RgbImage, binarise: bool) -> GrayImage {
     let mut gray = image::imageops::grayscale(crop);
     let (w, h) = gray.dimensions();
     if h > 0 && h < 40 {
@@ -314,6 +318,10 @@ fn line_input(crop: &RgbImage) -> GrayImage {
     let all = mean(&mut gray.pixels().map(|p| p[0]));
     if border < all {
         image::imageops::invert(&mut gray);
+    }
+    if binarise {
+        let t = imageproc::contrast::otsu_level(&gray);
+        gray.pixels_mut().for_each(|p| p[0] = if p[0] > t { 255 } else { 0 });
     }
     let pad = (gray.height() / 4).max(4);
     let fill = image::Luma([gray.pixels().map(|p| p[0]).max().unwrap_or(255)]);
@@ -340,7 +348,7 @@ mod tests {
                 10,
                 |_, y| if (3..7).contains(&y) { image::Rgb([250; 3]) } else { image::Rgb([10; 3]) },
             );
-        let g = line_input(&crop);
+        let g = line_input(&crop, false);
         assert_eq!(g.height(), 40 + 2 * 10);
         assert_eq!(g.width(), 400 + 2 * 10);
         // After inversion the border (and the padding) is light.

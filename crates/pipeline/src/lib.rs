@@ -17,6 +17,6 @@ pub use classify::{PredictSummary, evaluate, predict};
 pub use crowdsift_core::{NoProgress, ProgressReporter};
 pub use embed::{EmbedParams, EmbedSummary, embed};
 pub use export::export;
-pub use ocr::{OcrJob, OcrSummary, engine_key, ocr};
+pub use ocr::{OcrJob, OcrSummary, ocr};
 pub use scan::{PipelineError, ScanParams, ScanSummary, scan};
 pub use train::{CvSummary, Mode, TrainJob, TrainSummary, cross_validate, train};

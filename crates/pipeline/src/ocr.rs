@@ -12,8 +12,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::bounded;
 use crowdsift_core::{Finding, ImageRecord, Limits, ProgressReporter, Stage};
 use crowdsift_ingest::{DecodeParams, Fit, Source, decode, sha256_hex};
-use crowdsift_models::OcrSpec;
-use crowdsift_ocr::{Engine, PpOcr, Reader, ReaderConfig, TextLine};
+use crowdsift_ocr::{ModelPlan, ReaderConfig, TextLine};
 use image::{Rgb, RgbImage};
 use serde::Serialize;
 
@@ -60,25 +59,6 @@ pub struct OcrSummary {
     pub elapsed: Duration,
 }
 
-/// The engine key results are cached under: the model set's name, its files' checksums and the
-/// tiling (which changes what is found), then the reader (engine, Tesseract version and packs).
-pub fn engine_key(spec: &OcrSpec, tile: Option<u32>, reader: &ReaderConfig) -> String {
-    let short = |s: &str| s.chars().take(12).collect::<String>();
-    let tiling = tile.map_or("whole".to_owned(), |t| format!("tile{t}"));
-    let models = if reader.engine == Engine::Tesseract {
-        String::new()
-    } else {
-        format!(
-            "{}:{}:{}:{}:{tiling}:",
-            spec.name,
-            short(&spec.det.sha256),
-            short(&spec.cls.sha256),
-            short(&spec.rec.sha256)
-        )
-    };
-    format!("{models}{}", reader.key())
-}
-
 /// The languages a manifest gives for a photo: its `lang` column (Tesseract codes separated by
 /// `,` or `+`, e.g. `ben,eng`).
 fn hint(record: &ImageRecord) -> Option<Vec<String>> {
@@ -121,6 +101,7 @@ fn overlay(img: &RgbImage, lines: &[TextLine]) -> RgbImage {
 enum Work {
     Read {
         record: ImageRecord,
+        key: String,
         sha: String,
         len: u64,
         size: (u32, u32),
@@ -129,6 +110,7 @@ enum Work {
     },
     Cached {
         record: ImageRecord,
+        key: String,
         sha: String,
         len: u64,
     },
@@ -153,11 +135,11 @@ fn finding(id: &str, lines: &[TextLine]) -> Finding {
     }
 }
 
-/// Reads the text of every photo of `source` with the model set `spec` into the store in `out`.
+/// Reads the text of every photo of `source` with the model sets of `plan` into the store in `out`.
 pub fn ocr(
     source: &Source,
     out: &Path,
-    spec: &OcrSpec,
+    plan: &ModelPlan,
     job: &OcrJob,
     progress: &dyn ProgressReporter,
 ) -> Result<OcrSummary, PipelineError> {
@@ -166,20 +148,13 @@ pub fn ocr(
     let jobs = job.jobs.max(1);
     let mut models = Vec::new();
     for _ in 0..jobs {
-        let pp = if job.reader.engine == Engine::Tesseract {
-            None
-        } else {
-            let mut m = PpOcr::load(spec, 1).map_err(|e| PipelineError::Invalid(e.to_string()))?;
-            m.params.tile = job.tile;
-            Some(m)
-        };
-        models.push(Reader::new(pp, job.reader.clone()).map_err(|e| PipelineError::Invalid(e.to_string()))?);
+        models.push(plan.load(&job.reader, job.tile, 1).map_err(|e| PipelineError::Invalid(e.to_string()))?);
     }
     let mut store = open_output(out)?;
-    let engine = engine_key(spec, job.tile, &job.reader);
+    let engine = plan.key(job.tile, &job.reader);
     let config = serde_json::json!({ "engine": engine, "job": job });
     let run_id = store.begin_run("ocr", &source.describe(), &config)?;
-    let done: HashSet<String> = store.ocr_done(&engine)?;
+    let done: HashSet<(String, String)> = store.ocr_done_with_prefix(&engine)?;
     let dir = out.join("ocr");
     let overlay_dir = dir.join("overlay");
     for d in [&dir, &overlay_dir] {
@@ -206,7 +181,7 @@ pub fn ocr(
     };
     let result = std::thread::scope(|s| -> Result<(), PipelineError> {
         for mut model in models {
-            let (rx, tx, done, fetcher) = (item_rx.clone(), work_tx.clone(), &done, &fetcher);
+            let (rx, tx, done, fetcher, engine) = (item_rx.clone(), work_tx.clone(), &done, &fetcher, &engine);
             s.spawn(move || {
                 let dp = DecodeParams { limits: job.limits, fit: Fit::Full };
                 for item in rx {
@@ -216,14 +191,21 @@ pub fn ocr(
                         Err(e) => Work::Failed { id, reason: e.to_string() },
                         Ok(bytes) => {
                             let (sha, len) = (sha256_hex(&bytes), bytes.len() as u64);
-                            if done.contains(&sha) {
-                                Work::Cached { record: item.record, sha, len }
+                            let hint = hint(&item.record);
+                            // What is read depends on the photo's languages: they are part of its key.
+                            let key = match &hint {
+                                Some(h) => format!("{engine}|lang={}", h.join(",")),
+                                None => engine.clone(),
+                            };
+                            if done.contains(&(key.clone(), sha.clone())) {
+                                Work::Cached { record: item.record, key, sha, len }
                             } else {
                                 match decode(&bytes, &dp) {
                                     Err(e) => Work::Failed { id, reason: e.to_string() },
-                                    Ok(d) => match model.read_hinted(&d.image, hint(&item.record).as_deref()) {
+                                    Ok(d) => match model.read_hinted(&d.image, hint.as_deref()) {
                                         Err(e) => Work::Failed { id, reason: format!("OCR: {e}") },
                                         Ok(lines) => Work::Read {
+                                            key,
                                             overlay: job.overlay.then(|| overlay(&d.image, &lines)),
                                             size: d.image.dimensions(),
                                             record: item.record,
@@ -246,22 +228,22 @@ pub fn ocr(
         let lister = s.spawn(|| feed(source, item_tx, |_| false));
         for w in work_rx {
             progress.advance(1);
-            let (record, sha, len, size, lines, picture) = match w {
+            let (record, key, sha, len, size, lines, picture) = match w {
                 Work::Failed { id, reason } => {
                     summary.failed.push((id, reason));
                     continue;
                 }
-                Work::Cached { record, sha, len } => {
+                Work::Cached { record, key, sha, len } => {
                     summary.cached += 1;
-                    let Some((w, h, json)) = store.ocr(&engine, &sha)? else { continue };
+                    let Some((w, h, json)) = store.ocr(&key, &sha)? else { continue };
                     let lines: Vec<TextLine> = serde_json::from_str(&json).unwrap_or_default();
-                    (record, sha, len, (w, h), lines, None)
+                    (record, key, sha, len, (w, h), lines, None)
                 }
-                Work::Read { record, sha, len, size, lines, overlay } => {
+                Work::Read { record, key, sha, len, size, lines, overlay } => {
                     summary.read += 1;
                     let json = serde_json::to_string(&lines).unwrap_or_default();
-                    store.put_ocr(&engine, &[(sha.clone(), size.0, size.1, json)])?;
-                    (record, sha, len, size, lines, overlay)
+                    store.put_ocr(&key, &[(sha.clone(), size.0, size.1, json)])?;
+                    (record, key, sha, len, size, lines, overlay)
                 }
             };
             summary.lines += lines.len() as u64;
@@ -271,7 +253,7 @@ pub fn ocr(
                 p.save(&path).map_err(|e| PipelineError::Invalid(format!("{}: {e}", path.display())))?;
             }
             let doc = serde_json::json!({
-                "id": record.id, "uri": record.uri, "sha256": sha, "engine": engine,
+                "id": record.id, "uri": record.uri, "sha256": sha, "engine": key,
                 "width": size.0, "height": size.1, "lines": lines,
             });
             let path = dir.join(format!("{stem}.json"));

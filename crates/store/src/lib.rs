@@ -315,6 +315,17 @@ impl Store {
         run().map_err(|e| self.err(e))
     }
 
+    /// `(engine, photo sha256)` of every reading stored under an engine key starting with `prefix`
+    /// (one engine read with different per-photo language hints).
+    pub fn ocr_done_with_prefix(&self, prefix: &str) -> Result<HashSet<(String, String)>> {
+        let run = || -> rusqlite::Result<HashSet<(String, String)>> {
+            let mut st =
+                self.conn.prepare("SELECT engine, sha256 FROM ocr WHERE substr(engine, 1, length(?1)) = ?1")?;
+            st.query_map([prefix], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
     /// Stores what `engine` read: `(photo sha256, width, height, lines as JSON)`, in one transaction.
     pub fn put_ocr(&mut self, engine: &str, rows: &[(String, u32, u32, String)]) -> Result<()> {
         let res = (|| -> rusqlite::Result<()> {
