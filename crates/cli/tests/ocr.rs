@@ -71,7 +71,8 @@ fn manifest_languages_are_hints_and_part_of_the_cache_key() {
     let photo = shared().join("data/ocr-dev/receipt_cabbage.jpg");
     let manifest = tmp.path().join("m.csv");
     let run = |lang: &str| {
-        std::fs::write(&manifest, format!("obs_uid,label,uri,lang\nr1,receipt,{},\"{lang}\"\n", photo.display())).unwrap();
+        std::fs::write(&manifest, format!("obs_uid,label,uri,lang\nr1,receipt,{},\"{lang}\"\n", photo.display()))
+            .unwrap();
         let res = run_ok(crowdsift().args(["ocr", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]));
         String::from_utf8_lossy(&res.stdout).to_string()
     };

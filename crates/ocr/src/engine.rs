@@ -278,9 +278,13 @@ impl Reader {
                 for (mut line, crop) in pp.read_all(img)? {
                     let foreign =
                         !script::ppocr_reads(&line.script) || line.script == "Han" || line.script == "Japanese";
-                    if line.script == "Latin" && !respell.is_empty() {
-                        respell_line(&mut self.packs, &respell, &mut line, &crop);
-                    } else if !order.is_empty()
+                    // A Latin-looking reading may also be PP-OCR's guess at another script:
+                    // what the re-spelling packs do not confirm goes on to the other packs.
+                    let respelled = line.script == "Latin"
+                        && !respell.is_empty()
+                        && respell_line(&mut self.packs, &respell, &mut line, &crop);
+                    if !respelled
+                        && !order.is_empty()
                         && (line.confidence < self.config.retry_below || foreign)
                         && let Some(k) = retry(&mut self.packs, &order, &mut line, &crop, min)
                     {
@@ -345,7 +349,8 @@ fn retry(packs: &mut [Pack], order: &[usize], line: &mut TextLine, crop: &RgbIma
 /// Reads a Latin line again with the packs of languages PP-OCR cannot spell (Vietnamese) and
 /// takes Tesseract's spelling when it agrees with PP-OCR's on the base letters (at most a
 /// quarter of them differ) — PP-OCR drops the letters it lacks, Tesseract keeps the marks.
-fn respell_line(packs: &mut [Pack], usable: &[usize], line: &mut TextLine, crop: &RgbImage) {
+/// Returns whether the line was re-spelled.
+fn respell_line(packs: &mut [Pack], usable: &[usize], line: &mut TextLine, crop: &RgbImage) -> bool {
     let pp_base = script::base_letters(&line.text);
     for &k in usable {
         let (text, conf) = packs[k].tess.read_line(crop, binarise(packs[k].script));
@@ -354,9 +359,10 @@ fn respell_line(packs: &mut [Pack], usable: &[usize], line: &mut TextLine, crop:
         if conf >= ACCEPT && !text.is_empty() && differ <= 0.25 * base.chars().count().max(1) as f32 {
             let keep = line.confidence.min(conf);
             replace(line, &packs[k].lang, text, keep);
-            return;
+            return true;
         }
     }
+    false
 }
 
 /// Whether Tesseract gets a script's line crops thresholded by us. Measured on the generated set

@@ -330,7 +330,7 @@ fn line_input(crop: &RgbImage, binarise: bool) -> GrayImage {
     out
 }
 
-/// True when `path` names a language pack file that exists.
+/// True when the language pack `lang` (`<lang>.traineddata`) is installed.
 pub fn has_language(lang: &str) -> bool {
     tessdata_dir().is_some_and(|d| Path::new(&d).join(format!("{lang}.traineddata")).is_file())
 }
