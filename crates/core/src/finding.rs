@@ -17,6 +17,8 @@ pub enum Stage {
     Audit,
     /// Text found and read in the photo.
     Ocr,
+    /// Personal data in that text.
+    Pii,
 }
 
 impl Stage {
@@ -27,6 +29,7 @@ impl Stage {
             Stage::Duplicates => "duplicates",
             Stage::Audit => "audit",
             Stage::Ocr => "ocr",
+            Stage::Pii => "pii",
         }
     }
 }

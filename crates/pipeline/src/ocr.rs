@@ -69,7 +69,7 @@ fn hint(record: &ImageRecord) -> Option<Vec<String>> {
 
 /// File name for a photo id: characters outside `[A-Za-z0-9._-]` become `_`, plus a hash of the
 /// id so that two ids never share a file.
-fn file_stem(id: &str) -> String {
+pub(crate) fn file_stem(id: &str) -> String {
     let safe: String =
         id.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).take(80).collect();
     format!("{safe}-{}", &sha256_hex(id.as_bytes())[..8])

@@ -94,6 +94,7 @@ fn stage_from(s: &str) -> Stage {
         "duplicates" => Stage::Duplicates,
         "audit" => Stage::Audit,
         "ocr" => Stage::Ocr,
+        "pii" => Stage::Pii,
         _ => Stage::Ingest,
     }
 }
@@ -286,6 +287,16 @@ impl Store {
             tx.commit()
         })();
         res.map_err(|e| self.err(e))
+    }
+
+    /// The extra manifest columns of every photo (`country`, `lang`, …), by photo id.
+    pub fn image_meta(&self) -> Result<std::collections::HashMap<String, std::collections::BTreeMap<String, String>>> {
+        let run = || -> rusqlite::Result<Vec<(String, String)>> {
+            let mut st = self.conn.prepare("SELECT id, meta FROM images")?;
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+        };
+        let rows = run().map_err(|e| self.err(e))?;
+        Ok(rows.into_iter().map(|(id, meta)| (id, serde_json::from_str(&meta).unwrap_or_default())).collect())
     }
 
     /// The file SHA-256 recorded for each photo id, for skipping photos whose embedding exists.

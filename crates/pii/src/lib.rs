@@ -1,0 +1,229 @@
+//! Stage 7 of crowdsift: personal data in the text read from a photo.
+//!
+//! Two kinds of evidence, both on the OCR's text lines:
+//! - a leading word from the [`Lexicon`] ("Name:", "Tél", "Alamat", "ফোন", …) at the start of a
+//!   line: the rest of that line — or, when nothing follows, the line below it — is personal data
+//!   of the word's kind;
+//! - a pattern recognised anywhere, with its check digits where it has them ([`patterns`]).
+//!
+//! Each [`PiiFinding`] carries the region to hide (a quad in photo pixels: the part of the line the
+//! value takes, or the whole line below), the evidence and a score. The value itself is kept only
+//! masked (`+49 *** ***4567`): findings end up in reports and review screens.
+
+pub mod lexicon;
+pub mod patterns;
+
+use crowdsift_ocr::{Quad, TextLine};
+use serde::{Deserialize, Serialize};
+
+pub use lexicon::Lexicon;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PiiError {
+    #[error("lexicon {path}: {msg}")]
+    Lexicon { path: String, msg: String },
+}
+
+/// What kind of personal data a region holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    PersonName,
+    Phone,
+    Email,
+    IdNumber,
+    CardNumber,
+    Iban,
+    Address,
+    Signature,
+    DateOfBirth,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::PersonName => "person_name",
+            Kind::Phone => "phone",
+            Kind::Email => "email",
+            Kind::IdNumber => "id_number",
+            Kind::CardNumber => "card_number",
+            Kind::Iban => "iban",
+            Kind::Address => "address",
+            Kind::Signature => "signature",
+            Kind::DateOfBirth => "date_of_birth",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Some(match s {
+            "person_name" => Kind::PersonName,
+            "phone" => Kind::Phone,
+            "email" => Kind::Email,
+            "id_number" => Kind::IdNumber,
+            "card_number" => Kind::CardNumber,
+            "iban" => Kind::Iban,
+            "address" => Kind::Address,
+            "signature" => Kind::Signature,
+            "date_of_birth" => Kind::DateOfBirth,
+            _ => return None,
+        })
+    }
+}
+
+/// Personal data found in a photo's text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PiiFinding {
+    pub kind: Kind,
+    /// The region to hide, in photo pixels (top-left, top-right, bottom-right, bottom-left).
+    pub quad: Quad,
+    /// Why: the leading word and its language, or the pattern and its check.
+    pub evidence: String,
+    /// 0–1: a leading word confirmed by a valid pattern scores highest.
+    pub score: f32,
+    /// The value with most characters replaced by `*`.
+    pub masked: String,
+    /// Index of the text line it was found in.
+    pub line: usize,
+}
+
+/// Finds personal data in the text lines of one photo. `country` (ISO 3166 alpha-2, e.g. `KE`)
+/// lets phone numbers written without their country code be validated.
+pub fn find(lines: &[TextLine], lexicon: &Lexicon, country: Option<&str>) -> Vec<PiiFinding> {
+    let mut out: Vec<PiiFinding> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        for h in patterns::find(&line.text, country) {
+            out.push(PiiFinding {
+                kind: h.kind,
+                quad: sub_quad(line, h.start, h.end),
+                evidence: h.evidence.to_owned(),
+                score: 0.9,
+                masked: mask(&line.text[h.start..h.end]),
+                line: i,
+            });
+        }
+    }
+    for (i, line) in lines.iter().enumerate() {
+        let Some(lead) = lexicon.leading(&line.text) else { continue };
+        let evidence = format!("leading word {:?} ({})", lead.word, lead.lang);
+        let rest = &line.text[lead.value_start..];
+        let (quad, value, at) = if rest.chars().filter(|c| c.is_alphanumeric()).count() >= 2 {
+            (sub_quad(line, lead.value_start, line.text.len()), rest.trim().to_owned(), i)
+        } else {
+            match line_below(lines, i) {
+                Some(j) => (lines[j].quad, lines[j].text.clone(), j),
+                None => continue,
+            }
+        };
+        // The same value found by its pattern: one finding, confirmed twice.
+        if let Some(f) = out.iter_mut().find(|f| f.kind == lead.kind && f.line == at) {
+            f.score = 0.99;
+            f.evidence = format!("{evidence}; {}", f.evidence);
+            continue;
+        }
+        out.push(PiiFinding { kind: lead.kind, quad, evidence, score: 0.8, masked: mask(&value), line: at });
+    }
+    out.sort_by_key(|f| f.line);
+    out
+}
+
+/// The part of `line`'s quad that bytes `start..end` of its text take, by character count
+/// (proportional widths: OCR gives no character positions), widened by one character each side.
+pub fn sub_quad(line: &TextLine, start: usize, end: usize) -> Quad {
+    let n = line.text.chars().count().max(1) as f32;
+    let a = line.text[..start].chars().count() as f32;
+    let b = line.text[..end].chars().count() as f32;
+    let (f0, f1) = (((a - 1.0) / n).clamp(0.0, 1.0), ((b + 1.0) / n).clamp(0.0, 1.0));
+    let [tl, tr, br, bl] = line.quad;
+    let lerp = |p: [f32; 2], q: [f32; 2], t: f32| [p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t];
+    [lerp(tl, tr, f0), lerp(tl, tr, f1), lerp(bl, br, f1), lerp(bl, br, f0)]
+}
+
+/// The line just below line `i`: starting under its bottom edge within two line heights, and
+/// overlapping it horizontally.
+fn line_below(lines: &[TextLine], i: usize) -> Option<usize> {
+    let bounds = |q: &Quad| {
+        let xs = q.map(|p| p[0]);
+        let ys = q.map(|p| p[1]);
+        let min = |v: [f32; 4]| v.into_iter().fold(f32::MAX, f32::min);
+        let max = |v: [f32; 4]| v.into_iter().fold(f32::MIN, f32::max);
+        (min(xs), min(ys), max(xs), max(ys))
+    };
+    let (x0, y0, x1, y1) = bounds(&lines[i].quad);
+    let h = (y1 - y0).max(1.0);
+    (0..lines.len())
+        .filter(|&j| j != i)
+        .filter_map(|j| {
+            let (u0, v0, u1, _) = bounds(&lines[j].quad);
+            let below = v0 >= y0 + 0.5 * h && v0 <= y1 + 2.0 * h;
+            let overlap = u0.max(x0) < u1.min(x1);
+            (below && overlap).then_some((v0 - y1, j))
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, j)| j)
+}
+
+/// `value` with all but its first and last two alphanumeric characters replaced by `*` (all but
+/// the last for values of 6 characters or fewer).
+pub fn mask(value: &str) -> String {
+    let n = value.chars().filter(|c| c.is_alphanumeric()).count();
+    let (keep_head, keep_tail) = if n > 6 { (2, 2) } else { (0, 1) };
+    let mut k = 0;
+    value
+        .chars()
+        .map(|c| {
+            if !c.is_alphanumeric() {
+                return c;
+            }
+            k += 1;
+            if k <= keep_head || k > n - keep_tail { c } else { '*' }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(text: &str, y: f32) -> TextLine {
+        TextLine {
+            quad: [
+                [10.0, y],
+                [10.0 + 10.0 * text.chars().count() as f32, y],
+                [10.0 + 10.0 * text.chars().count() as f32, y + 20.0],
+                [10.0, y + 20.0],
+            ],
+            text: text.into(),
+            confidence: 0.95,
+            turned: false,
+            engine: "test".into(),
+            script: "Latin".into(),
+        }
+    }
+
+    #[test]
+    fn leading_words_mark_the_value_on_the_line_or_below() {
+        let lex = Lexicon::builtin();
+        let lines = vec![
+            line("MARKET STALL 12", 0.0),
+            line("Nom: Jean Dupont", 30.0),
+            line("Teléfono:", 60.0),
+            line("+34 612 345 678", 90.0),
+            line("Prix 2,50 €", 120.0),
+        ];
+        let f = find(&lines, &lex, Some("ES"));
+        let kinds: Vec<(Kind, usize)> = f.iter().map(|f| (f.kind, f.line)).collect();
+        assert_eq!(kinds, [(Kind::PersonName, 1), (Kind::Phone, 3)], "{f:#?}");
+        // "Nom: " is 5 of 16 characters: the region starts a character before the value.
+        assert!((f[0].quad[0][0] - (10.0 + 160.0 * 4.0 / 16.0)).abs() < 1e-3, "{:?}", f[0].quad);
+        assert_eq!(f[0].masked, "Je** ****nt");
+        // The phone below its leading word: the pattern and the word agree.
+        assert!(f[1].score >= 0.99 && f[1].evidence.contains("teléfono"), "{:?}", f[1]);
+        assert_eq!(f[1].quad, lines[3].quad);
+    }
+
+    #[test]
+    fn masks_keep_only_a_few_characters() {
+        assert_eq!(mask("+49 170 1234567"), "+49 *** *****67");
+        assert_eq!(mask("Ana"), "**a");
+    }
+}

@@ -1,0 +1,229 @@
+//! Personal data recognised by its form and, where it has one, its check digits.
+//!
+//! - e-mail addresses;
+//! - phone numbers: digit runs that libphonenumber's metadata (crate `phonenumber`) accepts as a
+//!   valid number, international (`+…`) or national for the photo's country;
+//! - payment card numbers: 15–19 digits passing the Luhn check (13-digit runs are left out: most
+//!   are EAN-13 barcodes printed under the price);
+//! - IBANs: country code, check digits, 11–30 letters or digits, ISO 7064 mod 97 = 1;
+//! - national identity numbers: Brazil's CPF (11 digits, two check digits), India's Aadhaar
+//!   (12 digits grouped 4-4-4, Verhoeff check digit, not starting 0 or 1), Indonesia's NIK
+//!   (16 digits: province code 11–94, a birth date with women's day + 40).
+//!
+//! Each hit is a byte range of the line's text and the kind it is.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::Kind;
+
+/// A recognised span: byte range in the text, kind, what proved it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub start: usize,
+    pub end: usize,
+    pub kind: Kind,
+    pub evidence: &'static str,
+}
+
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}").expect("regex")
+});
+/// Digit runs with the separators people write numbers with.
+static DIGITS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\+?\(?\d[\d ().\-/]{5,}\d").expect("regex"));
+static IBAN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b").expect("regex"));
+
+/// Every pattern hit in `text`; `country` (ISO 3166 alpha-2) lets national phone numbers parse.
+pub fn find(text: &str, country: Option<&str>) -> Vec<Hit> {
+    let mut hits: Vec<Hit> = EMAIL
+        .find_iter(text)
+        .map(|m| Hit { start: m.start(), end: m.end(), kind: Kind::Email, evidence: "e-mail address" })
+        .collect();
+    for m in IBAN.find_iter(text) {
+        if iban_valid(m.as_str()) {
+            hits.push(Hit { start: m.start(), end: m.end(), kind: Kind::Iban, evidence: "IBAN (mod 97)" });
+        }
+    }
+    for m in DIGITS.find_iter(text) {
+        if hits.iter().any(|h| h.start < m.end() && m.start() < h.end) {
+            continue;
+        }
+        let s = m.as_str();
+        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+        let hit = |kind, evidence| Hit { start: m.start(), end: m.end(), kind, evidence };
+        if let Some(ev) = national_id(s, &digits) {
+            hits.push(hit(Kind::IdNumber, ev));
+        } else if (15..=19).contains(&digits.len()) && luhn(&digits) {
+            hits.push(hit(Kind::CardNumber, "card number (Luhn)"));
+        } else if phone_valid(s, country) {
+            hits.push(hit(Kind::Phone, "phone number (libphonenumber)"));
+        }
+    }
+    hits.sort_by_key(|h| h.start);
+    hits
+}
+
+/// Whether `s` is a valid phone number: international when it starts with `+` or `00`, else
+/// national for `country`.
+pub fn phone_valid(s: &str, country: Option<&str>) -> bool {
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    if !(7..=15).contains(&digits) {
+        return false;
+    }
+    let s = s.trim();
+    let intl = s.starts_with('+') || s.starts_with("00");
+    let region = country.and_then(|c| c.to_ascii_uppercase().parse::<phonenumber::country::Id>().ok());
+    if !intl && region.is_none() {
+        return false;
+    }
+    let s = if let Some(rest) = s.strip_prefix("00") { format!("+{rest}") } else { s.to_owned() };
+    phonenumber::parse(if intl { None } else { region }, &s).is_ok_and(|n| phonenumber::is_valid(&n))
+}
+
+/// The Luhn check of a payment card number.
+pub fn luhn(digits: &str) -> bool {
+    let mut sum = 0;
+    for (i, c) in digits.chars().rev().enumerate() {
+        let Some(d) = c.to_digit(10) else { return false };
+        sum += if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d };
+    }
+    sum % 10 == 0
+}
+
+/// ISO 13616 IBAN check: moved country code and check digits, letters as 10–35, mod 97 = 1.
+pub fn iban_valid(s: &str) -> bool {
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    if !(15..=34).contains(&s.len()) || !s.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let (head, tail) = s.split_at(4);
+    let mut rem: u64 = 0;
+    for c in tail.chars().chain(head.chars()) {
+        let v = c.to_digit(36).map(u64::from);
+        let Some(v) = v else { return false };
+        rem = if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 };
+    }
+    rem == 1
+}
+
+/// A national identity number by its format and check digits (see the module's list).
+fn national_id(s: &str, digits: &str) -> Option<&'static str> {
+    let groups: Vec<&str> = s.split([' ', '.', '-', '/']).filter(|g| !g.is_empty()).collect();
+    let lens: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+    if digits.len() == 11 && (lens == [3, 3, 3, 2] || lens == [11]) && cpf_valid(digits) {
+        return Some("Brazilian CPF (check digits)");
+    }
+    if digits.len() == 12 && lens == [4, 4, 4] && !digits.starts_with(['0', '1']) && verhoeff(digits) {
+        return Some("Indian Aadhaar (Verhoeff)");
+    }
+    if digits.len() == 16 && lens == [16] && nik_plausible(digits) {
+        return Some("Indonesian NIK (region and birth date)");
+    }
+    None
+}
+
+/// Brazil's CPF: two mod-11 check digits; numbers of one repeated digit are invalid.
+pub fn cpf_valid(d: &str) -> bool {
+    let v: Vec<u32> = d.chars().filter_map(|c| c.to_digit(10)).collect();
+    if v.len() != 11 || v.iter().all(|&x| x == v[0]) {
+        return false;
+    }
+    let check = |n: usize| {
+        let s: u32 = (0..n).map(|i| v[i] * (n as u32 + 1 - i as u32)).sum();
+        let r = (s * 10) % 11;
+        if r == 10 { 0 } else { r }
+    };
+    check(9) == v[9] && check(10) == v[10]
+}
+
+/// The Verhoeff check (dihedral group D5), as Aadhaar numbers use it.
+pub fn verhoeff(d: &str) -> bool {
+    const MUL: [[u8; 10]; 10] = [
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
+        [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+        [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
+        [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
+        [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+        [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
+        [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
+        [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+        [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+    ];
+    const PERM: [[u8; 10]; 8] = [
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+        [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+        [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+        [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
+        [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+        [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
+        [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+    ];
+    let mut c = 0u8;
+    for (i, ch) in d.chars().rev().enumerate() {
+        let Some(x) = ch.to_digit(10) else { return false };
+        c = MUL[c as usize][PERM[i % 8][x as usize] as usize];
+    }
+    c == 0
+}
+
+/// Indonesia's NIK: 2-digit province (11–94), regency, district, then DDMMYY (day + 40 for
+/// women), then a 4-digit serial other than 0000.
+fn nik_plausible(d: &str) -> bool {
+    let n = |r: std::ops::Range<usize>| d.get(r).and_then(|s| s.parse::<u32>().ok());
+    let (Some(prov), Some(day), Some(month), Some(serial)) = (n(0..2), n(6..8), n(8..10), n(12..16)) else {
+        return false;
+    };
+    let day = if day > 40 { day - 40 } else { day };
+    (11..=94).contains(&prov) && (1..=31).contains(&day) && (1..=12).contains(&month) && serial > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str, country: Option<&str>) -> Vec<(Kind, String)> {
+        find(text, country).into_iter().map(|h| (h.kind, text[h.start..h.end].to_owned())).collect()
+    }
+
+    #[test]
+    fn emails_phones_cards_and_ibans_are_found_and_validated() {
+        assert_eq!(
+            kinds("write to anna.schmidt@example.com today", None),
+            [(Kind::Email, "anna.schmidt@example.com".into())]
+        );
+        assert_eq!(kinds("Tel +49 170 1234567", None), [(Kind::Phone, "+49 170 1234567".into())]);
+        // National numbers need the country: Kenya 0712 345678, Bangladesh 01712-345678.
+        assert_eq!(kinds("0712 345678", Some("KE")), [(Kind::Phone, "0712 345678".into())]);
+        assert!(kinds("0712 345678", None).is_empty());
+        assert_eq!(kinds("01712-345678", Some("bd")), [(Kind::Phone, "01712-345678".into())]);
+        // Prices, weights and dates are not phone numbers.
+        assert!(
+            kinds("Rp 15.000 / 250 g  12/05/2026", Some("ID")).is_empty(),
+            "{:?}",
+            kinds("Rp 15.000 / 250 g  12/05/2026", Some("ID"))
+        );
+        assert_eq!(kinds("card 4111 1111 1111 1111", None), [(Kind::CardNumber, "4111 1111 1111 1111".into())]);
+        assert!(kinds("card 4111 1111 1111 1112", None).iter().all(|k| k.0 != Kind::CardNumber));
+        assert_eq!(
+            kinds("IBAN DE89 3704 0044 0532 0130 00", None),
+            [(Kind::Iban, "DE89 3704 0044 0532 0130 00".into())]
+        );
+        assert!(kinds("DE89 3704 0044 0532 0130 01", None).is_empty());
+    }
+
+    #[test]
+    fn national_ids_by_check_digits() {
+        assert!(cpf_valid("52998224725") && !cpf_valid("52998224726") && !cpf_valid("11111111111"));
+        assert_eq!(kinds("CPF 529.982.247-25", Some("BR")), [(Kind::IdNumber, "529.982.247-25".into())]);
+        assert!(verhoeff("2363") && !verhoeff("2364"));
+        let check = (0..10).find(|c| verhoeff(&format!("23456789012{c}"))).expect("a check digit");
+        let aadhaar = format!("2345 6789 012{check}");
+        assert_eq!(kinds(&aadhaar, Some("IN")), [(Kind::IdNumber, aadhaar.clone())]);
+        assert!(nik_plausible("3174096112900001") && !nik_plausible("9974096112900001"));
+        assert!(iban_valid("GB82 WEST 1234 5698 7654 32") && !iban_valid("GB82 WEST 1234 5698 7654 33"));
+        assert!(luhn("378282246310005") && !luhn("378282246310006"));
+    }
+}

@@ -1,0 +1,144 @@
+//! `pii`: personal data in the text `ocr` read, per photo: `out/pii/<photo>.json` with each
+//! finding's kind, region, evidence, score and masked value, and findings of stage `pii` (one
+//! `pii` row per photo, one row per kind found).
+//!
+//! Reads `out/ocr/*.json` (what the last `ocr` run read of each photo); the photo's country comes
+//! from its manifest's `country` column (ISO 3166 alpha-2), else `--country`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crowdsift_core::{Finding, ProgressReporter, Stage};
+use crowdsift_ocr::TextLine;
+use crowdsift_pii::{Kind, Lexicon, PiiFinding};
+use serde::{Deserialize, Serialize};
+
+use crate::feed::open_output;
+use crate::ocr::file_stem;
+use crate::scan::PipelineError;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PiiJob {
+    /// Country of photos whose manifest row has none (ISO 3166 alpha-2).
+    pub country: Option<String>,
+    /// More leading words (a file shaped like the built-in lexicon).
+    pub lexicon: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PiiSummary {
+    pub photos: u64,
+    pub with_pii: u64,
+    pub by_kind: BTreeMap<Kind, u64>,
+    /// OCR files that could not be read, with the reason.
+    pub failed: Vec<(String, String)>,
+    pub dir: PathBuf,
+    pub elapsed: Duration,
+}
+
+/// What `ocr` wrote for a photo (the fields this stage needs).
+#[derive(Deserialize)]
+struct OcrDoc {
+    id: String,
+    uri: String,
+    sha256: String,
+    lines: Vec<TextLine>,
+}
+
+/// The findings rows of one photo: a `pii` row (how many regions) and one per kind.
+fn rows(id: &str, found: &[PiiFinding]) -> Vec<Finding> {
+    let row = |check: &str, score: f64, flagged: bool, detail: String| Finding {
+        image_id: id.to_owned(),
+        stage: Stage::Pii,
+        check: check.to_owned(),
+        score: Some(score),
+        threshold: None,
+        flagged,
+        reason: None,
+        detail,
+    };
+    let mut kinds: BTreeMap<Kind, Vec<&PiiFinding>> = BTreeMap::new();
+    for f in found {
+        kinds.entry(f.kind).or_default().push(f);
+    }
+    let summary = if found.is_empty() {
+        "no personal data found".to_owned()
+    } else {
+        kinds.iter().map(|(k, v)| format!("{} ×{}", k.as_str(), v.len())).collect::<Vec<_>>().join(", ")
+    };
+    let mut out = vec![row("pii", found.len() as f64, !found.is_empty(), summary)];
+    for (k, v) in &kinds {
+        let best = v.iter().map(|f| f.score).fold(0f32, f32::max);
+        let detail = v.iter().map(|f| format!("{} ({})", f.masked, f.evidence)).collect::<Vec<_>>().join(" | ");
+        out.push(row(k.as_str(), f64::from(best), true, detail));
+    }
+    out
+}
+
+/// Finds the personal data in the text of every photo `ocr` read into `out`.
+pub fn pii(out: &Path, job: &PiiJob, progress: &dyn ProgressReporter) -> Result<PiiSummary, PipelineError> {
+    let started = Instant::now();
+    let lexicon = match &job.lexicon {
+        Some(p) => Lexicon::with_file(p).map_err(|e| PipelineError::Invalid(e.to_string()))?,
+        None => Lexicon::builtin(),
+    };
+    let ocr_dir = out.join("ocr");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&ocr_dir)
+        .map_err(|source| PipelineError::Io { path: ocr_dir.clone(), source })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut store = open_output(out)?;
+    let run_id = store.begin_run("pii", &out.display().to_string(), &serde_json::json!({ "job": job }))?;
+    let meta = store.image_meta()?;
+    let dir = out.join("pii");
+    std::fs::create_dir_all(&dir).map_err(|source| PipelineError::Io { path: dir.clone(), source })?;
+    let mut summary = PiiSummary {
+        photos: 0,
+        with_pii: 0,
+        by_kind: BTreeMap::new(),
+        failed: Vec::new(),
+        dir: dir.clone(),
+        elapsed: Duration::ZERO,
+    };
+    progress.start("pii", Some(files.len() as u64));
+    for path in files {
+        progress.advance(1);
+        let doc: OcrDoc = match std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+        {
+            Ok(d) => d,
+            Err(e) => {
+                summary.failed.push((path.display().to_string(), e));
+                continue;
+            }
+        };
+        let country = meta
+            .get(&doc.id)
+            .and_then(|m| m.get("country"))
+            .filter(|c| c.len() == 2)
+            .cloned()
+            .or_else(|| job.country.clone());
+        let found = crowdsift_pii::find(&doc.lines, &lexicon, country.as_deref());
+        summary.photos += 1;
+        summary.with_pii += u64::from(!found.is_empty());
+        for f in &found {
+            *summary.by_kind.entry(f.kind).or_default() += 1;
+        }
+        let record = serde_json::json!({
+            "id": doc.id, "uri": doc.uri, "sha256": doc.sha256, "country": country, "findings": found,
+        });
+        let target = dir.join(format!("{}.json", file_stem(&doc.id)));
+        std::fs::write(&target, serde_json::to_string_pretty(&record).unwrap_or_default())
+            .map_err(|source| PipelineError::Io { path: target.clone(), source })?;
+        store.replace_findings(run_id, Stage::Pii, &rows(&doc.id, &found))?;
+    }
+    progress.finish();
+    crowdsift_report::export_findings(&store, out)?;
+    store.finish_run(run_id, "done")?;
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
