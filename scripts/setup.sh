@@ -6,7 +6,8 @@
 #     (Bengali, Hindi, Thai, Arabic, Khmer) and Vietnamese, for `crowdsift ocr`;
 #   - with --test: Pillow and numpy (fixture generators), moto[server] (local S3 for tests),
 #     tensorboard (reads back the event files training writes), fontTools and Debian's Noto and
-#     handwriting-style fonts (the generated OCR evaluation set).
+#     handwriting-style fonts (the generated OCR evaluation set), scikit-image (its sample
+#     photographs: a portrait and photos without people for the face detector).
 # Idempotent: what is present is not installed again.
 set -euo pipefail
 
@@ -40,6 +41,7 @@ if ((want_test)); then
   python3 -c "import moto.server, boto3" 2>/dev/null || py_missing+=("moto[server]")
   python3 -c "import tensorboard" 2>/dev/null || py_missing+=("tensorboard")
   python3 -c "import fontTools" 2>/dev/null || py_missing+=("fonttools")
+  python3 -c "import skimage" 2>/dev/null || py_missing+=("scikit-image")
 fi
 if ((${#py_missing[@]})); then
   echo "setup: installing ${py_missing[*]} (PyPI)" >&2

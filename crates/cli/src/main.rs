@@ -50,9 +50,10 @@ enum Command {
     /// Find and read the text in every photo (PP-OCR through ONNX Runtime): rotated boxes, text and
     /// confidence per line in DIR/ocr/<photo>.json, the store and findings.csv/parquet.
     Ocr(OcrArgs),
-    /// Find personal data in the text `ocr` read (leading words such as "Name:"/"Tél" in ten
-    /// languages, validated phones, e-mails, card numbers, IBANs, national IDs): regions, evidence
-    /// and masked values in DIR/pii/<photo>.json, findings of stage pii.
+    /// Find personal data in the photos `ocr` read: faces (CenterFace), and in their text leading
+    /// words such as "Name:"/"Tél" in ten languages, validated phones, e-mails, card numbers,
+    /// IBANs, national IDs; regions, evidence and masked values in DIR/pii/<photo>.json, findings
+    /// of stage pii.
     Pii(PiiArgs),
 }
 
@@ -67,6 +68,9 @@ struct PiiArgs {
     /// More leading words: a TOML file shaped like crates/pii/data/lexicon.toml.
     #[arg(long)]
     lexicon: Option<PathBuf>,
+    /// Do not search the photos for faces (CenterFace).
+    #[arg(long)]
+    no_faces: bool,
 }
 
 #[derive(Args)]
@@ -401,7 +405,12 @@ fn ocr(args: &OcrArgs, quiet: bool) -> Result<bool> {
 }
 
 fn pii(args: &PiiArgs, quiet: bool) -> Result<bool> {
-    let job = crowdsift_pipeline::PiiJob { country: args.country.clone(), lexicon: args.lexicon.clone() };
+    let job = crowdsift_pipeline::PiiJob {
+        country: args.country.clone(),
+        lexicon: args.lexicon.clone(),
+        faces: (!args.no_faces).then(|| "centerface".to_owned()),
+        ..Default::default()
+    };
     let s = crowdsift_pipeline::pii(&args.dir, &job, &progress::Bar::new(quiet))
         .with_context(|| format!("finding personal data in {}", args.dir.display()))?;
     let kinds: Vec<String> = s.by_kind.iter().map(|(k, n)| format!("{} {n}", k.as_str())).collect();

@@ -96,32 +96,49 @@ fn manifest_languages_are_hints_and_part_of_the_cache_key() {
     );
 }
 
-/// `ocr` then `pii` on ocr-dev: the receipt's phone number and e-mail address are found with
-/// their regions inside the lines they were read from; the other photos (prices, a shelf label, a
-/// sign) hold none. Values appear only masked.
+/// `ocr` then `pii` on ocr-dev plus scikit-image's astronaut portrait: the receipt's phone number
+/// and e-mail address are found with their regions; the portrait's face is found; the other photos
+/// (prices, a shelf label, a sign) hold none. Values appear only masked.
 #[test]
-fn pii_after_ocr_finds_the_receipts_phone_and_email() {
+fn pii_after_ocr_finds_the_receipts_phone_and_email_and_a_face() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let src = shared().join("data/ocr-dev");
+    let src = tmp.path().join("photos");
+    std::fs::create_dir_all(&src).unwrap();
+    for e in std::fs::read_dir(shared().join("data/ocr-dev")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "jpg") {
+            std::fs::copy(&p, src.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let script = "import sys\nfrom skimage import data\nfrom PIL import Image\nImage.fromarray(data.astronaut()).save(sys.argv[1])";
+    let made =
+        std::process::Command::new("python3").args(["-c", script]).arg(src.join("astronaut.png")).output().unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     run_ok(crowdsift().args(["ocr", src.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]));
     let res = run_ok(crowdsift().args(["pii", out.to_str().unwrap(), "-q"]));
     let stdout = String::from_utf8_lossy(&res.stdout).to_string();
-    assert!(stdout.contains("4 photos, 1 with personal data"), "{stdout}");
+    assert!(stdout.contains("5 photos, 2 with personal data"), "{stdout}");
     let mut docs = Vec::new();
     for e in std::fs::read_dir(out.join("pii")).unwrap() {
         let doc: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap();
         docs.push(doc);
     }
-    let receipt = docs.iter().find(|d| d["uri"].as_str().unwrap().ends_with("receipt_cabbage.jpg")).unwrap();
-    let found = receipt["findings"].as_array().unwrap();
-    let kinds: Vec<&str> = found.iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    let by_name = |n: &str| docs.iter().find(|d| d["uri"].as_str().unwrap().ends_with(n)).unwrap();
+    let receipt = by_name("receipt_cabbage.jpg");
+    let kinds: Vec<&str> =
+        receipt["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"phone") && kinds.contains(&"email"), "{receipt}");
     let text = receipt.to_string();
     assert!(!text.contains("1234567") && !text.contains("anna.schmidt@"), "values must be masked: {text}");
+    let astronaut = by_name("astronaut.png");
+    let faces: Vec<&serde_json::Value> =
+        astronaut["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == "face").collect();
+    assert_eq!(faces.len(), 1, "{astronaut}");
     let rows = read_findings(&out);
     let flagged: Vec<&Row> = rows.iter().filter(|r| r.check == "pii" && r.flagged).collect();
-    assert_eq!(flagged.len(), 1, "{rows:?}");
+    assert_eq!(flagged.len(), 2, "{rows:?}");
     assert!(rows.iter().any(|r| r.check == "phone" && r.flagged), "{rows:?}");
+    assert!(rows.iter().any(|r| r.check == "face" && r.flagged), "{rows:?}");
 }

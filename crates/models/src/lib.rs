@@ -15,7 +15,9 @@ pub mod testing;
 
 pub use error::{ModelError, ModelErrorKind};
 pub use onnx::{OnnxModel, OnnxNet, Output};
-pub use spec::{Cut, FinetuneSpec, InputSpec, ModelSpec, OcrSpec, OutputSpec, PinnedFile, Registry, sha256_file};
+pub use spec::{
+    Cut, FaceSpec, FinetuneSpec, InputSpec, ModelSpec, OcrSpec, OutputSpec, PinnedFile, Registry, sha256_file,
+};
 
 /// An image model: takes a batch of preprocessed images (NCHW, f32) and returns one output row
 /// per image.

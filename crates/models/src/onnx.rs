@@ -56,6 +56,18 @@ impl OnnxNet {
 
     /// Runs `input` of `shape` and returns the first output.
     pub fn run(&mut self, shape: &[usize], input: &[f32]) -> Result<Output, ModelError> {
+        let mut all = self.run_all(shape, input)?;
+        if all.is_empty() {
+            return Err(ModelError::new(
+                ModelErrorKind::Inference,
+                format!("model {}: no output", self.path.display()),
+            ));
+        }
+        Ok(all.swap_remove(0))
+    }
+
+    /// Runs `input` of `shape` and returns every output, in the model's order.
+    pub fn run_all(&mut self, shape: &[usize], input: &[f32]) -> Result<Vec<Output>, ModelError> {
         let infer =
             |e: ort::Error| ModelError::new(ModelErrorKind::Inference, format!("model {}: {e}", self.path.display()));
         if shape.iter().product::<usize>() != input.len() {
@@ -71,8 +83,12 @@ impl OnnxNet {
         }
         let tensor = TensorRef::from_array_view((shape.to_vec(), input)).map_err(infer)?;
         let result = self.session.run(ort::inputs![self.input.as_str() => tensor]).map_err(infer)?;
-        let (shape, data) = result[0].try_extract_tensor::<f32>().map_err(infer)?;
-        Ok((shape.iter().map(|&d| d.max(0) as usize).collect(), data.to_vec()))
+        let mut out = Vec::new();
+        for (_, value) in result.iter() {
+            let (shape, data) = value.try_extract_tensor::<f32>().map_err(infer)?;
+            out.push((shape.iter().map(|&d| d.max(0) as usize).collect(), data.to_vec()));
+        }
+        Ok(out)
     }
 }
 

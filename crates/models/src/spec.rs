@@ -163,6 +163,20 @@ struct File {
     model: BTreeMap<String, ModelSpec>,
     #[serde(default)]
     ocr: BTreeMap<String, OcrSpec>,
+    #[serde(default)]
+    face: BTreeMap<String, FaceSpec>,
+}
+
+/// A face detector (`[face.NAME]` in models.toml): one ONNX file and the score a face must reach.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaceSpec {
+    pub source: String,
+    pub license: String,
+    pub model: PinnedFile,
+    pub threshold: f32,
+    #[serde(skip)]
+    pub name: String,
 }
 
 /// The models of a checkout or installation, from `models.toml`.
@@ -171,6 +185,7 @@ pub struct Registry {
     pub root: PathBuf,
     models: BTreeMap<String, ModelSpec>,
     ocr: BTreeMap<String, OcrSpec>,
+    face: BTreeMap<String, FaceSpec>,
 }
 
 fn config_err(msg: impl Into<String>) -> ModelError {
@@ -224,7 +239,16 @@ impl Registry {
                 (name, spec)
             })
             .collect();
-        Ok(Registry { root, models, ocr })
+        let face = file
+            .face
+            .into_iter()
+            .map(|(name, mut spec)| {
+                spec.model.path = root.join(&spec.model.file);
+                spec.name = name.clone();
+                (name, spec)
+            })
+            .collect();
+        Ok(Registry { root, models, ocr, face })
     }
 
     /// Finds models.toml: `$CROWDSIFT_MODELS` (the file or its folder), else the nearest one in the
@@ -267,6 +291,18 @@ impl Registry {
             ))
         })?;
         spec.verify()?;
+        Ok(spec)
+    }
+
+    /// The face detector `name`, with its file's checksum verified.
+    pub fn verified_face(&self, name: &str) -> Result<&FaceSpec, ModelError> {
+        let spec = self.face.get(name).ok_or_else(|| {
+            config_err(format!(
+                "unknown face detector `{name}` (known: {})",
+                self.face.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+            ))
+        })?;
+        spec.model.verified()?;
         Ok(spec)
     }
 

@@ -1,6 +1,7 @@
 //! Stage 7 of crowdsift: personal data in the text read from a photo.
 //!
-//! Two kinds of evidence, both on the OCR's text lines:
+//! Faces come from a face detector on the photo ([`face`]). In the text, two kinds of evidence,
+//! both on the OCR's text lines:
 //! - a leading word from the [`Lexicon`] ("Name:", "Tél", "Alamat", "ফোন", …) at the start of a
 //!   line: the rest of that line — or, when nothing follows, the line below it — is personal data
 //!   of the word's kind;
@@ -10,6 +11,7 @@
 //! value takes, or the whole line below), the evidence and a score. The value itself is kept only
 //! masked (`+49 *** ***4567`): findings end up in reports and review screens.
 
+pub mod face;
 pub mod lexicon;
 pub mod patterns;
 
@@ -22,6 +24,10 @@ pub use lexicon::Lexicon;
 pub enum PiiError {
     #[error("lexicon {path}: {msg}")]
     Lexicon { path: String, msg: String },
+    #[error(transparent)]
+    Model(#[from] crowdsift_models::ModelError),
+    #[error("face detector: {0}")]
+    Face(String),
 }
 
 /// What kind of personal data a region holds.
@@ -37,6 +43,7 @@ pub enum Kind {
     Address,
     Signature,
     DateOfBirth,
+    Face,
 }
 
 impl Kind {
@@ -51,6 +58,7 @@ impl Kind {
             Kind::Address => "address",
             Kind::Signature => "signature",
             Kind::DateOfBirth => "date_of_birth",
+            Kind::Face => "face",
         }
     }
 
@@ -65,6 +73,7 @@ impl Kind {
             "address" => Kind::Address,
             "signature" => Kind::Signature,
             "date_of_birth" => Kind::DateOfBirth,
+            "face" => Kind::Face,
             _ => return None,
         })
     }
@@ -80,10 +89,25 @@ pub struct PiiFinding {
     pub evidence: String,
     /// 0–1: a leading word confirmed by a valid pattern scores highest.
     pub score: f32,
-    /// The value with most characters replaced by `*`.
+    /// The value with most characters replaced by `*` (empty for faces).
     pub masked: String,
-    /// Index of the text line it was found in.
-    pub line: usize,
+    /// Index of the text line it was found in (none for faces).
+    pub line: Option<usize>,
+}
+
+impl PiiFinding {
+    /// A face found by the detector, as a region to hide.
+    pub fn face(f: &face::Face) -> Self {
+        let [x0, y0, x1, y1] = f.bbox;
+        PiiFinding {
+            kind: Kind::Face,
+            quad: [[x0, y0], [x1, y0], [x1, y1], [x0, y1]],
+            evidence: format!("face detector score {:.2}", f.score),
+            score: f.score,
+            masked: String::new(),
+            line: None,
+        }
+    }
 }
 
 /// Finds personal data in the text lines of one photo. `country` (ISO 3166 alpha-2, e.g. `KE`)
@@ -98,7 +122,7 @@ pub fn find(lines: &[TextLine], lexicon: &Lexicon, country: Option<&str>) -> Vec
                 evidence: h.evidence.to_owned(),
                 score: 0.9,
                 masked: mask(&line.text[h.start..h.end]),
-                line: i,
+                line: Some(i),
             });
         }
     }
@@ -115,12 +139,12 @@ pub fn find(lines: &[TextLine], lexicon: &Lexicon, country: Option<&str>) -> Vec
             }
         };
         // The same value found by its pattern: one finding, confirmed twice.
-        if let Some(f) = out.iter_mut().find(|f| f.kind == lead.kind && f.line == at) {
+        if let Some(f) = out.iter_mut().find(|f| f.kind == lead.kind && f.line == Some(at)) {
             f.score = 0.99;
             f.evidence = format!("{evidence}; {}", f.evidence);
             continue;
         }
-        out.push(PiiFinding { kind: lead.kind, quad, evidence, score: 0.8, masked: mask(&value), line: at });
+        out.push(PiiFinding { kind: lead.kind, quad, evidence, score: 0.8, masked: mask(&value), line: Some(at) });
     }
     out.sort_by_key(|f| f.line);
     out
@@ -211,8 +235,8 @@ mod tests {
             line("Prix 2,50 €", 120.0),
         ];
         let f = find(&lines, &lex, Some("ES"));
-        let kinds: Vec<(Kind, usize)> = f.iter().map(|f| (f.kind, f.line)).collect();
-        assert_eq!(kinds, [(Kind::PersonName, 1), (Kind::Phone, 3)], "{f:#?}");
+        let kinds: Vec<(Kind, Option<usize>)> = f.iter().map(|f| (f.kind, f.line)).collect();
+        assert_eq!(kinds, [(Kind::PersonName, Some(1)), (Kind::Phone, Some(3))], "{f:#?}");
         // "Nom: " is 5 of 16 characters: the region starts a character before the value.
         assert!((f[0].quad[0][0] - (10.0 + 160.0 * 4.0 / 16.0)).abs() < 1e-3, "{:?}", f[0].quad);
         assert_eq!(f[0].masked, "Je** ****nt");

@@ -3,14 +3,17 @@
 //! `pii` row per photo, one row per kind found).
 //!
 //! Reads `out/ocr/*.json` (what the last `ocr` run read of each photo); the photo's country comes
-//! from its manifest's `country` column (ISO 3166 alpha-2), else `--country`.
+//! from its manifest's `country` column (ISO 3166 alpha-2), else `--country`. Faces: the photo is
+//! read again from its uri and searched by the face detector of models.toml.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crowdsift_core::{Finding, ProgressReporter, Stage};
+use crowdsift_core::{Finding, Limits, ProgressReporter, Stage};
+use crowdsift_ingest::{DecodeParams, Fetcher, Fit, Location, decode};
 use crowdsift_ocr::TextLine;
+use crowdsift_pii::face::FaceDetector;
 use crowdsift_pii::{Kind, Lexicon, PiiFinding};
 use serde::{Deserialize, Serialize};
 
@@ -18,12 +21,21 @@ use crate::feed::open_output;
 use crate::ocr::file_stem;
 use crate::scan::PipelineError;
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PiiJob {
     /// Country of photos whose manifest row has none (ISO 3166 alpha-2).
     pub country: Option<String>,
     /// More leading words (a file shaped like the built-in lexicon).
     pub lexicon: Option<PathBuf>,
+    /// Face detector of models.toml (`None`: faces are not searched).
+    pub faces: Option<String>,
+    pub limits: Limits,
+}
+
+impl Default for PiiJob {
+    fn default() -> Self {
+        PiiJob { country: None, lexicon: None, faces: Some("centerface".into()), limits: Limits::default() }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +95,18 @@ pub fn pii(out: &Path, job: &PiiJob, progress: &dyn ProgressReporter) -> Result<
         Some(p) => Lexicon::with_file(p).map_err(|e| PipelineError::Invalid(e.to_string()))?,
         None => Lexicon::builtin(),
     };
+    let mut faces = match &job.faces {
+        Some(name) => {
+            let reg = crowdsift_models::Registry::discover()?;
+            let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+            Some(
+                FaceDetector::load(reg.verified_face(name)?, threads)
+                    .map_err(|e| PipelineError::Invalid(e.to_string()))?,
+            )
+        }
+        None => None,
+    };
+    let fetcher = Fetcher::new(job.limits);
     let ocr_dir = out.join("ocr");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&ocr_dir)
         .map_err(|source| PipelineError::Io { path: ocr_dir.clone(), source })?
@@ -122,7 +146,30 @@ pub fn pii(out: &Path, job: &PiiJob, progress: &dyn ProgressReporter) -> Result<
             .filter(|c| c.len() == 2)
             .cloned()
             .or_else(|| job.country.clone());
-        let found = crowdsift_pii::find(&doc.lines, &lexicon, country.as_deref());
+        let mut found = crowdsift_pii::find(&doc.lines, &lexicon, country.as_deref());
+        if let Some(det) = &mut faces {
+            // The photo again, at most 1280 px on its long side (the detector's working size),
+            // faces mapped back to full-resolution pixels.
+            let params = DecodeParams { limits: job.limits, fit: Fit::LongSide(1280) };
+            let photo = fetcher
+                .fetch(&Location::from_uri(&doc.uri))
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| decode(&bytes, &params).map_err(|e| e.to_string()));
+            match photo {
+                Err(e) => summary.failed.push((doc.id.clone(), format!("faces not searched: {e}"))),
+                Ok(d) => match det.detect(&d.image) {
+                    Err(e) => summary.failed.push((doc.id.clone(), format!("faces not searched: {e}"))),
+                    Ok(fs) => {
+                        let s = d.width as f32 / d.image.width().max(1) as f32;
+                        for f in fs {
+                            let mut face = PiiFinding::face(&f);
+                            face.quad = face.quad.map(|[x, y]| [x * s, y * s]);
+                            found.push(face);
+                        }
+                    }
+                },
+            }
+        }
         summary.photos += 1;
         summary.with_pii += u64::from(!found.is_empty());
         for f in &found {
