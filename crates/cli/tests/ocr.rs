@@ -141,4 +141,11 @@ fn pii_after_ocr_finds_the_receipts_phone_and_email_and_a_face() {
     assert_eq!(flagged.len(), 2, "{rows:?}");
     assert!(rows.iter().any(|r| r.check == "phone" && r.flagged), "{rows:?}");
     assert!(rows.iter().any(|r| r.check == "face" && r.flagged), "{rows:?}");
+
+    // A photo replaced after `ocr` read it is not searched for faces against stale text boxes.
+    std::fs::copy(src.join("tag_tomato.jpg"), src.join("astronaut.png")).unwrap();
+    let again = crowdsift().args(["pii", out.to_str().unwrap(), "-q"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&again.stdout).to_string();
+    assert_eq!(again.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("changed since `ocr` read it"), "{stdout}");
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crowdsift_core::{Finding, Limits, ProgressReporter, Stage};
-use crowdsift_ingest::{DecodeParams, Fetcher, Fit, Location, decode};
+use crowdsift_ingest::{DecodeParams, Fetcher, Fit, Location, decode, sha256_hex};
 use crowdsift_ocr::TextLine;
 use crowdsift_pii::face::FaceDetector;
 use crowdsift_pii::{Kind, Lexicon, PiiFinding};
@@ -108,6 +108,13 @@ pub fn pii(out: &Path, job: &PiiJob, progress: &dyn ProgressReporter) -> Result<
     };
     let fetcher = Fetcher::new(job.limits);
     let ocr_dir = out.join("ocr");
+    if !ocr_dir.is_dir() {
+        return Err(PipelineError::Invalid(format!(
+            "no OCR results in {}: run `crowdsift ocr SRC --out {}` first",
+            out.display(),
+            out.display()
+        )));
+    }
     let mut files: Vec<PathBuf> = std::fs::read_dir(&ocr_dir)
         .map_err(|source| PipelineError::Io { path: ocr_dir.clone(), source })?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -151,10 +158,13 @@ pub fn pii(out: &Path, job: &PiiJob, progress: &dyn ProgressReporter) -> Result<
             // The photo again, at most 1280 px on its long side (the detector's working size),
             // faces mapped back to full-resolution pixels.
             let params = DecodeParams { limits: job.limits, fit: Fit::LongSide(1280) };
-            let photo = fetcher
-                .fetch(&Location::from_uri(&doc.uri))
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| decode(&bytes, &params).map_err(|e| e.to_string()));
+            // Boxes from the text and from faces must describe the same picture.
+            let photo = fetcher.fetch(&Location::from_uri(&doc.uri)).map_err(|e| e.to_string()).and_then(|bytes| {
+                if sha256_hex(&bytes) != doc.sha256 {
+                    return Err(format!("{} changed since `ocr` read it; run ocr again", doc.uri));
+                }
+                decode(&bytes, &params).map_err(|e| e.to_string())
+            });
             match photo {
                 Err(e) => summary.failed.push((doc.id.clone(), format!("faces not searched: {e}"))),
                 Ok(d) => match det.detect(&d.image) {
