@@ -371,7 +371,7 @@ fn embed(args: &EmbedArgs, quiet: bool) -> Result<bool> {
 
 fn ocr(args: &OcrArgs, quiet: bool) -> Result<bool> {
     let reg = crowdsift_models::Registry::discover()?;
-    let langs = (args.lang != "auto").then(|| args.lang.split([',', '+']).map(|s| s.trim().to_owned()).collect());
+    let langs = (args.lang != "auto").then(|| crowdsift_ocr::parse_languages(&args.lang));
     let job = crowdsift_pipeline::OcrJob {
         jobs: args.jobs.unwrap_or_else(cores).max(1),
         overlay: args.debug_overlay,

@@ -192,6 +192,14 @@ fn config_err(msg: impl Into<String>) -> ModelError {
     ModelError::new(ModelErrorKind::Config, msg)
 }
 
+/// `name` in one section of models.toml, else a configuration error listing what it holds.
+fn lookup<'a, T>(section: &'a BTreeMap<String, T>, what: &str, name: &str) -> Result<&'a T, ModelError> {
+    section.get(name).ok_or_else(|| {
+        let known: Vec<&str> = section.keys().map(String::as_str).collect();
+        config_err(format!("unknown {what} `{name}` (known: {})", known.join(", ")))
+    })
+}
+
 /// SHA-256 (hex) of a file, streamed.
 pub fn sha256_file(path: &Path) -> Result<String, ModelError> {
     let mut f = std::fs::File::open(path)
@@ -284,33 +292,21 @@ impl Registry {
 
     /// The OCR model set `name`, with every file's checksum verified.
     pub fn verified_ocr(&self, name: &str) -> Result<&OcrSpec, ModelError> {
-        let spec = self.ocr.get(name).ok_or_else(|| {
-            config_err(format!(
-                "unknown OCR models `{name}` (known: {})",
-                self.ocr.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
-            ))
-        })?;
+        let spec = lookup(&self.ocr, "OCR models", name)?;
         spec.verify()?;
         Ok(spec)
     }
 
     /// The face detector `name`, with its file's checksum verified.
     pub fn verified_face(&self, name: &str) -> Result<&FaceSpec, ModelError> {
-        let spec = self.face.get(name).ok_or_else(|| {
-            config_err(format!(
-                "unknown face detector `{name}` (known: {})",
-                self.face.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
-            ))
-        })?;
+        let spec = lookup(&self.face, "face detector", name)?;
         spec.model.verified()?;
         Ok(spec)
     }
 
     /// The spec of `name`, with its file's checksum verified.
     pub fn verified(&self, name: &str) -> Result<&ModelSpec, ModelError> {
-        let spec = self.models.get(name).ok_or_else(|| {
-            config_err(format!("unknown model `{name}` (known: {})", self.names().collect::<Vec<_>>().join(", ")))
-        })?;
+        let spec = lookup(&self.models, "model", name)?;
         spec.verify()?;
         Ok(spec)
     }

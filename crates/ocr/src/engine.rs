@@ -33,6 +33,12 @@ impl std::str::FromStr for Engine {
     }
 }
 
+/// Tesseract language codes from a list written `ben,eng` or `ben+eng` (spaces and empty entries
+/// ignored), as `--lang` and a manifest's `lang` column give them.
+pub fn parse_languages(list: &str) -> Vec<String> {
+    list.split([',', '+']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
 /// How a photo's lines are read.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ReaderConfig {
@@ -245,10 +251,6 @@ impl Reader {
         self.alt.push((pp, scripts));
     }
 
-    pub fn config(&self) -> &ReaderConfig {
-        &self.config
-    }
-
     /// The text lines of an upright or sideways photo, in reading order.
     pub fn read(&mut self, img: &RgbImage) -> Result<Vec<TextLine>, OcrError> {
         self.read_hinted(img, None)
@@ -276,8 +278,9 @@ impl Reader {
                     (0..self.packs.len()).filter(|&i| !self.packs[i].respell && usable(&self.packs[i])).collect();
                 let mut out = Vec::new();
                 for (mut line, crop) in pp.read_all(img)? {
-                    let foreign =
-                        !script::ppocr_reads(&line.script) || line.script == "Han" || line.script == "Japanese";
+                    // Anything but Latin goes to the other scripts' packs whatever its confidence:
+                    // PP-OCR reads unknown scripts as confident Chinese, Japanese or bare digits.
+                    let foreign = line.script != "Latin";
                     // A Latin-looking reading may also be PP-OCR's guess at another script:
                     // what the re-spelling packs do not confirm goes on to the other packs.
                     let respelled = line.script == "Latin"
@@ -378,4 +381,15 @@ fn replace(line: &mut TextLine, lang: &str, text: String, conf: f32) {
     line.engine = format!("tesseract:{lang}");
     line.text = text;
     line.confidence = conf;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_lists_split_on_commas_and_pluses() {
+        assert_eq!(parse_languages("ben, eng+vie"), ["ben", "eng", "vie"]);
+        assert!(parse_languages(" ,+").is_empty());
+    }
 }

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use db::{DbParams, Quad};
 pub use det::input_size;
-pub use engine::{Engine, ModelPlan, Reader, ReaderConfig};
+pub use engine::{Engine, ModelPlan, Reader, ReaderConfig, parse_languages};
 pub use rec::{ctc_decode, read_dict};
 
 #[derive(Debug, thiserror::Error)]
@@ -95,7 +95,6 @@ pub struct PpOcr {
     rec: rec::Recognizer,
     /// A second recogniser: each line keeps the more confident of the two readings.
     rec2: Option<rec::Recognizer>,
-
     name: String,
     pub params: OcrParams,
 }
@@ -199,10 +198,6 @@ impl PpOcr {
                 (line, crop)
             })
             .collect())
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
     }
 
     fn detect(&mut self, img: &RgbImage) -> Result<Vec<Quad>, OcrError> {

@@ -160,7 +160,6 @@ pub struct PageLine {
 pub struct Tesseract {
     api: &'static Api,
     handle: Handle,
-    langs: String,
 }
 
 // SAFETY: the handle is owned exclusively by this value and Tesseract keeps no thread-local state
@@ -178,7 +177,7 @@ impl Tesseract {
         if handle.is_null() {
             return Err(OcrError::Tesseract("TessBaseAPICreate returned null".into()));
         }
-        let t = Tesseract { api, handle, langs: langs.to_owned() };
+        let t = Tesseract { api, handle };
         let rc =
             unsafe { (api.init3)(handle, data.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()), c_langs.as_ptr()) };
         if rc != 0 {
@@ -192,10 +191,6 @@ impl Tesseract {
         // No debug files, no stray output on stderr for small crops.
         t.set("debug_file", "/dev/null");
         Ok(t)
-    }
-
-    pub fn languages(&self) -> &str {
-        &self.langs
     }
 
     fn set(&self, name: &str, value: &str) {

@@ -62,8 +62,7 @@ pub struct OcrSummary {
 /// The languages a manifest gives for a photo: its `lang` column (Tesseract codes separated by
 /// `,` or `+`, e.g. `ben,eng`).
 fn hint(record: &ImageRecord) -> Option<Vec<String>> {
-    let v = record.meta.get("lang")?;
-    let langs: Vec<String> = v.split([',', '+']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    let langs = crowdsift_ocr::parse_languages(record.meta.get("lang")?);
     (!langs.is_empty()).then_some(langs)
 }
 
