@@ -7,7 +7,8 @@
 #   - with --test: Pillow and numpy (fixture generators), moto[server] (local S3 for tests),
 #     tensorboard (reads back the event files training writes), fontTools and Debian's Noto and
 #     handwriting-style fonts (the generated OCR evaluation set), scikit-image (its sample
-#     photographs: a portrait and photos without people for the face detector).
+#     photographs: a portrait and photos without people for the face detector), Faker and phonenumbers
+#     (the generated personal-data set).
 # Idempotent: what is present is not installed again.
 set -euo pipefail
 
@@ -42,6 +43,11 @@ if ((want_test)); then
   python3 -c "import tensorboard" 2>/dev/null || py_missing+=("tensorboard")
   python3 -c "import fontTools" 2>/dev/null || py_missing+=("fonttools")
   python3 -c "import skimage" 2>/dev/null || py_missing+=("scikit-image")
+  # The generated personal-data set: names and addresses from Faker's locales, valid phone numbers
+  # from libphonenumber's metadata (pinned: the same seed gives the same set).
+  python3 -c "import faker; assert faker.VERSION == '40.63.0'" 2>/dev/null || py_missing+=("faker==40.63.0")
+  python3 -c "import phonenumbers; assert phonenumbers.__version__ == '9.0.43'" 2>/dev/null ||
+    py_missing+=("phonenumbers==9.0.43")
 fi
 if ((${#py_missing[@]})); then
   echo "setup: installing ${py_missing[*]} (PyPI)" >&2

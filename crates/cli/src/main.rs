@@ -55,6 +55,31 @@ enum Command {
     /// IBANs, national IDs; regions, evidence and masked values in DIR/pii/<photo>.json, findings
     /// of stage pii.
     Pii(PiiArgs),
+    /// Release copies of the photos `pii` looked at, in DIR/redacted/: personal data hidden
+    /// irreversibly (padded regions), EXIF/XMP/IPTC/GPS removed, orientation baked in; each copy
+    /// read again by OCR and the face detector; what was hidden and why in DIR/redact/<photo>.json.
+    Redact(RedactArgs),
+}
+
+#[derive(Args)]
+struct RedactArgs {
+    /// Output folder of `pii` (holds pii/*.json and crowdsift.db).
+    dir: PathBuf,
+    /// blur: cells averaged, blurred and noised; pixelate: large flat cells with noise; fill: black.
+    #[arg(long, default_value = "blur", value_parser = ["blur", "pixelate", "fill"])]
+    style: String,
+    /// JPEG quality of the copies of JPEG photos (other formats are written as lossless PNG).
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
+    quality: u8,
+    /// Do not read the copies again to check that nothing hidden can be found in them.
+    #[arg(long)]
+    no_verify: bool,
+    /// PP-OCR model set of models.toml for the verification (as `ocr --models`).
+    #[arg(long, default_value = "ppocrv5")]
+    models: String,
+    /// Worker threads, each with its own models [default: number of cores].
+    #[arg(long, short)]
+    jobs: Option<usize>,
 }
 
 #[derive(Args)]
@@ -429,6 +454,38 @@ fn pii(args: &PiiArgs, quiet: bool) -> Result<bool> {
     Ok(!s.failed.is_empty())
 }
 
+fn redact(args: &RedactArgs, quiet: bool) -> Result<bool> {
+    let job = crowdsift_pipeline::RedactJob {
+        style: crowdsift_redact::Style::parse(&args.style).context("--style must be blur, pixelate or fill")?,
+        quality: args.quality,
+        verify: !args.no_verify,
+        jobs: args.jobs.unwrap_or_else(cores).max(1),
+        ..Default::default()
+    };
+    let reg = crowdsift_models::Registry::discover()?;
+    let plan = if job.verify { Some(crowdsift_ocr::ModelPlan::new(&reg, &args.models, &job.reader)?) } else { None };
+    let s = crowdsift_pipeline::redact(&args.dir, &job, plan.as_ref(), &progress::Bar::new(quiet))
+        .with_context(|| format!("writing release copies of {}", args.dir.display()))?;
+    let mut text = format!(
+        "wrote {} copies ({} regions hidden, style {}), {} already up to date, in {:.1} s\nwrote {}/; records in {}/redact/<photo>.json\n",
+        s.written,
+        s.regions,
+        args.style,
+        s.cached,
+        s.elapsed.as_secs_f64(),
+        s.dir.display(),
+        args.dir.display()
+    );
+    for id in &s.residual {
+        text.push_str(&format!("still found after redaction (see findings redact_residual): {id}\n"));
+    }
+    for (file, why) in &s.failed {
+        text.push_str(&format!("not written: {file}: {why}\n"));
+    }
+    ignore_broken_pipe(std::io::stdout().lock().write_all(text.as_bytes()))?;
+    Ok(!s.failed.is_empty() || !s.residual.is_empty())
+}
+
 /// A models.toml name (checksum verified) or PATH.onnx with its PATH.onnx.toml.
 fn backbone_spec(model: &str) -> Result<crowdsift_models::ModelSpec> {
     let path = std::path::Path::new(model);
@@ -756,6 +813,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => audit(args, cli.quiet),
         Command::Ocr(args) => ocr(args, cli.quiet),
         Command::Pii(args) => pii(args, cli.quiet),
+        Command::Redact(args) => redact(args, cli.quiet),
     };
     match result {
         Ok(false) => ExitCode::SUCCESS,

@@ -11,6 +11,7 @@ mod embed;
 mod finetune;
 mod hostile;
 mod ocr;
+mod redact;
 mod resume;
 mod s3;
 mod train;

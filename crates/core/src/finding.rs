@@ -19,6 +19,8 @@ pub enum Stage {
     Ocr,
     /// Personal data in that text.
     Pii,
+    /// Release copies with personal data hidden and metadata removed.
+    Redact,
 }
 
 impl Stage {
@@ -30,6 +32,7 @@ impl Stage {
             Stage::Audit => "audit",
             Stage::Ocr => "ocr",
             Stage::Pii => "pii",
+            Stage::Redact => "redact",
         }
     }
 }

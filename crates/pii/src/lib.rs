@@ -11,6 +11,7 @@
 //! value takes, or the whole line below), the evidence and a score. The value itself is kept only
 //! masked (`+49 *** ***4567`): findings end up in reports and review screens.
 
+pub mod eval;
 pub mod face;
 pub mod lexicon;
 pub mod patterns;
@@ -152,11 +153,15 @@ pub fn find(lines: &[TextLine], lexicon: &Lexicon, country: Option<&str>) -> Vec
 
 /// The part of `line`'s quad that bytes `start..end` of its text take, by character count
 /// (proportional widths: OCR gives no character positions), widened by one character each side.
+/// Lines whose first letter is Arabic or Hebrew run from right to left: their text starts at the
+/// quad's right end.
 pub fn sub_quad(line: &TextLine, start: usize, end: usize) -> Quad {
     let n = line.text.chars().count().max(1) as f32;
     let a = line.text[..start].chars().count() as f32;
     let b = line.text[..end].chars().count() as f32;
     let (f0, f1) = (((a - 1.0) / n).clamp(0.0, 1.0), ((b + 1.0) / n).clamp(0.0, 1.0));
+    let rtl = line.text.chars().find(|c| c.is_alphabetic()).is_some_and(|c| ('\u{0590}'..='\u{08FF}').contains(&c));
+    let (f0, f1) = if rtl { (1.0 - f1, 1.0 - f0) } else { (f0, f1) };
     let [tl, tr, br, bl] = line.quad;
     let lerp = |p: [f32; 2], q: [f32; 2], t: f32| [p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t];
     [lerp(tl, tr, f0), lerp(tl, tr, f1), lerp(bl, br, f1), lerp(bl, br, f0)]
@@ -243,6 +248,17 @@ mod tests {
         // The phone below its leading word: the pattern and the word agree.
         assert!(f[1].score >= 0.99 && f[1].evidence.contains("teléfono"), "{:?}", f[1]);
         assert_eq!(f[1].quad, lines[3].quad);
+    }
+
+    #[test]
+    fn right_to_left_values_take_the_left_of_the_line() {
+        // "Phone: 051 234 5678" in Arabic: the leading word on the right, the number on the left.
+        let l = line("هاتف: 051 234 5678", 0.0);
+        let f = find(std::slice::from_ref(&l), &Lexicon::builtin(), Some("SA"));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        let (x0, x1) = (l.quad[0][0], l.quad[1][0]);
+        assert!((f[0].quad[0][0] - x0).abs() < 1e-3, "{:?} starts at the line's left end", f[0].quad);
+        assert!(f[0].quad[1][0] < x0 + 0.8 * (x1 - x0), "{:?} leaves the leading word", f[0].quad);
     }
 
     #[test]

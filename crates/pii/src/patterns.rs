@@ -37,7 +37,38 @@ static DIGITS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\+?\(?\d[\d ().\-
 static IBAN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b").expect("regex"));
 
 /// Every pattern hit in `text`; `country` (ISO 3166 alpha-2) lets national phone numbers parse.
+/// Digits of other scripts (Arabic-Indic, Bengali, Devanagari, Thai, …) count as digits.
 pub fn find(text: &str, country: Option<&str>) -> Vec<Hit> {
+    let (ascii, back) = ascii_digits(text);
+    let mut hits = find_ascii(&ascii, country);
+    for h in &mut hits {
+        (h.start, h.end) = (back[h.start], back[h.end]);
+    }
+    hits
+}
+
+/// The digit of a decimal digit character of any of the scripts photos are written in.
+fn digit_value(c: char) -> Option<u32> {
+    const ZEROS: [u32; 9] = [0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0E50, 0x0ED0, 0x17E0, 0xFF10];
+    let u = c as u32;
+    ZEROS.iter().find(|&&z| (z..z + 10).contains(&u)).map(|z| u - z)
+}
+
+/// `text` with digits of other scripts as ASCII digits, and for every byte offset of the result
+/// (and its end) the byte offset in `text`.
+fn ascii_digits(text: &str) -> (String, Vec<usize>) {
+    let mut out = String::new();
+    let mut back = Vec::new();
+    for (i, c) in text.char_indices() {
+        let c = digit_value(c).and_then(|d| char::from_digit(d, 10)).unwrap_or(c);
+        back.extend(std::iter::repeat_n(i, c.len_utf8()));
+        out.push(c);
+    }
+    back.push(text.len());
+    (out, back)
+}
+
+fn find_ascii(text: &str, country: Option<&str>) -> Vec<Hit> {
     let mut hits: Vec<Hit> = EMAIL
         .find_iter(text)
         .map(|m| Hit { start: m.start(), end: m.end(), kind: Kind::Email, evidence: "e-mail address" })
@@ -214,6 +245,16 @@ mod tests {
             [(Kind::Iban, "DE89 3704 0044 0532 0130 00".into())]
         );
         assert!(kinds("DE89 3704 0044 0532 0130 01", None).is_empty());
+    }
+
+    #[test]
+    fn digits_of_other_scripts_are_digits() {
+        // Bangladesh 01712-345678 in Bengali digits, Saudi 051 234 5678 in Arabic-Indic ones.
+        let bengali = "ফোন: ০১৭১২-৩৪৫৬৭৮";
+        assert_eq!(kinds(bengali, Some("BD")), [(Kind::Phone, "০১৭১২-৩৪৫৬৭৮".into())]);
+        assert_eq!(kinds("هاتف ٠٥١ ٢٣٤ ٥٦٧٨", Some("SA")), [(Kind::Phone, "٠٥١ ٢٣٤ ٥٦٧٨".into())]);
+        assert_eq!(digit_value('९'), Some(9));
+        assert_eq!(digit_value('a'), None);
     }
 
     #[test]

@@ -49,6 +49,12 @@ pub struct PiiSummary {
     pub elapsed: Duration,
 }
 
+/// The face detector `name` of models.toml (checksum verified), with `threads` ONNX threads.
+pub(crate) fn load_faces(name: &str, threads: usize) -> Result<FaceDetector, PipelineError> {
+    let reg = crowdsift_models::Registry::discover()?;
+    FaceDetector::load(reg.verified_face(name)?, threads).map_err(|e| PipelineError::Invalid(e.to_string()))
+}
+
 /// What `ocr` wrote for a photo (the fields this stage needs).
 #[derive(Deserialize)]
 struct OcrDoc {
@@ -95,17 +101,8 @@ pub fn pii(out: &Path, job: &PiiJob, progress: &dyn ProgressReporter) -> Result<
         Some(p) => Lexicon::with_file(p).map_err(|e| PipelineError::Invalid(e.to_string()))?,
         None => Lexicon::builtin(),
     };
-    let mut faces = match &job.faces {
-        Some(name) => {
-            let reg = crowdsift_models::Registry::discover()?;
-            let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-            Some(
-                FaceDetector::load(reg.verified_face(name)?, threads)
-                    .map_err(|e| PipelineError::Invalid(e.to_string()))?,
-            )
-        }
-        None => None,
-    };
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut faces = job.faces.as_deref().map(|name| load_faces(name, threads)).transpose()?;
     let fetcher = Fetcher::new(job.limits);
     let ocr_dir = out.join("ocr");
     if !ocr_dir.is_dir() {

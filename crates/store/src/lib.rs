@@ -95,6 +95,7 @@ fn stage_from(s: &str) -> Stage {
         "audit" => Stage::Audit,
         "ocr" => Stage::Ocr,
         "pii" => Stage::Pii,
+        "redact" => Stage::Redact,
         _ => Stage::Ingest,
     }
 }

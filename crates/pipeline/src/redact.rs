@@ -1,0 +1,468 @@
+//! `redact`: release copies of every photo `pii` looked at, in `out/redacted/`, with each region
+//! of personal data hidden irreversibly (padded), EXIF/XMP/IPTC/GPS removed and the EXIF
+//! orientation baked into the pixels; originals are only read. Per photo a record
+//! `out/redact/<photo>.json` says what was hidden and why, what metadata the source carried,
+//! and what the verification found.
+//!
+//! Verification (on by default): the redacted copy is read again by OCR and the face detector;
+//! personal data found again inside a hidden region (the redaction left it readable) is hidden
+//! once more with the new regions, and whatever is still found after that is reported as a
+//! `redact_residual` finding for a person to look at.
+//!
+//! Re-running skips photos whose record matches the source bytes, findings and settings.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::bounded;
+use crowdsift_core::{Finding, Limits, ProgressReporter, Stage, rng};
+use crowdsift_ingest::{DecodeParams, Fetcher, Fit, Location, decode, fit_dimensions, sha256_hex};
+use crowdsift_ocr::{ModelPlan, Reader, ReaderConfig};
+use crowdsift_pii::face::FaceDetector;
+use crowdsift_pii::{Kind, Lexicon, PiiFinding};
+use crowdsift_redact::{OutputFormat, Quad, Region, Shape, Style};
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+use crate::feed::open_output;
+use crate::ocr::file_stem;
+use crate::pii::load_faces;
+use crate::scan::PipelineError;
+
+/// Bumped when the redaction of the same findings would give different pixels.
+const METHOD: &str = "redact-1";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RedactJob {
+    pub style: Style,
+    /// JPEG quality of copies of JPEG sources (others are written as PNG).
+    pub quality: u8,
+    /// Read each copy again (OCR with the plan given to [`redact`], and the face detector).
+    pub verify: bool,
+    /// Face detector of models.toml used for verification.
+    pub faces: String,
+    pub reader: ReaderConfig,
+    /// OCR window size for large photos, as `ocr` used it.
+    pub tile: Option<u32>,
+    /// Workers (each loads the verification models once).
+    pub jobs: usize,
+    pub limits: Limits,
+}
+
+impl Default for RedactJob {
+    fn default() -> Self {
+        RedactJob {
+            style: Style::Blur,
+            quality: 90,
+            verify: true,
+            faces: "centerface".into(),
+            reader: ReaderConfig::default(),
+            tile: crowdsift_ocr::OcrParams::default().tile,
+            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            limits: Limits::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RedactSummary {
+    /// Copies written by this run, and copies already up to date.
+    pub written: u64,
+    pub cached: u64,
+    /// Regions hidden in the copies written.
+    pub regions: u64,
+    /// Copies in which verification still found personal data.
+    pub residual: Vec<String>,
+    pub failed: Vec<(String, String)>,
+    pub dir: PathBuf,
+    pub elapsed: Duration,
+}
+
+/// What `pii` wrote for a photo.
+#[derive(Deserialize)]
+struct PiiDoc {
+    id: String,
+    uri: String,
+    sha256: String,
+    country: Option<String>,
+    findings: Vec<PiiFinding>,
+    /// The photo's languages from its manifest row (read again in them).
+    #[serde(skip)]
+    langs: Option<Vec<String>>,
+}
+
+/// A hidden region, as recorded.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Hidden {
+    kind: Kind,
+    /// The region found, and the padded region whose pixels were replaced.
+    quad: Quad,
+    padded: Quad,
+    evidence: String,
+    masked: String,
+    /// 0: found by `pii`; 1, 2: found again in the copy by verification.
+    round: u8,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Record {
+    id: String,
+    uri: String,
+    source_sha256: String,
+    key: String,
+    output: String,
+    output_sha256: String,
+    style: Style,
+    format: OutputFormat,
+    width: u32,
+    height: u32,
+    /// EXIF orientation applied to the pixels (1: none).
+    orientation: u8,
+    /// Metadata blocks the source had, none of which the copy has.
+    metadata_removed: Vec<String>,
+    hidden: Vec<Hidden>,
+    /// Verification: whether it ran, lines read in the copy, findings left after the last round.
+    verified: bool,
+    lines_read: usize,
+    residual: Vec<PiiFinding>,
+}
+
+/// Models of one worker.
+struct Verifier {
+    reader: Reader,
+    faces: FaceDetector,
+    lexicon: Lexicon,
+}
+
+impl Verifier {
+    /// Personal data found in `img` that lies mostly inside one of `hidden` (the rest of the photo
+    /// was searched by `pii` already), and how many text lines were read.
+    fn residual(&mut self, img: &RgbImage, hidden: &[Quad], doc: &PiiDoc) -> Result<(Vec<PiiFinding>, usize), String> {
+        let lines = self.reader.read_hinted(img, doc.langs.as_deref()).map_err(|e| format!("verification OCR: {e}"))?;
+        let mut found = crowdsift_pii::find(&lines, &self.lexicon, doc.country.as_deref());
+        // Faces at the detector's working size, as `pii` searched them.
+        let (w, h) = fit_dimensions(img.width(), img.height(), Fit::LongSide(1280));
+        let small = image::imageops::thumbnail(img, w.max(1), h.max(1));
+        let s = img.width() as f32 / small.width().max(1) as f32;
+        for f in self.faces.detect(&small).map_err(|e| format!("verification faces: {e}"))? {
+            let mut face = PiiFinding::face(&f);
+            face.quad = face.quad.map(|[x, y]| [x * s, y * s]);
+            found.push(face);
+        }
+        found.retain(|f| hidden.iter().any(|h| covered(&f.quad, h) >= 0.3));
+        Ok((found, lines.len()))
+    }
+}
+
+/// The share of `q`'s bounding box that lies within `h`'s bounding box.
+fn covered(q: &Quad, h: &Quad) -> f32 {
+    let bb = |q: &Quad| {
+        let xs = q.map(|p| p[0]);
+        let ys = q.map(|p| p[1]);
+        let lo = |v: [f32; 4]| v.into_iter().fold(f32::MAX, f32::min);
+        let hi = |v: [f32; 4]| v.into_iter().fold(f32::MIN, f32::max);
+        [lo(xs), lo(ys), hi(xs), hi(ys)]
+    };
+    let (a, b) = (bb(q), bb(h));
+    let iw = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
+    let ih = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
+    let area = (a[2] - a[0]).max(1.0) * (a[3] - a[1]).max(1.0);
+    iw * ih / area
+}
+
+fn region(f: &PiiFinding) -> Region {
+    Region { quad: f.quad, shape: if f.kind == Kind::Face { Shape::Face } else { Shape::Text } }
+}
+
+/// The cache key of a photo's copy: source bytes, findings, settings and method.
+fn key(doc: &PiiDoc, job: &RedactJob) -> String {
+    let findings = serde_json::to_string(&doc.findings).unwrap_or_default();
+    let settings = format!("{METHOD}|{}|q{}|verify={}|{}", job.style.as_str(), job.quality, job.verify, doc.sha256);
+    sha256_hex(format!("{settings}|{findings}").as_bytes())
+}
+
+enum Work {
+    Done { record: Box<Record>, bytes: Vec<u8> },
+    Cached,
+    Failed { id: String, reason: String },
+}
+
+/// Makes one photo's release copy.
+fn process(
+    doc: PiiDoc,
+    key: String,
+    job: &RedactJob,
+    fetcher: &Fetcher,
+    verifier: Option<&mut Verifier>,
+) -> Result<(Record, Vec<u8>), String> {
+    let bytes = fetcher.fetch(&Location::from_uri(&doc.uri)).map_err(|e| e.to_string())?;
+    if sha256_hex(&bytes) != doc.sha256 {
+        return Err(format!("{} changed since `pii` looked at it; run ocr and pii again", doc.uri));
+    }
+    let decoded = decode(&bytes, &DecodeParams { limits: job.limits, fit: Fit::Full }).map_err(|e| e.to_string())?;
+    let meta = crowdsift_redact::inspect(&bytes);
+    let mut img = decoded.image;
+    let seed = rng::seed_for(&doc.sha256, 0);
+    let regions: Vec<Region> = doc.findings.iter().map(region).collect();
+    let padded = crowdsift_redact::redact(&mut img, &regions, job.style, seed);
+    let mut hidden: Vec<Hidden> = doc
+        .findings
+        .iter()
+        .zip(&padded)
+        .map(|(f, p)| Hidden {
+            kind: f.kind,
+            quad: f.quad,
+            padded: *p,
+            evidence: f.evidence.clone(),
+            masked: f.masked.clone(),
+            round: 0,
+        })
+        .collect();
+    let (mut residual, mut lines_read) = (Vec::new(), 0);
+    let verified = job.verify && !hidden.is_empty();
+    if let (true, Some(v)) = (verified, verifier) {
+        for round in 1..=2u8 {
+            let quads: Vec<Quad> = hidden.iter().map(|h| h.padded).collect();
+            (residual, lines_read) = v.residual(&img, &quads, &doc)?;
+            if residual.is_empty() || round == 2 {
+                break;
+            }
+            let regions: Vec<Region> = residual.iter().map(region).collect();
+            let padded =
+                crowdsift_redact::redact(&mut img, &regions, job.style, rng::seed_for(&doc.sha256, u64::from(round)));
+            hidden.extend(residual.iter().zip(&padded).map(|(f, p)| Hidden {
+                kind: f.kind,
+                quad: f.quad,
+                padded: *p,
+                evidence: format!("readable after redaction: {}", f.evidence),
+                masked: f.masked.clone(),
+                round,
+            }));
+        }
+        if !residual.is_empty() {
+            let quads: Vec<Quad> = hidden.iter().map(|h| h.padded).collect();
+            (residual, lines_read) = v.residual(&img, &quads, &doc)?;
+        }
+    }
+    let format = OutputFormat::for_source(decoded.format, job.quality);
+    let out = crowdsift_redact::encode(&img, format, meta.icc.as_deref()).map_err(|e| e.to_string())?;
+    let record = Record {
+        output: format!("redacted/{}.{}", file_stem(&doc.id), format.extension()),
+        output_sha256: sha256_hex(&out.bytes),
+        id: doc.id,
+        uri: doc.uri,
+        source_sha256: doc.sha256,
+        key,
+        style: job.style,
+        format,
+        width: img.width(),
+        height: img.height(),
+        orientation: decoded.orientation,
+        metadata_removed: meta.removed().into_iter().map(String::from).collect(),
+        hidden,
+        verified,
+        lines_read,
+        residual,
+    };
+    Ok((record, out.bytes))
+}
+
+/// The findings rows of one copy: `redacted` (regions hidden, metadata removed) and, when
+/// verification still found personal data, a flagged `redact_residual`.
+fn rows(r: &Record) -> Vec<Finding> {
+    let row = |check: &str, score: f64, flagged: bool, detail: String| Finding {
+        image_id: r.id.clone(),
+        stage: Stage::Redact,
+        check: check.to_owned(),
+        score: Some(score),
+        threshold: None,
+        flagged,
+        reason: None,
+        detail,
+    };
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for h in &r.hidden {
+        *kinds.entry(h.kind.as_str()).or_default() += 1;
+    }
+    let what: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+    let removed = if r.metadata_removed.is_empty() { "none".to_owned() } else { r.metadata_removed.join(", ") };
+    let mut out = vec![row(
+        "redacted",
+        r.hidden.len() as f64,
+        false,
+        format!(
+            "{}: {}; metadata removed: {removed}",
+            r.output,
+            if what.is_empty() { "nothing hidden".into() } else { what.join(", ") }
+        ),
+    )];
+    if !r.residual.is_empty() {
+        let detail =
+            r.residual.iter().map(|f| format!("{} ({})", f.kind.as_str(), f.evidence)).collect::<Vec<_>>().join(" | ");
+        out.push(row("redact_residual", r.residual.len() as f64, true, detail));
+    }
+    out
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
+    let tmp = path.with_extension("partial");
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|source| PipelineError::Io { path: path.to_owned(), source })
+}
+
+/// Writes a release copy of every photo `pii` looked at in `out`. `plan` is the OCR model set
+/// for verification (unused when `job.verify` is off).
+pub fn redact(
+    out: &Path,
+    job: &RedactJob,
+    plan: Option<&ModelPlan>,
+    progress: &dyn ProgressReporter,
+) -> Result<RedactSummary, PipelineError> {
+    let started = Instant::now();
+    let pii_dir = out.join("pii");
+    if !pii_dir.is_dir() {
+        return Err(PipelineError::Invalid(format!(
+            "no personal-data results in {}: run `crowdsift pii {}` first",
+            out.display(),
+            out.display()
+        )));
+    }
+    let jobs = job.jobs.max(1);
+    let mut verifiers = Vec::new();
+    if job.verify {
+        let plan = plan.ok_or_else(|| PipelineError::Invalid("verification needs an OCR model set".into()))?;
+        for _ in 0..jobs {
+            verifiers.push(Some(Verifier {
+                reader: plan.load(&job.reader, job.tile, 1).map_err(|e| PipelineError::Invalid(e.to_string()))?,
+                faces: load_faces(&job.faces, 1)?,
+                lexicon: Lexicon::builtin(),
+            }));
+        }
+    } else {
+        verifiers.resize_with(jobs, || None);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&pii_dir)
+        .map_err(|source| PipelineError::Io { path: pii_dir.clone(), source })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let copies = out.join("redacted");
+    let records = out.join("redact");
+    for d in [&copies, &records] {
+        std::fs::create_dir_all(d).map_err(|source| PipelineError::Io { path: d.clone(), source })?;
+    }
+    let mut store = open_output(out)?;
+    let run_id =
+        store.begin_run("redact", &out.display().to_string(), &serde_json::json!({ "job": job, "method": METHOD }))?;
+    let meta = store.image_meta()?;
+    let mut summary = RedactSummary {
+        written: 0,
+        cached: 0,
+        regions: 0,
+        residual: Vec::new(),
+        failed: Vec::new(),
+        dir: copies.clone(),
+        elapsed: Duration::ZERO,
+    };
+    progress.start("redact", Some(files.len() as u64));
+    let fetcher = Fetcher::new(job.limits);
+    let (file_tx, file_rx) = bounded::<PathBuf>(jobs * 2);
+    let (work_tx, work_rx) = bounded::<Work>(jobs * 2);
+    let result = std::thread::scope(|s| -> Result<(), PipelineError> {
+        for mut verifier in verifiers {
+            let (rx, tx, fetcher, records, meta) = (file_rx.clone(), work_tx.clone(), &fetcher, &records, &meta);
+            s.spawn(move || {
+                for path in rx {
+                    let w = match std::fs::read_to_string(&path)
+                        .map_err(|e| e.to_string())
+                        .and_then(|t| serde_json::from_str::<PiiDoc>(&t).map_err(|e| e.to_string()))
+                    {
+                        Err(e) => Work::Failed { id: path.display().to_string(), reason: e },
+                        Ok(mut doc) => {
+                            doc.langs = meta
+                                .get(&doc.id)
+                                .and_then(|m| m.get("lang"))
+                                .map(|l| crowdsift_ocr::parse_languages(l))
+                                .filter(|l| !l.is_empty());
+                            let key = key(&doc, job);
+                            let stem = file_stem(&doc.id);
+                            let previous: Option<Record> =
+                                std::fs::read_to_string(records.join(format!("{stem}.json")))
+                                    .ok()
+                                    .and_then(|t| serde_json::from_str(&t).ok());
+                            let up_to_date = previous.is_some_and(|r| {
+                                r.key == key
+                                    && std::fs::read(out.join(&r.output))
+                                        .is_ok_and(|b| sha256_hex(&b) == r.output_sha256)
+                            });
+                            if up_to_date {
+                                Work::Cached
+                            } else {
+                                let id = doc.id.clone();
+                                match process(doc, key, job, fetcher, verifier.as_mut()) {
+                                    Ok((record, bytes)) => Work::Done { record: Box::new(record), bytes },
+                                    Err(reason) => Work::Failed { id, reason },
+                                }
+                            }
+                        }
+                    };
+                    if tx.send(w).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop((file_rx, work_tx));
+        s.spawn(move || {
+            for f in files {
+                if file_tx.send(f).is_err() {
+                    break;
+                }
+            }
+        });
+        for w in work_rx {
+            progress.advance(1);
+            match w {
+                Work::Failed { id, reason } => summary.failed.push((id, reason)),
+                Work::Cached => summary.cached += 1,
+                Work::Done { record, bytes } => {
+                    write_atomic(&out.join(&record.output), &bytes)?;
+                    let path = records.join(format!("{}.json", file_stem(&record.id)));
+                    write_atomic(&path, serde_json::to_string_pretty(&record).unwrap_or_default().as_bytes())?;
+                    store.replace_findings(run_id, Stage::Redact, &rows(&record))?;
+                    summary.written += 1;
+                    summary.regions += record.hidden.len() as u64;
+                    if !record.residual.is_empty() {
+                        summary.residual.push(record.id.clone());
+                    }
+                }
+            }
+        }
+        Ok(())
+    });
+    progress.finish();
+    if let Err(e) = result {
+        let _ = store.finish_run(run_id, "failed");
+        return Err(e);
+    }
+    crowdsift_report::export_findings(&store, out)?;
+    store.finish_run(run_id, "done")?;
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coverage_is_the_share_of_the_finding_inside_the_hidden_box() {
+        let q = |x0: f32, y0: f32, x1: f32, y1: f32| [[x0, y0], [x1, y0], [x1, y1], [x0, y1]];
+        assert_eq!(covered(&q(0.0, 0.0, 10.0, 10.0), &q(0.0, 0.0, 20.0, 20.0)), 1.0);
+        assert_eq!(covered(&q(0.0, 0.0, 10.0, 10.0), &q(5.0, 0.0, 20.0, 20.0)), 0.5);
+        assert_eq!(covered(&q(0.0, 0.0, 10.0, 10.0), &q(30.0, 30.0, 40.0, 40.0)), 0.0);
+    }
+}
