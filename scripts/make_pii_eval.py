@@ -6,10 +6,12 @@ and the same photos with the same notes holding none.
 
 Each photo is a food photo of ../shared/data/ifct-dev (upscaled to 960x720, as the OCR set) with a
 note pasted on it: a shop line, then two or three lines of personal data of one country — a name with
-its leading word ("Nom:", "Nama:", "নাম:") or alone, a phone number in the country's national or
+its leading word ("Nom:", "Nama:", "নাম:") or alone (then with a family name the name gazetteer holds
+out, see scripts/make_name_gazetteer.py), a phone number in the country's national or
 international format with or without a leading word, an e-mail address, an address, a date of birth,
 a national ID (Brazil CPF, India Aadhaar, Indonesia NIK, with valid check digits), a payment card
-(Luhn), an IBAN (mod 97). Ten languages/countries: English/Kenya, French/France, Spanish/Mexico,
+(Luhn), an IBAN (mod 97); every fourth photo also has a QR code beside the note holding a contact card
+(vCard, made with `segno`). Ten languages/countries: English/Kenya, French/France, Spanish/Mexico,
 Portuguese/Brazil, Indonesian/Indonesia, Vietnamese/Vietnam, Swahili/Tanzania, Arabic/Saudi Arabia,
 Bengali/Bangladesh, Hindi/India. Typed (Noto/DejaVu) or in a handwriting-style font (Latin
 languages but Vietnamese); clean, rotated or in perspective. Names and addresses come from Faker's
@@ -28,6 +30,7 @@ word) in photo pixels. Same seed + same fonts + same Pillow/Faker/phonenumbers -
 
 import argparse
 import csv
+import io
 import json
 import random
 import sys
@@ -35,10 +38,12 @@ from pathlib import Path
 
 import numpy as np
 import phonenumbers
+import segno
 from faker import Faker
 from PIL import Image, ImageDraw, ImageFont, features
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_name_gazetteer import held_out  # noqa: E402
 from make_ocr_eval import HANDWRITING, PHOTOS, TYPED, apply, covers, font_path, homography  # noqa: E402
 
 # lang -> (country, Faker locale, Tesseract hint, script, leading words by kind, ordinary lines)
@@ -213,7 +218,9 @@ def pii_line(r, lang, item, fake):
     if item == "name_lead":
         return "person_name", lead("person_name"), fake.name() if lang != "eng" else f"{fake.first_name()} {fake.last_name()}"
     if item == "name_bare":
-        return "person_name", None, f"{fake.first_name()} {fake.last_name()}"
+        # Family names the gazetteer holds out: recall on names it does not know.
+        family = next((n for n in (fake.last_name() for _ in range(200)) if held_out(n)), fake.last_name())
+        return "person_name", None, f"{fake.first_name()} {family}"
     if item == "phone_lead":
         return "phone", lead("phone"), native(lang, phone(r, country, "national"), r)
     if item == "phone_bare":
@@ -319,6 +326,30 @@ def quad(to_photo, b):
     return [[round(x, 1), round(y, 1)] for x, y in apply(to_photo, [[b[0], b[1]], [b[2], b[1]], [b[2], b[3]], [b[0], b[3]]])]
 
 
+def qr_sticker(r, photo, planted, to_photo, card_size):
+    """Pastes a QR code holding a contact card (vCard with the note's name or phone) beside the note;
+    returns its planted value."""
+    values = [v for _, _, v in planted]
+    vcard = "BEGIN:VCARD\nVERSION:3.0\nFN:" + values[0] + "\nTEL:" + values[-1] + "\nEND:VCARD"
+    code = segno.make(vcard, error="m")
+    buf = io.BytesIO()
+    scale = r.randint(3, 4)
+    code.save(buf, kind="png", scale=scale, border=2)
+    sticker = Image.open(buf).convert("RGB")
+    note = quad(to_photo, (0, 0, card_size[0], card_size[1]))
+    nx0, ny0 = min(p[0] for p in note), min(p[1] for p in note)
+    nx1, ny1 = max(p[0] for p in note), max(p[1] for p in note)
+    w, h = sticker.size
+    for _ in range(200):
+        x, y = r.randint(4, photo.width - w - 4), r.randint(4, photo.height - h - 4)
+        if x + w < nx0 or x > nx1 or y + h < ny0 or y > ny1:
+            break
+    photo.paste(sticker, (x, y))
+    b = 2 * scale  # the quiet zone around the modules
+    box = [[x + b, y + b], [x + w - b, y + b], [x + w - b, y + h - b], [x + b, y + h - b]]
+    return {"kind": "qr_or_barcode", "text": "vcard", "leading": None, "quad": box}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True, type=Path)
@@ -352,10 +383,13 @@ def main():
             photo = Image.open(r.choice(backgrounds)).convert("RGB").resize((960, 720), Image.BICUBIC).convert("RGBA")
             to_photo = placement(r, photo.size, card.size, condition)
             name = f"{k:03d}"
-            paste(photo, card, to_photo).save(args.out / "images" / f"{name}_pii.jpg", quality=90)
-            paste(photo, twin, to_photo).save(args.out / "images" / f"{name}_clean.jpg", quality=90)
+            with_pii = paste(photo, card, to_photo)
             pii = [{"kind": kind, "text": v, "leading": l, "quad": quad(to_photo, vb)}
                    for (kind, l, v), (_, vb) in zip(planted, boxes[1:])]
+            if i % 4 == 1:
+                pii.append(qr_sticker(r, with_pii, planted, to_photo, card.size))
+            with_pii.save(args.out / "images" / f"{name}_pii.jpg", quality=90)
+            paste(photo, twin, to_photo).save(args.out / "images" / f"{name}_clean.jpg", quality=90)
             for variant, items in (("pii", pii), ("clean", [])):
                 file = f"{name}_{variant}.jpg"
                 truth.append({"file": file, "twin": f"{name}_{'clean' if variant == 'pii' else 'pii'}.jpg", "lang": lang,

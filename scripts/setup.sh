@@ -7,8 +7,8 @@
 #   - with --test: Pillow and numpy (fixture generators), moto[server] (local S3 for tests),
 #     tensorboard (reads back the event files training writes), fontTools and Debian's Noto and
 #     handwriting-style fonts (the generated OCR evaluation set), scikit-image (its sample
-#     photographs: a portrait and photos without people for the face detector), Faker and phonenumbers
-#     (the generated personal-data set).
+#     photographs: a portrait and photos without people for the face detector), Faker, phonenumbers
+#     and segno (the generated personal-data set: names, valid numbers, QR codes).
 # Idempotent: what is present is not installed again.
 set -euo pipefail
 
@@ -48,6 +48,7 @@ if ((want_test)); then
   python3 -c "import faker; assert faker.VERSION == '40.63.0'" 2>/dev/null || py_missing+=("faker==40.63.0")
   python3 -c "import phonenumbers; assert phonenumbers.__version__ == '9.0.43'" 2>/dev/null ||
     py_missing+=("phonenumbers==9.0.43")
+  python3 -c "import segno; assert segno.__version__ == '1.6.6'" 2>/dev/null || py_missing+=("segno==1.6.6")
 fi
 if ((${#py_missing[@]})); then
   echo "setup: installing ${py_missing[*]} (PyPI)" >&2

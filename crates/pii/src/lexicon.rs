@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::names::Gazetteer;
 use crate::{Kind, PiiError};
 
 const BUILTIN: &str = include_str!("../data/lexicon.toml");
@@ -21,6 +22,8 @@ struct Entry {
 #[derive(Debug, Clone)]
 pub struct Lexicon {
     entries: Vec<Entry>,
+    /// Given and family names, for names without a leading word.
+    pub names: Gazetteer,
 }
 
 /// A leading word at the start of a line.
@@ -37,7 +40,10 @@ impl Lexicon {
     /// The built-in lexicon: ten languages (en, fr, es, pt, id, vi, sw, ar, bn, hi).
     pub fn builtin() -> Self {
         // The built-in file is part of the binary and checked by the tests.
-        Lexicon::parse(BUILTIN, "built-in lexicon").unwrap_or(Lexicon { entries: Vec::new() })
+        let mut lex = Lexicon::parse(BUILTIN, "built-in lexicon")
+            .unwrap_or(Lexicon { entries: Vec::new(), names: Gazetteer::default() });
+        lex.names = Gazetteer::builtin();
+        lex
     }
 
     /// The built-in lexicon plus the words of `path`.
@@ -67,7 +73,7 @@ impl Lexicon {
                 }
             }
         }
-        let mut lex = Lexicon { entries };
+        let mut lex = Lexicon { entries, names: Gazetteer::default() };
         lex.sort();
         Ok(lex)
     }
@@ -93,7 +99,7 @@ impl Lexicon {
     }
 
     /// The leading word `line` starts with (after bullets and spaces), if its value follows it:
-    /// after a separator (`:` `-` `.` `=` `#` `：`), at the end of the line (the value is below),
+    /// after a separator (`:` `-` `.` `=` `#` `;` and their full-width forms), at the end of the line (the value is below),
     /// or — for phones, ID numbers and dates of birth — straight after a space when it starts
     /// with a digit or `+`.
     pub fn leading(&self, line: &str) -> Option<Lead> {
@@ -106,7 +112,7 @@ impl Lexicon {
                 continue;
             }
             let trimmed = rest.trim_start();
-            let skip_sep = trimmed.strip_prefix([':', '-', '.', '=', '#', '：']);
+            let skip_sep = trimmed.strip_prefix(SEPARATORS);
             let numeric = matches!(e.kind, Kind::Phone | Kind::IdNumber | Kind::DateOfBirth)
                 && trimmed.starts_with(|c: char| c.is_ascii_digit() || c == '+');
             let value = match skip_sep {
@@ -122,9 +128,41 @@ impl Lexicon {
                 value_start: line.len() - value.len(),
             });
         }
-        None
+        self.misread(line, start)
+    }
+
+    /// A leading word OCR misread by a letter ("Endereso:", "Aamat:", "Nsày sinh:"): words of at
+    /// least five letters within one edit (two from ten letters), only before a colon, and —
+    /// for phones, IDs and dates — only with at least five digits after it.
+    fn misread(&self, line: &str, start: usize) -> Option<Lead> {
+        let sep = line[start..].find(COLONS)? + start;
+        let head: String = normalise(line[start..sep].trim_end()).into_iter().collect();
+        let value = line[sep..].trim_start_matches(COLONS).trim_start();
+        let n = head.chars().count();
+        if n < 5 {
+            return None;
+        }
+        let digits = value.chars().filter(|c| c.is_numeric()).count();
+        self.entries
+            .iter()
+            .filter(|e| e.norm.len() >= 5 && e.norm.len().abs_diff(n) <= 2)
+            .filter(|e| !matches!(e.kind, Kind::Phone | Kind::IdNumber | Kind::DateOfBirth) || digits >= 5)
+            .map(|e| (strsim::levenshtein(&head, &e.norm.iter().collect::<String>()), e))
+            .filter(|(d, e)| *d >= 1 && *d <= if e.norm.len() >= 10 { 2 } else { 1 })
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, e)| Lead {
+                kind: e.kind,
+                word: e.word.clone(),
+                lang: e.lang.clone(),
+                value_start: line.len() - value.len(),
+            })
     }
 }
+
+/// What may stand between a leading word and its value.
+const SEPARATORS: [char; 8] = [':', '-', '.', '=', '#', '：', ';', '；'];
+/// The separators that end a misread leading word (not `-` or `.`, which occur within words).
+const COLONS: [char; 4] = [':', '：', ';', '；'];
 
 /// Lower case with the accents of Latin letters removed (é → e, ç → c, ñ → n, đ → d).
 pub fn normalise(s: &str) -> Vec<char> {
@@ -182,6 +220,15 @@ mod tests {
         assert_eq!(lead("ফোন: ০১৭১২"), Some((Kind::Phone, "০১৭১২".into())));
         assert_eq!(lead("الاسم: محمد"), Some((Kind::PersonName, "محمد".into())));
         assert_eq!(lead("Alamat:"), Some((Kind::Address, String::new())));
+        assert_eq!(lead("जन्म तिथि; १५/११/१९७१"), Some((Kind::DateOfBirth, "१५/११/१९७१".into())));
+        // Misread by OCR by a letter, before a separator.
+        assert_eq!(lead("Endereso: Rua Sete, 12"), Some((Kind::Address, "Rua Sete, 12".into())));
+        assert_eq!(lead("Nsày sinh: 24/03/2000"), Some((Kind::DateOfBirth, "24/03/2000".into())));
+        assert_eq!(lead("Aamat: Gg. Asia 3"), Some((Kind::Address, "Gg. Asia 3".into())));
+        // Short words and numbers' words without a number are not guessed at.
+        assert_eq!(lead("Tol: 12"), None);
+        assert_eq!(lead("Mobil: Toyota"), None);
+        assert_eq!(lead("Promo: 2 for 1"), None);
         // Words that only start a longer word, or lack a separator before a name, do not count.
         assert_eq!(lead("Namecheap domains"), None);
         assert_eq!(lead("Name brand rice"), None);

@@ -14,7 +14,10 @@
 pub mod eval;
 pub mod face;
 pub mod lexicon;
+pub mod names;
 pub mod patterns;
+pub mod qr;
+pub mod rows;
 
 use crowdsift_ocr::{Quad, TextLine};
 use serde::{Deserialize, Serialize};
@@ -45,6 +48,7 @@ pub enum Kind {
     Signature,
     DateOfBirth,
     Face,
+    QrOrBarcode,
 }
 
 impl Kind {
@@ -60,6 +64,7 @@ impl Kind {
             Kind::Signature => "signature",
             Kind::DateOfBirth => "date_of_birth",
             Kind::Face => "face",
+            Kind::QrOrBarcode => "qr_or_barcode",
         }
     }
 
@@ -75,6 +80,7 @@ impl Kind {
             "signature" => Kind::Signature,
             "date_of_birth" => Kind::DateOfBirth,
             "face" => Kind::Face,
+            "qr_or_barcode" => Kind::QrOrBarcode,
             _ => return None,
         })
     }
@@ -114,28 +120,33 @@ impl PiiFinding {
 /// Finds personal data in the text lines of one photo. `country` (ISO 3166 alpha-2, e.g. `KE`)
 /// lets phone numbers written without their country code be validated.
 pub fn find(lines: &[TextLine], lexicon: &Lexicon, country: Option<&str>) -> Vec<PiiFinding> {
+    let rows = rows::rows(lines);
+    // A number alone on a line of a right-to-left photo may come in visual order.
+    let rtl_photo = lines.iter().any(|l| is_rtl(&l.text) || l.script == "Arabic");
     let mut out: Vec<PiiFinding> = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        for h in patterns::find(&line.text, country) {
+    for row in &rows {
+        let rtl = is_rtl(&row.text) || (rtl_photo && !row.text.chars().any(char::is_alphabetic));
+        for h in patterns::find(&row.text, country, rtl) {
             out.push(PiiFinding {
                 kind: h.kind,
-                quad: sub_quad(line, h.start, h.end),
+                quad: row.region(lines, h.start, h.end),
                 evidence: h.evidence.to_owned(),
                 score: 0.9,
-                masked: mask(&line.text[h.start..h.end]),
-                line: Some(i),
+                masked: mask(&row.text[h.start..h.end]),
+                line: Some(row.first()),
             });
         }
     }
-    for (i, line) in lines.iter().enumerate() {
-        let Some(lead) = lexicon.leading(&line.text) else { continue };
+    let quads: Vec<Quad> = rows.iter().map(|r| r.quad(lines)).collect();
+    for (i, row) in rows.iter().enumerate() {
+        let Some(lead) = lexicon.leading(&row.text) else { continue };
         let evidence = format!("leading word {:?} ({})", lead.word, lead.lang);
-        let rest = &line.text[lead.value_start..];
+        let rest = &row.text[lead.value_start..];
         let (quad, value, at) = if rest.chars().filter(|c| c.is_alphanumeric()).count() >= 2 {
-            (sub_quad(line, lead.value_start, line.text.len()), rest.trim().to_owned(), i)
+            (row.region(lines, lead.value_start, row.text.len()), rest.trim().to_owned(), row.first())
         } else {
-            match line_below(lines, i) {
-                Some(j) => (lines[j].quad, lines[j].text.clone(), j),
+            match line_below(&quads, i) {
+                Some(j) => (quads[j], rows[j].text.clone(), rows[j].first()),
                 None => continue,
             }
         };
@@ -146,6 +157,22 @@ pub fn find(lines: &[TextLine], lexicon: &Lexicon, country: Option<&str>) -> Vec
             continue;
         }
         out.push(PiiFinding { kind: lead.kind, quad, evidence, score: 0.8, masked: mask(&value), line: Some(at) });
+    }
+    // Names without a leading word, on rows where nothing else was found.
+    for row in &rows {
+        if out.iter().any(|f| f.line == Some(row.first())) {
+            continue;
+        }
+        if let Some(h) = lexicon.names.find(&row.text) {
+            out.push(PiiFinding {
+                kind: Kind::PersonName,
+                quad: row.region(lines, h.start, h.end),
+                evidence: h.evidence,
+                score: h.score,
+                masked: mask(&row.text[h.start..h.end]),
+                line: Some(row.first()),
+            });
+        }
     }
     out.sort_by_key(|f| f.line);
     out
@@ -160,16 +187,20 @@ pub fn sub_quad(line: &TextLine, start: usize, end: usize) -> Quad {
     let a = line.text[..start].chars().count() as f32;
     let b = line.text[..end].chars().count() as f32;
     let (f0, f1) = (((a - 1.0) / n).clamp(0.0, 1.0), ((b + 1.0) / n).clamp(0.0, 1.0));
-    let rtl = line.text.chars().find(|c| c.is_alphabetic()).is_some_and(|c| ('\u{0590}'..='\u{08FF}').contains(&c));
-    let (f0, f1) = if rtl { (1.0 - f1, 1.0 - f0) } else { (f0, f1) };
+    let (f0, f1) = if is_rtl(&line.text) { (1.0 - f1, 1.0 - f0) } else { (f0, f1) };
     let [tl, tr, br, bl] = line.quad;
     let lerp = |p: [f32; 2], q: [f32; 2], t: f32| [p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t];
     [lerp(tl, tr, f0), lerp(tl, tr, f1), lerp(bl, br, f1), lerp(bl, br, f0)]
 }
 
-/// The line just below line `i`: starting under its bottom edge within two line heights, and
+/// Whether a line's first letter is of a right-to-left script (Hebrew, Arabic, Syriac, Thaana).
+pub(crate) fn is_rtl(text: &str) -> bool {
+    text.chars().find(|c| c.is_alphabetic()).is_some_and(|c| ('\u{0590}'..='\u{08FF}').contains(&c))
+}
+
+/// The row just below row `i`: starting under its bottom edge within two line heights, and
 /// overlapping it horizontally.
-fn line_below(lines: &[TextLine], i: usize) -> Option<usize> {
+fn line_below(quads: &[Quad], i: usize) -> Option<usize> {
     let bounds = |q: &Quad| {
         let xs = q.map(|p| p[0]);
         let ys = q.map(|p| p[1]);
@@ -177,12 +208,12 @@ fn line_below(lines: &[TextLine], i: usize) -> Option<usize> {
         let max = |v: [f32; 4]| v.into_iter().fold(f32::MIN, f32::max);
         (min(xs), min(ys), max(xs), max(ys))
     };
-    let (x0, y0, x1, y1) = bounds(&lines[i].quad);
+    let (x0, y0, x1, y1) = bounds(&quads[i]);
     let h = (y1 - y0).max(1.0);
-    (0..lines.len())
+    (0..quads.len())
         .filter(|&j| j != i)
         .filter_map(|j| {
-            let (u0, v0, u1, _) = bounds(&lines[j].quad);
+            let (u0, v0, u1, _) = bounds(&quads[j]);
             let below = v0 >= y0 + 0.5 * h && v0 <= y1 + 2.0 * h;
             let overlap = u0.max(x0) < u1.min(x1);
             (below && overlap).then_some((v0 - y1, j))

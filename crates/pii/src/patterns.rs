@@ -37,10 +37,12 @@ static DIGITS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\+?\(?\d[\d ().\-
 static IBAN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b").expect("regex"));
 
 /// Every pattern hit in `text`; `country` (ISO 3166 alpha-2) lets national phone numbers parse.
-/// Digits of other scripts (Arabic-Indic, Bengali, Devanagari, Thai, …) count as digits.
-pub fn find(text: &str, country: Option<&str>) -> Vec<Hit> {
+/// Digits of other scripts (Arabic-Indic, Bengali, Devanagari, Thai, …) count as digits. On a
+/// right-to-left line (`rtl`) OCR may give the groups of a number in visual order, last group
+/// first (`7689 995 051` for `051 995 7689`): a number that validates only reversed counts.
+pub fn find(text: &str, country: Option<&str>, rtl: bool) -> Vec<Hit> {
     let (ascii, back) = ascii_digits(text);
-    let mut hits = find_ascii(&ascii, country);
+    let mut hits = find_ascii(&ascii, country, rtl);
     for h in &mut hits {
         (h.start, h.end) = (back[h.start], back[h.end]);
     }
@@ -68,7 +70,7 @@ fn ascii_digits(text: &str) -> (String, Vec<usize>) {
     (out, back)
 }
 
-fn find_ascii(text: &str, country: Option<&str>) -> Vec<Hit> {
+fn find_ascii(text: &str, country: Option<&str>, rtl: bool) -> Vec<Hit> {
     let mut hits: Vec<Hit> = EMAIL
         .find_iter(text)
         .map(|m| Hit { start: m.start(), end: m.end(), kind: Kind::Email, evidence: "e-mail address" })
@@ -83,25 +85,44 @@ fn find_ascii(text: &str, country: Option<&str>) -> Vec<Hit> {
             continue;
         }
         let s = m.as_str();
-        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
-        let hit = |kind, evidence| Hit { start: m.start(), end: m.end(), kind, evidence };
-        if let Some(ev) = national_id(s, &digits) {
-            hits.push(hit(Kind::IdNumber, ev));
-        } else if (15..=19).contains(&digits.len()) && luhn(&digits) {
-            hits.push(hit(Kind::CardNumber, "card number (Luhn)"));
-        } else if phone_valid(s, country) {
-            hits.push(hit(Kind::Phone, "phone number (libphonenumber)"));
+        let reversed = || s.split(' ').rev().collect::<Vec<_>>().join(" ");
+        let found = classify(s, country).or_else(|| {
+            (rtl && s.contains(' ')).then(reversed).and_then(|r| classify(&r, country)).map(|(kind, _)| {
+                let ev = match kind {
+                    Kind::IdNumber => "national ID (groups read right to left)",
+                    Kind::CardNumber => "card number (Luhn; groups read right to left)",
+                    _ => "phone number (libphonenumber; groups read right to left)",
+                };
+                (kind, ev)
+            })
+        });
+        if let Some((kind, evidence)) = found {
+            hits.push(Hit { start: m.start(), end: m.end(), kind, evidence });
         }
     }
     hits.sort_by_key(|h| h.start);
     hits
 }
 
+/// What a run of digits is, if anything: a national ID, a card, a phone number (in that order).
+fn classify(s: &str, country: Option<&str>) -> Option<(Kind, &'static str)> {
+    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    if let Some(ev) = national_id(s, &digits) {
+        Some((Kind::IdNumber, ev))
+    } else if (15..=19).contains(&digits.len()) && luhn(&digits) {
+        Some((Kind::CardNumber, "card number (Luhn)"))
+    } else if phone_valid(s, country) {
+        Some((Kind::Phone, "phone number (libphonenumber)"))
+    } else {
+        None
+    }
+}
+
 /// Whether `s` is a valid phone number: international when it starts with `+` or `00`, else
 /// national for `country`.
 pub fn phone_valid(s: &str, country: Option<&str>) -> bool {
-    let digits = s.chars().filter(char::is_ascii_digit).count();
-    if !(7..=15).contains(&digits) {
+    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    if !(7..=15).contains(&digits.len()) {
         return false;
     }
     let s = s.trim();
@@ -110,8 +131,13 @@ pub fn phone_valid(s: &str, country: Option<&str>) -> bool {
     if !intl && region.is_none() {
         return false;
     }
-    let s = if let Some(rest) = s.strip_prefix("00") { format!("+{rest}") } else { s.to_owned() };
-    phonenumber::parse(if intl { None } else { region }, &s).is_ok_and(|n| phonenumber::is_valid(&n))
+    // Digits only: the crate's parser rejects some ways people group numbers (`+551190307-5736`).
+    let number = match digits.strip_prefix("00").filter(|_| s.starts_with("00")) {
+        Some(rest) => format!("+{rest}"),
+        None if intl => format!("+{digits}"),
+        None => digits,
+    };
+    phonenumber::parse(if intl { None } else { region }, &number).is_ok_and(|n| phonenumber::is_valid(&n))
 }
 
 /// The Luhn check of a payment card number.
@@ -218,7 +244,7 @@ mod tests {
     use super::*;
 
     fn kinds(text: &str, country: Option<&str>) -> Vec<(Kind, String)> {
-        find(text, country).into_iter().map(|h| (h.kind, text[h.start..h.end].to_owned())).collect()
+        find(text, country, false).into_iter().map(|h| (h.kind, text[h.start..h.end].to_owned())).collect()
     }
 
     #[test]
@@ -254,6 +280,12 @@ mod tests {
         assert_eq!(kinds(bengali, Some("BD")), [(Kind::Phone, "০১৭১২-৩৪৫৬৭৮".into())]);
         assert_eq!(kinds("هاتف ٠٥١ ٢٣٤ ٥٦٧٨", Some("SA")), [(Kind::Phone, "٠٥١ ٢٣٤ ٥٦٧٨".into())]);
         assert_eq!(digit_value('९'), Some(9));
+        // Groups in visual order on a right-to-left line.
+        let h = find("7689 995 051 :", Some("SA"), true);
+        assert_eq!(h.iter().map(|h| (h.kind, h.start, h.end)).collect::<Vec<_>>(), [(Kind::Phone, 0, 12)]);
+        assert!(find("7689 995 051 :", Some("SA"), false).is_empty());
+        // Brazil's mobile numbers with the ninth digit, written without spaces.
+        assert_eq!(kinds("+551190307-5736", None), [(Kind::Phone, "+551190307-5736".into())]);
         assert_eq!(digit_value('a'), None);
     }
 

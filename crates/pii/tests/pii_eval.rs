@@ -1,6 +1,7 @@
 //! The generated personal-data set (scripts/make_pii_eval.py, seed 11): 110 photos with notes
 //! holding names, phone numbers in ten countries' formats, e-mails, addresses, dates of birth,
-//! national IDs, cards and IBANs — typed and handwriting-style, in ten languages — and the same 110
+//! national IDs, cards and IBANs — typed and handwriting-style, in ten languages — some with a QR
+//! code holding a contact card, and the same 110
 //! photos with ordinary price-label text in their place. Each photo is read by OCR with its
 //! script's language (the manifest's `lang`) and searched with its country (the manifest's
 //! `country`). Floors: the figures measured on this set (bench/results/pii_eval.md) with a margin.
@@ -12,7 +13,7 @@ use crowdsift_models::Registry;
 use crowdsift_ocr::eval::quad_iou;
 use crowdsift_ocr::{ModelPlan, ReaderConfig, TextLine};
 use crowdsift_pii::eval::{Breakdown, EvalPhoto, MIN_IOU, load_set};
-use crowdsift_pii::{Kind, Lexicon};
+use crowdsift_pii::{Kind, Lexicon, PiiFinding};
 
 const LANGS: [&str; 8] = ["eng", "fra", "spa", "por", "vie", "ind", "ben", "hin"];
 
@@ -29,14 +30,15 @@ fn generate(dir: &Path) -> Vec<EvalPhoto> {
     load_set(dir).expect("truth.json")
 }
 
-/// Reads every photo with two workers (each its own models).
-fn read_set(dir: &Path, set: &[EvalPhoto]) -> Vec<Vec<TextLine>> {
+/// Reads every photo with two workers (each its own models) and looks for QR codes in it.
+fn read_set(dir: &Path, set: &[EvalPhoto]) -> Vec<(Vec<TextLine>, Vec<PiiFinding>)> {
     let reg = Registry::discover().expect("models.toml");
     let mut langs = LANGS.map(String::from).to_vec();
     langs.push("ara".into());
     let config = ReaderConfig { langs: Some(langs), ..Default::default() };
     let plan = ModelPlan::new(&reg, "ppocrv5", &config).expect("OCR models");
-    let halves: Vec<Vec<(usize, Vec<TextLine>)>> = std::thread::scope(|s| {
+    type Read = (usize, (Vec<TextLine>, Vec<PiiFinding>));
+    let halves: Vec<Vec<Read>> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..2)
             .map(|w| {
                 let (config, plan) = (config.clone(), &plan);
@@ -45,9 +47,10 @@ fn read_set(dir: &Path, set: &[EvalPhoto]) -> Vec<Vec<TextLine>> {
                     (w..set.len())
                         .step_by(2)
                         .map(|i| {
-                            let img = image::open(dir.join("images").join(&set[i].file)).expect("photo").to_rgb8();
+                            let img = image::open(dir.join("images").join(&set[i].file)).expect("photo");
                             let hint = [set[i].hint.clone()];
-                            (i, reader.read_hinted(&img, Some(&hint)).expect("read"))
+                            let lines = reader.read_hinted(&img.to_rgb8(), Some(&hint)).expect("read");
+                            (i, (lines, crowdsift_pii::qr::find(&img.to_luma8())))
                         })
                         .collect()
                 })
@@ -55,7 +58,7 @@ fn read_set(dir: &Path, set: &[EvalPhoto]) -> Vec<Vec<TextLine>> {
             .collect();
         workers.into_iter().map(|w| w.join().expect("worker")).collect()
     });
-    let mut found: Vec<(usize, Vec<TextLine>)> = halves.into_iter().flatten().collect();
+    let mut found: Vec<Read> = halves.into_iter().flatten().collect();
     found.sort_by_key(|f| f.0);
     found.into_iter().map(|f| f.1).collect()
 }
@@ -66,12 +69,13 @@ fn planted_personal_data_is_found_and_ordinary_text_is_not() {
     let set = generate(dir.path());
     assert_eq!(set.len(), 220);
     assert_eq!(set.iter().filter(|p| p.pii.is_empty()).count(), 110, "one twin without personal data each");
-    let lines = read_set(dir.path(), &set);
+    let read = read_set(dir.path(), &set);
     let lexicon = Lexicon::builtin();
     let mut b = Breakdown::default();
     let mut clean_flagged = 0;
-    for (photo, lines) in set.iter().zip(&lines) {
-        let found = crowdsift_pii::find(lines, &lexicon, Some(&photo.country));
+    for (photo, (lines, codes)) in set.iter().zip(&read) {
+        let mut found = crowdsift_pii::find(lines, &lexicon, Some(&photo.country));
+        found.extend(codes.iter().cloned());
         if photo.pii.is_empty() && !found.is_empty() {
             clean_flagged += 1;
             eprintln!(
@@ -93,20 +97,22 @@ fn planted_personal_data_is_found_and_ordinary_text_is_not() {
         }
     }
     eprintln!("{}\nphotos without personal data flagged: {clean_flagged} of 110", b.table());
-    // (kind, precision floor, recall floor): measured 0.98-1.00 precision for every kind; recall
-    // phone 0.80, email 0.93, card 0.95, ID 0.91, IBAN 0.89, date of birth 0.75, address 0.50,
-    // name 0.60 (names without a leading word are not searched yet).
+    // (kind, precision floor, recall floor). Measured: precision 0.98-1.00 for every kind; recall
+    // name 0.93 (without a leading word their family names are held out of the gazetteer), phone
+    // 0.90, e-mail 0.90, ID 1.00, card 0.90, IBAN 1.00, address 0.65, date of birth 0.80, QR 1.00;
+    // any kind 0.900 at precision 0.996, no clean twin flagged.
     let floors = [
-        (Kind::Phone, 0.95, 0.75),
-        (Kind::Email, 0.95, 0.85),
-        (Kind::CardNumber, 0.95, 0.85),
-        (Kind::IdNumber, 0.95, 0.8),
-        (Kind::Iban, 0.95, 0.75),
+        (Kind::PersonName, 0.95, 0.85),
+        (Kind::Phone, 0.95, 0.82),
+        (Kind::Email, 0.95, 0.82),
+        (Kind::IdNumber, 0.95, 0.9),
+        (Kind::CardNumber, 0.95, 0.8),
+        (Kind::Iban, 0.95, 0.85),
+        (Kind::Address, 0.95, 0.5),
         (Kind::DateOfBirth, 0.95, 0.65),
-        (Kind::Address, 0.95, 0.4),
-        (Kind::PersonName, 0.95, 0.5),
+        (Kind::QrOrBarcode, 0.95, 0.9),
     ];
-    assert!(b.any.precision() >= 0.98 && b.any.recall() >= 0.7, "{:?}", b.any);
+    assert!(b.any.precision() >= 0.98 && b.any.recall() >= 0.85, "{:?}", b.any);
     assert!(clean_flagged <= 2, "{clean_flagged} photos without personal data flagged");
     for (kind, precision, recall) in floors {
         let c = b.kind(kind);

@@ -151,30 +151,31 @@ pub fn pii(out: &Path, job: &PiiJob, progress: &dyn ProgressReporter) -> Result<
             .cloned()
             .or_else(|| job.country.clone());
         let mut found = crowdsift_pii::find(&doc.lines, &lexicon, country.as_deref());
-        if let Some(det) = &mut faces {
-            // The photo again, at most 1280 px on its long side (the detector's working size),
-            // faces mapped back to full-resolution pixels.
-            let params = DecodeParams { limits: job.limits, fit: Fit::LongSide(1280) };
-            // Boxes from the text and from faces must describe the same picture.
-            let photo = fetcher.fetch(&Location::from_uri(&doc.uri)).map_err(|e| e.to_string()).and_then(|bytes| {
-                if sha256_hex(&bytes) != doc.sha256 {
-                    return Err(format!("{} changed since `ocr` read it; run ocr again", doc.uri));
-                }
-                decode(&bytes, &params).map_err(|e| e.to_string())
-            });
-            match photo {
-                Err(e) => summary.failed.push((doc.id.clone(), format!("faces not searched: {e}"))),
-                Ok(d) => match det.detect(&d.image) {
-                    Err(e) => summary.failed.push((doc.id.clone(), format!("faces not searched: {e}"))),
-                    Ok(fs) => {
-                        let s = d.width as f32 / d.image.width().max(1) as f32;
-                        for f in fs {
-                            let mut face = PiiFinding::face(&f);
-                            face.quad = face.quad.map(|[x, y]| [x * s, y * s]);
-                            found.push(face);
-                        }
+        // The photo again, at most 1280 px on its long side (the face detector's working size),
+        // for faces and QR codes; their regions are mapped back to full-resolution pixels. Boxes
+        // from the text and from the picture must describe the same picture.
+        let params = DecodeParams { limits: job.limits, fit: Fit::LongSide(1280) };
+        let photo = fetcher.fetch(&Location::from_uri(&doc.uri)).map_err(|e| e.to_string()).and_then(|bytes| {
+            if sha256_hex(&bytes) != doc.sha256 {
+                return Err(format!("{} changed since `ocr` read it; run ocr again", doc.uri));
+            }
+            decode(&bytes, &params).map_err(|e| e.to_string())
+        });
+        match photo {
+            Err(e) => summary.failed.push((doc.id.clone(), format!("not searched for faces and QR codes: {e}"))),
+            Ok(d) => {
+                let s = d.width as f32 / d.image.width().max(1) as f32;
+                let mut seen = crowdsift_pii::qr::find(&image::DynamicImage::ImageRgb8(d.image.clone()).to_luma8());
+                if let Some(det) = &mut faces {
+                    match det.detect(&d.image) {
+                        Err(e) => summary.failed.push((doc.id.clone(), format!("faces not searched: {e}"))),
+                        Ok(fs) => seen.extend(fs.iter().map(PiiFinding::face)),
                     }
-                },
+                }
+                for mut f in seen {
+                    f.quad = f.quad.map(|[x, y]| [x * s, y * s]);
+                    found.push(f);
+                }
             }
         }
         summary.photos += 1;

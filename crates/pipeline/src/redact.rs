@@ -4,7 +4,8 @@
 //! `out/redact/<photo>.json` says what was hidden and why, what metadata the source carried,
 //! and what the verification found.
 //!
-//! Verification (on by default): the redacted copy is read again by OCR and the face detector;
+//! Verification (on by default): the redacted copy is read again by OCR, the face detector and
+//! the QR code reader;
 //! personal data found again inside a hidden region (the redaction left it readable) is hidden
 //! once more with the new regions, and whatever is still found after that is reported as a
 //! `redact_residual` finding for a person to look at.
@@ -145,10 +146,12 @@ impl Verifier {
         let (w, h) = fit_dimensions(img.width(), img.height(), Fit::LongSide(1280));
         let small = image::imageops::thumbnail(img, w.max(1), h.max(1));
         let s = img.width() as f32 / small.width().max(1) as f32;
-        for f in self.faces.detect(&small).map_err(|e| format!("verification faces: {e}"))? {
-            let mut face = PiiFinding::face(&f);
-            face.quad = face.quad.map(|[x, y]| [x * s, y * s]);
-            found.push(face);
+        let mut seen = crowdsift_pii::qr::find(&image::DynamicImage::ImageRgb8(small.clone()).to_luma8());
+        let faces = self.faces.detect(&small).map_err(|e| format!("verification faces: {e}"))?;
+        seen.extend(faces.iter().map(PiiFinding::face));
+        for mut f in seen {
+            f.quad = f.quad.map(|[x, y]| [x * s, y * s]);
+            found.push(f);
         }
         found.retain(|f| hidden.iter().any(|h| covered(&f.quad, h) >= 0.3));
         Ok((found, lines.len()))

@@ -1,0 +1,168 @@
+//! Person names without a leading word ("Brian Kirui" alone on a note, "… - Anna Schmidt" after a
+//! stall's name): two to four words that look like a name, the first a known given name, from a
+//! gazetteer (`data/names.tsv`, built by scripts/make_name_gazetteer.py from Faker's person
+//! providers, MIT License: given and family names of twenty locales of the collections' countries).
+//!
+//! Evidence and score: a known given name followed by a known family name (or a known family name
+//! followed by a known given name, as Vietnamese and Chinese names run) scores 0.75; a known given
+//! name followed by capitalised words the gazetteer does not know scores 0.6. Names stand at the end
+//! of their line (after its last `-`, `|` or `:`), alone there: a name inside a product line
+//! ("Jasmine Rice 5 kg") is not one.
+
+use std::collections::HashSet;
+
+use crate::lexicon::normalise;
+
+const BUILTIN: &str = include_str!("../data/names.tsv");
+
+/// Words that join the parts of a name ("Juliette de la Leclercq", "Faisal bin Ali").
+const CONNECTORS: [&str; 20] = [
+    "de", "da", "do", "dos", "das", "del", "la", "le", "du", "di", "van", "von", "der", "bin", "binti", "al", "el",
+    "بن", "آل", "ابن",
+];
+
+#[derive(Debug, Clone, Default)]
+pub struct Gazetteer {
+    given: HashSet<String>,
+    family: HashSet<String>,
+}
+
+/// A name found in a line: byte range, score, what proved it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NameHit {
+    pub start: usize,
+    pub end: usize,
+    pub score: f32,
+    pub evidence: String,
+}
+
+fn key(word: &str) -> String {
+    normalise(word).into_iter().collect()
+}
+
+/// Whether the word is written like a name: letters (with inner `'` or `-`), at least two; in
+/// scripts with capitals, a capital first and then small letters (all capitals only when known).
+fn looks_like_name(word: &str, known: bool) -> bool {
+    let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+    if letters < 2 || !word.chars().all(|c| c.is_alphabetic() || "'-’".contains(c) || is_mark(c)) {
+        return false;
+    }
+    let first = word.chars().next().unwrap_or(' ');
+    let cased = first.is_uppercase() || first.is_lowercase();
+    if !cased {
+        return true; // Arabic, Bengali, Devanagari, Thai: no capitals to look at
+    }
+    let rest_lower = word.chars().skip(1).filter(|c| c.is_alphabetic()).all(char::is_lowercase);
+    first.is_uppercase() && (rest_lower || known)
+}
+
+/// Combining marks (Bengali and Devanagari vowel signs, Arabic harakat): part of a letter.
+fn is_mark(c: char) -> bool {
+    matches!(c as u32, 0x0300..=0x036F | 0x064B..=0x065F | 0x0900..=0x0903 | 0x093A..=0x094F | 0x0981..=0x0983 | 0x09BC..=0x09D7 | 0x0E31..=0x0E3A | 0x0E47..=0x0E4E)
+}
+
+impl Gazetteer {
+    pub fn builtin() -> Self {
+        Gazetteer::parse(BUILTIN)
+    }
+
+    fn parse(text: &str) -> Self {
+        let mut g = Gazetteer::default();
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            match line.split_once('\t') {
+                Some(("given", n)) => g.given.insert(key(n)),
+                Some(("family", n)) => g.family.insert(key(n)),
+                _ => false,
+            };
+        }
+        g
+    }
+
+    pub fn len(&self) -> usize {
+        self.given.len() + self.family.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The name that ends `text`, if its last part is one.
+    pub fn find(&self, text: &str) -> Option<NameHit> {
+        // After the line's last separator (a dash between spaces: "Jean-Pierre" is one name).
+        let seg_start = [" - ", " – ", " — ", "|", ":"]
+            .iter()
+            .filter_map(|sep| text.rfind(sep).map(|i| i + sep.len()))
+            .max()
+            .unwrap_or(0);
+        let segment = &text[seg_start..];
+        let mut words: Vec<(usize, &str)> = Vec::new();
+        let mut offset = seg_start;
+        for w in segment.split(' ') {
+            if !w.is_empty() {
+                words.push((offset, w));
+            }
+            offset += w.len() + 1;
+        }
+        let parts: Vec<&(usize, &str)> =
+            words.iter().filter(|(_, w)| !CONNECTORS.contains(&w.to_lowercase().as_str())).collect();
+        if !(2..=4).contains(&parts.len()) || words.len() > 6 {
+            return None;
+        }
+        // A hyphenated name is known by its whole or by its first part ("Jean-Pierre").
+        let is = |set: &HashSet<String>, w: &str| {
+            set.contains(&key(w)) || w.split('-').next().is_some_and(|p| set.contains(&key(p)))
+        };
+        let known = |w: &str| is(&self.given, w) || is(&self.family, w);
+        if !parts.iter().all(|(_, w)| looks_like_name(w, known(w))) {
+            return None;
+        }
+        let (first, last) = (parts[0].1, parts[parts.len() - 1].1);
+        let given_first = is(&self.given, first);
+        let family_rest = parts[1..].iter().any(|(_, w)| is(&self.family, w));
+        let family_first = is(&self.family, first) && is(&self.given, last);
+        let (score, evidence) = if given_first && family_rest {
+            (0.75, format!("given name {first:?} and family name (gazetteer)"))
+        } else if family_first {
+            (0.75, format!("family name {first:?} and given name {last:?} (gazetteer)"))
+        } else if given_first {
+            (0.6, format!("given name {first:?} (gazetteer) and name-like words"))
+        } else {
+            return None;
+        };
+        let start = words[0].0;
+        let end = words[words.len() - 1].0 + words[words.len() - 1].1.len();
+        Some(NameHit { start, end, score, evidence })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_alone_or_ending_a_line_are_found_and_product_lines_are_not() {
+        let g = Gazetteer::builtin();
+        assert!(g.len() > 9000, "{}", g.len());
+        let name = |s: &str| g.find(s).map(|h| (s[h.start..h.end].to_owned(), h.score));
+        assert_eq!(name("Brian Kirui"), Some(("Brian Kirui".into(), 0.75)));
+        assert_eq!(name("MARKET STALL 12 - Anna Schmidt"), Some(("Anna Schmidt".into(), 0.75)));
+        assert_eq!(name("Juliette de la Leclercq"), Some(("Juliette de la Leclercq".into(), 0.75)));
+        assert_eq!(name("Jean-Pierre Dupont").map(|n| n.0), Some("Jean-Pierre Dupont".into()));
+        // A given name and a word the gazetteer does not know.
+        assert_eq!(name("Brian Xqorvath"), Some(("Brian Xqorvath".into(), 0.6)));
+        // Not names: product lines, prices, lower-case words, one word, sentences.
+        for s in [
+            "Rice 5 kg",
+            "Fresh milk",
+            "Brown Bread",
+            "Jasmine rice 5 kg",
+            "Total KSh 1,250",
+            "Anna",
+            "Open 8am - 6pm",
+            "Prix au kilo 3,90 €",
+            "Best before 12/05/2026",
+        ] {
+            assert_eq!(name(s), None, "{s}");
+        }
+    }
+}
