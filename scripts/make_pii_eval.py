@@ -11,7 +11,9 @@ out, see scripts/make_name_gazetteer.py), a phone number in the country's nation
 international format with or without a leading word, an e-mail address, an address, a date of birth,
 a national ID (Brazil CPF, India Aadhaar, Indonesia NIK, with valid check digits), a payment card
 (Luhn), an IBAN (mod 97); every fourth photo also has a QR code beside the note holding a contact card
-(vCard, made with `segno`). Ten languages/countries: English/Kenya, French/France, Spanish/Mexico,
+(vCard, made with `segno`), and every fourth a loyalty card's barcode (Code 128 member number or a
+store-internal EAN-13), whose clean twin has a product's EAN-13 in its place (not personal data:
+it must not be flagged). Ten languages/countries: English/Kenya, French/France, Spanish/Mexico,
 Portuguese/Brazil, Indonesian/Indonesia, Vietnamese/Vietnam, Swahili/Tanzania, Arabic/Saudi Arabia,
 Bengali/Bangladesh, Hindi/India. Typed (Noto/DejaVu) or in a handwriting-style font (Latin
 languages but Vietnamese); clean, rotated or in perspective. Names and addresses come from Faker's
@@ -36,10 +38,12 @@ import random
 import sys
 from pathlib import Path
 
+import barcode
 import numpy as np
 import phonenumbers
 import segno
 from faker import Faker
+from barcode.writer import ImageWriter
 from PIL import Image, ImageDraw, ImageFont, features
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -350,6 +354,56 @@ def qr_sticker(r, photo, planted, to_photo, card_size):
     return {"kind": "qr_or_barcode", "text": "vcard", "leading": None, "quad": box}
 
 
+def ean13(first12):
+    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(first12))
+    return first12 + str((10 - total % 10) % 10)
+
+
+def loyalty_and_product_codes(r):
+    """A store-internal code (Code 128 member number, or EAN-13 with GS1 prefix 2x) and a product
+    EAN-13 (GS1 company prefix of Germany, Poland, Indonesia, India, Kenya, Brazil)."""
+    if r.random() < 0.5:
+        member = ("code128", f"MEMBER {r.randint(0, 99999999):08d}")
+    else:
+        member = ("ean13", ean13("2" + "".join(str(r.randint(0, 9)) for _ in range(11))))
+    prefix = r.choice(["400", "590", "899", "890", "616", "789"])
+    product = ("ean13", ean13(prefix + "".join(str(r.randint(0, 9)) for _ in range(9))))
+    return member, product
+
+
+def free_spot(r, size, box, to_photo, card_size):
+    """A place for a box of `box` pixels beside the note."""
+    note = quad(to_photo, (0, 0, card_size[0], card_size[1]))
+    nx0, ny0 = min(p[0] for p in note), min(p[1] for p in note)
+    nx1, ny1 = max(p[0] for p in note), max(p[1] for p in note)
+    w, h = box
+    for _ in range(200):
+        x, y = r.randint(4, size[0] - w - 4), r.randint(4, size[1] - h - 4)
+        if x + w < nx0 or x > nx1 or y + h < ny0 or y > ny1:
+            break
+    return x, y
+
+
+def render_barcode(code):
+    """(value, image) of a barcode drawn by python-barcode's image writer."""
+    kind, value = code
+    buf = io.BytesIO()
+    options = {"module_width": 0.25, "module_height": 9, "font_size": 6, "text_distance": 3, "quiet_zone": 3,
+               "dpi": 150, "write_text": True}
+    barcode.get(kind, value if kind != "ean13" else value[:12], writer=ImageWriter()).write(buf, options=options)
+    return value, Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+
+
+def paste_barcode(photo, code, spot):
+    """Pastes a rendered barcode at `spot`; returns its planted value."""
+    value, sticker = code
+    x, y = spot
+    photo.paste(sticker, (x, y))
+    w, h = sticker.size
+    return {"kind": "qr_or_barcode", "text": value, "leading": None,
+            "quad": [[x, y], [x + w, y], [x + w, y + h], [x, y + h]]}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True, type=Path)
@@ -386,10 +440,18 @@ def main():
             with_pii = paste(photo, card, to_photo)
             pii = [{"kind": kind, "text": v, "leading": l, "quad": quad(to_photo, vb)}
                    for (kind, l, v), (_, vb) in zip(planted, boxes[1:])]
+            clean = paste(photo, twin, to_photo)
             if i % 4 == 1:
                 pii.append(qr_sticker(r, with_pii, planted, to_photo, card.size))
+            if i % 4 == 3:
+                # A loyalty card's barcode; the clean twin has a product's barcode in its place.
+                member, product = (render_barcode(c) for c in loyalty_and_product_codes(r))
+                size = (max(member[1].width, product[1].width), max(member[1].height, product[1].height))
+                spot = free_spot(r, with_pii.size, size, to_photo, card.size)
+                pii.append(paste_barcode(with_pii, member, spot))
+                paste_barcode(clean, product, spot)
             with_pii.save(args.out / "images" / f"{name}_pii.jpg", quality=90)
-            paste(photo, twin, to_photo).save(args.out / "images" / f"{name}_clean.jpg", quality=90)
+            clean.save(args.out / "images" / f"{name}_clean.jpg", quality=90)
             for variant, items in (("pii", pii), ("clean", [])):
                 file = f"{name}_{variant}.jpg"
                 truth.append({"file": file, "twin": f"{name}_{'clean' if variant == 'pii' else 'pii'}.jpg", "lang": lang,

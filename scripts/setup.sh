@@ -6,9 +6,10 @@
 #     (Bengali, Hindi, Thai, Arabic, Khmer) and Vietnamese, for `crowdsift ocr`;
 #   - with --test: Pillow and numpy (fixture generators), moto[server] (local S3 for tests),
 #     tensorboard (reads back the event files training writes), fontTools and Debian's Noto and
-#     handwriting-style fonts (the generated OCR evaluation set), scikit-image (its sample
-#     photographs: a portrait and photos without people for the face detector), Faker, phonenumbers
-#     and segno (the generated personal-data set: names, valid numbers, QR codes).
+#     handwriting-style fonts (the generated OCR evaluation set), scikit-image and matplotlib
+#     (their sample photographs: portraits and photos without people for the face detector), Faker, phonenumbers,
+#     segno and python-barcode (the generated personal-data set: names, valid numbers, QR codes,
+#     barcodes).
 # Idempotent: what is present is not installed again.
 set -euo pipefail
 
@@ -43,12 +44,14 @@ if ((want_test)); then
   python3 -c "import tensorboard" 2>/dev/null || py_missing+=("tensorboard")
   python3 -c "import fontTools" 2>/dev/null || py_missing+=("fonttools")
   python3 -c "import skimage" 2>/dev/null || py_missing+=("scikit-image")
+  python3 -c "import matplotlib" 2>/dev/null || py_missing+=("matplotlib")
   # The generated personal-data set: names and addresses from Faker's locales, valid phone numbers
   # from libphonenumber's metadata (pinned: the same seed gives the same set).
   python3 -c "import faker; assert faker.VERSION == '40.63.0'" 2>/dev/null || py_missing+=("faker==40.63.0")
   python3 -c "import phonenumbers; assert phonenumbers.__version__ == '9.0.43'" 2>/dev/null ||
     py_missing+=("phonenumbers==9.0.43")
   python3 -c "import segno; assert segno.__version__ == '1.6.6'" 2>/dev/null || py_missing+=("segno==1.6.6")
+  python3 -c "import barcode; assert barcode.version == '0.16.1'" 2>/dev/null || py_missing+=("python-barcode==0.16.1")
 fi
 if ((${#py_missing[@]})); then
   echo "setup: installing ${py_missing[*]} (PyPI)" >&2

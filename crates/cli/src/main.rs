@@ -50,14 +50,15 @@ enum Command {
     /// Find and read the text in every photo (PP-OCR through ONNX Runtime): rotated boxes, text and
     /// confidence per line in DIR/ocr/<photo>.json, the store and findings.csv/parquet.
     Ocr(OcrArgs),
-    /// Find personal data in the photos `ocr` read: faces (CenterFace), and in their text leading
-    /// words such as "Name:"/"Tél" in ten languages, validated phones, e-mails, card numbers,
-    /// IBANs, national IDs; regions, evidence and masked values in DIR/pii/<photo>.json, findings
-    /// of stage pii.
+    /// Find personal data in the photos `ocr` read: faces (CenterFace), QR codes and personal
+    /// barcodes, and in their text leading words such as "Name:"/"Tél" in ten languages, validated
+    /// phones, e-mails, card numbers, IBANs, national IDs, names from a gazetteer; regions, evidence
+    /// and masked values in DIR/pii/<photo>.json, findings of stage pii.
     Pii(PiiArgs),
     /// Release copies of the photos `pii` looked at, in DIR/redacted/: personal data hidden
     /// irreversibly (padded regions), EXIF/XMP/IPTC/GPS removed, orientation baked in; each copy
-    /// read again by OCR and the face detector; what was hidden and why in DIR/redact/<photo>.json.
+    /// read again by OCR, the face detector and the code readers; what was hidden and why in
+    /// DIR/redact/<photo>.json.
     Redact(RedactArgs),
 }
 
@@ -96,6 +97,10 @@ struct PiiArgs {
     /// Do not search the photos for faces (CenterFace).
     #[arg(long)]
     no_faces: bool,
+    /// Long side, in pixels, photos are searched for faces at (the detector finds faces down to
+    /// about 10 px there; time grows with the square).
+    #[arg(long, default_value_t = crowdsift_pipeline::FACE_SIDE)]
+    face_side: u32,
 }
 
 #[derive(Args)]
@@ -434,6 +439,7 @@ fn pii(args: &PiiArgs, quiet: bool) -> Result<bool> {
         country: args.country.clone(),
         lexicon: args.lexicon.clone(),
         faces: (!args.no_faces).then(|| "centerface".to_owned()),
+        face_side: args.face_side,
         ..Default::default()
     };
     let s = crowdsift_pipeline::pii(&args.dir, &job, &progress::Bar::new(quiet))

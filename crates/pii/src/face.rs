@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::PiiError;
 
-/// Photos are searched at most this many pixels on their long side (faces that matter for
-/// redaction are larger than the detector's smallest at this size).
-const MAX_SIDE: u32 = 1280;
+/// Photos are searched at most this many pixels on their long side unless set otherwise (the
+/// detector finds faces down to about 10 px at its working size; its cost grows with the pixels).
+pub const MAX_SIDE: u32 = 1280;
 
 /// A face: box in photo pixels (left, top, right, bottom) and the detector's score.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -22,12 +22,27 @@ pub struct Face {
 pub struct FaceDetector {
     net: OnnxNet,
     threshold: f32,
+    max_side: u32,
 }
 
 impl FaceDetector {
     /// Loads `spec` (checksum verified by the registry) with `threads` threads.
     pub fn load(spec: &FaceSpec, threads: usize) -> Result<Self, PiiError> {
-        Ok(FaceDetector { net: OnnxNet::load(&spec.model.path, threads)?, threshold: spec.threshold })
+        Ok(FaceDetector {
+            net: OnnxNet::load(&spec.model.path, threads)?,
+            threshold: spec.threshold,
+            max_side: MAX_SIDE,
+        })
+    }
+
+    /// Searches photos at most `side` pixels on their long side.
+    pub fn with_max_side(mut self, side: u32) -> Self {
+        self.max_side = side.max(32);
+        self
+    }
+
+    pub fn max_side(&self) -> u32 {
+        self.max_side
     }
 
     /// The faces in `img`, most confident first.
@@ -36,7 +51,7 @@ impl FaceDetector {
         if w < 8 || h < 8 {
             return Ok(Vec::new());
         }
-        let s = (MAX_SIDE as f32 / w.max(h) as f32).min(1.0);
+        let s = (self.max_side as f32 / w.max(h) as f32).min(1.0);
         let up32 = |v: u32| ((v as f32 * s / 32.0).ceil() as u32).max(1) * 32;
         let (nw, nh) = (up32(w), up32(h));
         let resized = image::imageops::resize(img, nw, nh, image::imageops::FilterType::Triangle);

@@ -11,6 +11,7 @@
 //! value takes, or the whole line below), the evidence and a score. The value itself is kept only
 //! masked (`+49 *** ***4567`): findings end up in reports and review screens.
 
+pub mod barcode;
 pub mod eval;
 pub mod face;
 pub mod lexicon;
@@ -117,15 +118,26 @@ impl PiiFinding {
     }
 }
 
+/// Adds what the pixels of a photo show to the findings of its text: QR codes and personal
+/// linear barcodes (see [`qr`] and [`barcode`]) found in `img`, with regions scaled by `scale` to
+/// the text's pixels.
+pub fn add_codes(found: &mut Vec<PiiFinding>, img: &image::GrayImage, scale: f32) {
+    for mut f in qr::find(img).into_iter().chain(barcode::find(img)) {
+        f.quad = f.quad.map(|[x, y]| [x * scale, y * scale]);
+        found.push(f);
+    }
+}
+
 /// Finds personal data in the text lines of one photo. `country` (ISO 3166 alpha-2, e.g. `KE`)
 /// lets phone numbers written without their country code be validated.
 pub fn find(lines: &[TextLine], lexicon: &Lexicon, country: Option<&str>) -> Vec<PiiFinding> {
     let rows = rows::rows(lines);
-    // A number alone on a line of a right-to-left photo may come in visual order.
+    // Numbers on a right-to-left photo may come in visual order, also on lines OCR read without
+    // their right-to-left words (`5115 217 051 :J`).
     let rtl_photo = lines.iter().any(|l| is_rtl(&l.text) || l.script == "Arabic");
     let mut out: Vec<PiiFinding> = Vec::new();
     for row in &rows {
-        let rtl = is_rtl(&row.text) || (rtl_photo && !row.text.chars().any(char::is_alphabetic));
+        let rtl = rtl_photo || is_rtl(&row.text);
         for h in patterns::find(&row.text, country, rtl) {
             out.push(PiiFinding {
                 kind: h.kind,

@@ -105,8 +105,13 @@ fn find_ascii(text: &str, country: Option<&str>, rtl: bool) -> Vec<Hit> {
 }
 
 /// What a run of digits is, if anything: a national ID, a card, a phone number (in that order).
+/// Thirteen digits in one run with a valid GS1 check digit are a product's EAN-13 (printed under
+/// its barcode on packs and shelf labels), not a phone number.
 fn classify(s: &str, country: Option<&str>) -> Option<(Kind, &'static str)> {
     let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() == 13 && s.trim().len() == 13 && ean13_valid(&digits) {
+        return None;
+    }
     if let Some(ev) = national_id(s, &digits) {
         Some((Kind::IdNumber, ev))
     } else if (15..=19).contains(&digits.len()) && luhn(&digits) {
@@ -118,8 +123,8 @@ fn classify(s: &str, country: Option<&str>) -> Option<(Kind, &'static str)> {
     }
 }
 
-/// Whether `s` is a valid phone number: international when it starts with `+` or `00`, else
-/// national for `country`.
+/// Whether `s` is a valid phone number of a kind a person has: international when it starts
+/// with `+` or `00`, else national for `country`.
 pub fn phone_valid(s: &str, country: Option<&str>) -> bool {
     let digits: String = s.chars().filter(char::is_ascii_digit).collect();
     if !(7..=15).contains(&digits.len()) {
@@ -137,7 +142,22 @@ pub fn phone_valid(s: &str, country: Option<&str>) -> bool {
         None if intl => format!("+{digits}"),
         None => digits,
     };
-    phonenumber::parse(if intl { None } else { region }, &number).is_ok_and(|n| phonenumber::is_valid(&n))
+    phonenumber::parse(if intl { None } else { region }, &number).is_ok_and(|n| {
+        use phonenumber::Type;
+        // Numbers a person has; freephone, premium, shared-cost, company-wide (UAN), emergency and
+        // voicemail numbers belong to businesses and services (Brazil's 4004-xxxx, 0800 lines).
+        let personal = matches!(
+            n.number_type(&phonenumber::metadata::DATABASE),
+            Type::FixedLine | Type::Mobile | Type::FixedLineOrMobile | Type::PersonalNumber | Type::Voip | Type::Pager
+        );
+        personal && phonenumber::is_valid(&n)
+    })
+}
+
+/// The GS1 check digit of an EAN-13: weights 1 and 3 alternating, total a multiple of 10.
+pub fn ean13_valid(digits: &str) -> bool {
+    let d: Vec<u32> = digits.chars().filter_map(|c| c.to_digit(10)).collect();
+    d.len() == 13 && d.iter().enumerate().map(|(i, v)| if i % 2 == 1 { 3 * v } else { *v }).sum::<u32>() % 10 == 0
 }
 
 /// The Luhn check of a payment card number.
@@ -300,5 +320,11 @@ mod tests {
         assert!(nik_plausible("3174096112900001") && !nik_plausible("9974096112900001"));
         assert!(iban_valid("GB82 WEST 1234 5698 7654 32") && !iban_valid("GB82 WEST 1234 5698 7654 33"));
         assert!(luhn("378282246310005") && !luhn("378282246310006"));
+        // A product's EAN-13 on a shelf label is not a phone number, whatever the country.
+        assert!(ean13_valid("4006381333931") && !ean13_valid("4006381333932"));
+        assert!(kinds("4006381333931", Some("BR")).is_empty() && kinds("4006381333931", Some("DE")).is_empty());
+        // Service numbers are not personal: Brazil's shared-cost 4006-3831, toll-free 0800.
+        assert!(phone_valid("(11) 91723-9888", Some("BR")));
+        assert!(!phone_valid("4006 3831", Some("BR")) && !phone_valid("0800 123 4567", Some("BR")));
     }
 }

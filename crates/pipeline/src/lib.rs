@@ -20,7 +20,7 @@ pub use crowdsift_core::{NoProgress, ProgressReporter};
 pub use embed::{EmbedParams, EmbedSummary, embed};
 pub use export::export;
 pub use ocr::{OcrJob, OcrSummary, ocr};
-pub use pii::{PiiJob, PiiSummary, pii};
+pub use pii::{FACE_SIDE, PiiJob, PiiSummary, pii};
 pub use redact::{RedactJob, RedactSummary, redact};
 pub use scan::{PipelineError, ScanParams, ScanSummary, scan};
 pub use train::{CvSummary, Mode, TrainJob, TrainSummary, cross_validate, train};

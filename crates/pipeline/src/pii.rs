@@ -6,10 +6,11 @@
 //! from its manifest's `country` column (ISO 3166 alpha-2), else `--country`. Faces: the photo is
 //! read again from its uri and searched by the face detector of models.toml.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crossbeam_channel::bounded;
 use crowdsift_core::{Finding, Limits, ProgressReporter, Stage};
 use crowdsift_ingest::{DecodeParams, Fetcher, Fit, Location, decode, sha256_hex};
 use crowdsift_ocr::TextLine;
@@ -29,12 +30,23 @@ pub struct PiiJob {
     pub lexicon: Option<PathBuf>,
     /// Face detector of models.toml (`None`: faces are not searched).
     pub faces: Option<String>,
+    /// Long side, in pixels, photos are searched for faces at.
+    pub face_side: u32,
+    /// Workers (each with its own face detector).
+    pub jobs: usize,
     pub limits: Limits,
 }
 
 impl Default for PiiJob {
     fn default() -> Self {
-        PiiJob { country: None, lexicon: None, faces: Some("centerface".into()), limits: Limits::default() }
+        PiiJob {
+            country: None,
+            lexicon: None,
+            faces: Some("centerface".into()),
+            face_side: FACE_SIDE,
+            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            limits: Limits::default(),
+        }
     }
 }
 
@@ -49,10 +61,16 @@ pub struct PiiSummary {
     pub elapsed: Duration,
 }
 
-/// The face detector `name` of models.toml (checksum verified), with `threads` ONNX threads.
-pub(crate) fn load_faces(name: &str, threads: usize) -> Result<FaceDetector, PipelineError> {
+/// The default long side photos are searched for faces at.
+pub const FACE_SIDE: u32 = 960;
+
+/// The face detector `name` of models.toml (checksum verified), with `threads` ONNX threads,
+/// searching photos at `side` pixels on their long side.
+pub(crate) fn load_faces(name: &str, threads: usize, side: u32) -> Result<FaceDetector, PipelineError> {
     let reg = crowdsift_models::Registry::discover()?;
-    FaceDetector::load(reg.verified_face(name)?, threads).map_err(|e| PipelineError::Invalid(e.to_string()))
+    let det =
+        FaceDetector::load(reg.verified_face(name)?, threads).map_err(|e| PipelineError::Invalid(e.to_string()))?;
+    Ok(det.with_max_side(side))
 }
 
 /// What `ocr` wrote for a photo (the fields this stage needs).
@@ -94,15 +112,85 @@ fn rows(id: &str, found: &[PiiFinding]) -> Vec<Finding> {
     out
 }
 
+/// One photo's result, from a worker to the writer.
+enum Work {
+    Done { doc: OcrDoc, country: Option<String>, found: Vec<PiiFinding>, problems: Vec<String> },
+    Failed { file: String, reason: String },
+}
+
+/// What one worker needs.
+struct Searcher<'a> {
+    job: &'a PiiJob,
+    lexicon: &'a Lexicon,
+    meta: &'a HashMap<String, BTreeMap<String, String>>,
+    fetcher: &'a Fetcher,
+    faces: Option<FaceDetector>,
+}
+
+impl Searcher<'_> {
+    fn search(&mut self, path: &Path) -> Work {
+        let doc: OcrDoc = match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+        {
+            Ok(d) => d,
+            Err(reason) => return Work::Failed { file: path.display().to_string(), reason },
+        };
+        let country = self
+            .meta
+            .get(&doc.id)
+            .and_then(|m| m.get("country"))
+            .filter(|c| c.len() == 2)
+            .cloned()
+            .or_else(|| self.job.country.clone());
+        let mut found = crowdsift_pii::find(&doc.lines, self.lexicon, country.as_deref());
+        let mut problems = Vec::new();
+        // The photo again, at most 1280 px on its long side (QR codes; the face detector scales
+        // further down to its working size), regions mapped back to full-resolution pixels. Boxes
+        // from the text and from the picture must describe the same picture.
+        let params = DecodeParams { limits: self.job.limits, fit: Fit::LongSide(1280) };
+        let photo = self.fetcher.fetch(&Location::from_uri(&doc.uri)).map_err(|e| e.to_string()).and_then(|bytes| {
+            if sha256_hex(&bytes) != doc.sha256 {
+                return Err(format!("{} changed since `ocr` read it; run ocr again", doc.uri));
+            }
+            decode(&bytes, &params).map_err(|e| e.to_string())
+        });
+        match photo {
+            Err(e) => problems.push(format!("not searched for faces, QR codes and barcodes: {e}")),
+            Ok(d) => {
+                let s = d.width as f32 / d.image.width().max(1) as f32;
+                crowdsift_pii::add_codes(&mut found, &image::imageops::grayscale(&d.image), s);
+                if let Some(det) = &mut self.faces {
+                    match det.detect(&d.image) {
+                        Err(e) => problems.push(format!("faces not searched: {e}")),
+                        Ok(fs) => found.extend(fs.iter().map(|f| {
+                            let mut face = PiiFinding::face(f);
+                            face.quad = face.quad.map(|[x, y]| [x * s, y * s]);
+                            face
+                        })),
+                    }
+                }
+            }
+        }
+        Work::Done { doc, country, found, problems }
+    }
+}
+
 /// Finds the personal data in the text of every photo `ocr` read into `out`.
+///
+/// Threads: `jobs` workers (each with its own face detector, one ONNX thread each) search the
+/// photos; this thread writes the results.
 pub fn pii(out: &Path, job: &PiiJob, progress: &dyn ProgressReporter) -> Result<PiiSummary, PipelineError> {
     let started = Instant::now();
     let lexicon = match &job.lexicon {
         Some(p) => Lexicon::with_file(p).map_err(|e| PipelineError::Invalid(e.to_string()))?,
         None => Lexicon::builtin(),
     };
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let mut faces = job.faces.as_deref().map(|name| load_faces(name, threads)).transpose()?;
+    let jobs = job.jobs.max(1);
+    let mut detectors = Vec::new();
+    for _ in 0..jobs {
+        detectors.push(job.faces.as_deref().map(|name| load_faces(name, 1, job.face_side)).transpose()?);
+    }
     let fetcher = Fetcher::new(job.limits);
     let ocr_dir = out.join("ocr");
     if !ocr_dir.is_dir() {
@@ -132,66 +220,58 @@ pub fn pii(out: &Path, job: &PiiJob, progress: &dyn ProgressReporter) -> Result<
         elapsed: Duration::ZERO,
     };
     progress.start("pii", Some(files.len() as u64));
-    for path in files {
-        progress.advance(1);
-        let doc: OcrDoc = match std::fs::read_to_string(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-        {
-            Ok(d) => d,
-            Err(e) => {
-                summary.failed.push((path.display().to_string(), e));
-                continue;
-            }
-        };
-        let country = meta
-            .get(&doc.id)
-            .and_then(|m| m.get("country"))
-            .filter(|c| c.len() == 2)
-            .cloned()
-            .or_else(|| job.country.clone());
-        let mut found = crowdsift_pii::find(&doc.lines, &lexicon, country.as_deref());
-        // The photo again, at most 1280 px on its long side (the face detector's working size),
-        // for faces and QR codes; their regions are mapped back to full-resolution pixels. Boxes
-        // from the text and from the picture must describe the same picture.
-        let params = DecodeParams { limits: job.limits, fit: Fit::LongSide(1280) };
-        let photo = fetcher.fetch(&Location::from_uri(&doc.uri)).map_err(|e| e.to_string()).and_then(|bytes| {
-            if sha256_hex(&bytes) != doc.sha256 {
-                return Err(format!("{} changed since `ocr` read it; run ocr again", doc.uri));
-            }
-            decode(&bytes, &params).map_err(|e| e.to_string())
-        });
-        match photo {
-            Err(e) => summary.failed.push((doc.id.clone(), format!("not searched for faces and QR codes: {e}"))),
-            Ok(d) => {
-                let s = d.width as f32 / d.image.width().max(1) as f32;
-                let mut seen = crowdsift_pii::qr::find(&image::DynamicImage::ImageRgb8(d.image.clone()).to_luma8());
-                if let Some(det) = &mut faces {
-                    match det.detect(&d.image) {
-                        Err(e) => summary.failed.push((doc.id.clone(), format!("faces not searched: {e}"))),
-                        Ok(fs) => seen.extend(fs.iter().map(PiiFinding::face)),
+    let (file_tx, file_rx) = bounded::<PathBuf>(jobs * 2);
+    let (work_tx, work_rx) = bounded::<Work>(jobs * 2);
+    let result = std::thread::scope(|s| -> Result<(), PipelineError> {
+        for faces in detectors {
+            let (rx, tx) = (file_rx.clone(), work_tx.clone());
+            let mut searcher = Searcher { job, lexicon: &lexicon, meta: &meta, fetcher: &fetcher, faces };
+            s.spawn(move || {
+                for path in rx {
+                    if tx.send(searcher.search(&path)).is_err() {
+                        break;
                     }
                 }
-                for mut f in seen {
-                    f.quad = f.quad.map(|[x, y]| [x * s, y * s]);
-                    found.push(f);
+            });
+        }
+        drop((file_rx, work_tx));
+        s.spawn(move || {
+            for f in files {
+                if file_tx.send(f).is_err() {
+                    break;
                 }
             }
-        }
-        summary.photos += 1;
-        summary.with_pii += u64::from(!found.is_empty());
-        for f in &found {
-            *summary.by_kind.entry(f.kind).or_default() += 1;
-        }
-        let record = serde_json::json!({
-            "id": doc.id, "uri": doc.uri, "sha256": doc.sha256, "country": country, "findings": found,
         });
-        let target = dir.join(format!("{}.json", file_stem(&doc.id)));
-        std::fs::write(&target, serde_json::to_string_pretty(&record).unwrap_or_default())
-            .map_err(|source| PipelineError::Io { path: target.clone(), source })?;
-        store.replace_findings(run_id, Stage::Pii, &rows(&doc.id, &found))?;
-    }
+        for w in work_rx {
+            progress.advance(1);
+            let (doc, country, found, problems) = match w {
+                Work::Failed { file, reason } => {
+                    summary.failed.push((file, reason));
+                    continue;
+                }
+                Work::Done { doc, country, found, problems } => (doc, country, found, problems),
+            };
+            summary.failed.extend(problems.into_iter().map(|p| (doc.id.clone(), p)));
+            summary.photos += 1;
+            summary.with_pii += u64::from(!found.is_empty());
+            for f in &found {
+                *summary.by_kind.entry(f.kind).or_default() += 1;
+            }
+            let record = serde_json::json!({
+                "id": doc.id, "uri": doc.uri, "sha256": doc.sha256, "country": country, "findings": found,
+            });
+            let target = dir.join(format!("{}.json", file_stem(&doc.id)));
+            std::fs::write(&target, serde_json::to_string_pretty(&record).unwrap_or_default())
+                .map_err(|source| PipelineError::Io { path: target.clone(), source })?;
+            store.replace_findings(run_id, Stage::Pii, &rows(&doc.id, &found))?;
+        }
+        Ok(())
+    });
     progress.finish();
+    if let Err(e) = result {
+        let _ = store.finish_run(run_id, "failed");
+        return Err(e);
+    }
     crowdsift_report::export_findings(&store, out)?;
     store.finish_run(run_id, "done")?;
     summary.elapsed = started.elapsed();

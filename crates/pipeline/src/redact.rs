@@ -41,8 +41,9 @@ pub struct RedactJob {
     pub quality: u8,
     /// Read each copy again (OCR with the plan given to [`redact`], and the face detector).
     pub verify: bool,
-    /// Face detector of models.toml used for verification.
+    /// Face detector of models.toml used for verification, and the long side it searches at.
     pub faces: String,
+    pub face_side: u32,
     pub reader: ReaderConfig,
     /// OCR window size for large photos, as `ocr` used it.
     pub tile: Option<u32>,
@@ -58,6 +59,7 @@ impl Default for RedactJob {
             quality: 90,
             verify: true,
             faces: "centerface".into(),
+            face_side: crate::pii::FACE_SIDE,
             reader: ReaderConfig::default(),
             tile: crowdsift_ocr::OcrParams::default().tile,
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -139,22 +141,49 @@ struct Verifier {
 impl Verifier {
     /// Personal data found in `img` that lies mostly inside one of `hidden` (the rest of the photo
     /// was searched by `pii` already), and how many text lines were read.
-    fn residual(&mut self, img: &RgbImage, hidden: &[Quad], doc: &PiiDoc) -> Result<(Vec<PiiFinding>, usize), String> {
-        let lines = self.reader.read_hinted(img, doc.langs.as_deref()).map_err(|e| format!("verification OCR: {e}"))?;
-        let mut found = crowdsift_pii::find(&lines, &self.lexicon, doc.country.as_deref());
-        // Faces at the detector's working size, as `pii` searched them.
-        let (w, h) = fit_dimensions(img.width(), img.height(), Fit::LongSide(1280));
-        let small = image::imageops::thumbnail(img, w.max(1), h.max(1));
-        let s = img.width() as f32 / small.width().max(1) as f32;
-        let mut seen = crowdsift_pii::qr::find(&image::DynamicImage::ImageRgb8(small.clone()).to_luma8());
-        let faces = self.faces.detect(&small).map_err(|e| format!("verification faces: {e}"))?;
-        seen.extend(faces.iter().map(PiiFinding::face));
-        for mut f in seen {
-            f.quad = f.quad.map(|[x, y]| [x * s, y * s]);
-            found.push(f);
+    ///
+    /// Only what was hidden is looked for again: text when text was hidden, faces when faces,
+    /// codes when codes. A leading word whose value reads as fewer than three letters or digits
+    /// (the blur read as `-`) has nothing readable left.
+    fn residual(
+        &mut self,
+        img: &RgbImage,
+        hidden: &[Hidden],
+        doc: &PiiDoc,
+    ) -> Result<(Vec<PiiFinding>, usize), String> {
+        let has = |k: &[Kind]| hidden.iter().any(|h| k.contains(&h.kind));
+        let (text, faces, codes) = (
+            hidden.iter().any(|h| !matches!(h.kind, Kind::Face | Kind::QrOrBarcode)),
+            has(&[Kind::Face]),
+            has(&[Kind::QrOrBarcode]),
+        );
+        let mut found = Vec::new();
+        let mut lines_read = 0;
+        if text {
+            let lines =
+                self.reader.read_hinted(img, doc.langs.as_deref()).map_err(|e| format!("verification OCR: {e}"))?;
+            lines_read = lines.len();
+            found = crowdsift_pii::find(&lines, &self.lexicon, doc.country.as_deref());
+            found.retain(|f| f.masked.chars().filter(|c| c.is_alphanumeric() || *c == '*').count() >= 3);
         }
-        found.retain(|f| hidden.iter().any(|h| covered(&f.quad, h) >= 0.3));
-        Ok((found, lines.len()))
+        if faces || codes {
+            // At the size `pii` searched them.
+            let (w, h) = fit_dimensions(img.width(), img.height(), Fit::LongSide(1280));
+            let small = image::imageops::thumbnail(img, w.max(1), h.max(1));
+            let s = img.width() as f32 / small.width().max(1) as f32;
+            if codes {
+                crowdsift_pii::add_codes(&mut found, &image::imageops::grayscale(&small), s);
+            }
+            if faces {
+                for f in self.faces.detect(&small).map_err(|e| format!("verification faces: {e}"))? {
+                    let mut face = PiiFinding::face(&f);
+                    face.quad = face.quad.map(|[x, y]| [x * s, y * s]);
+                    found.push(face);
+                }
+            }
+        }
+        found.retain(|f| hidden.iter().any(|h| covered(&f.quad, &h.padded) >= 0.3));
+        Ok((found, lines_read))
     }
 }
 
@@ -175,7 +204,9 @@ fn covered(q: &Quad, h: &Quad) -> f32 {
 }
 
 fn region(f: &PiiFinding) -> Region {
-    Region { quad: f.quad, shape: if f.kind == Kind::Face { Shape::Face } else { Shape::Text } }
+    // Faces and codes are boxes around an object; the rest are lines of text.
+    let object = matches!(f.kind, Kind::Face | Kind::QrOrBarcode);
+    Region { quad: f.quad, shape: if object { Shape::Object } else { Shape::Text } }
 }
 
 /// The cache key of a photo's copy: source bytes, findings, settings and method.
@@ -226,8 +257,7 @@ fn process(
     let verified = job.verify && !hidden.is_empty();
     if let (true, Some(v)) = (verified, verifier) {
         for round in 1..=2u8 {
-            let quads: Vec<Quad> = hidden.iter().map(|h| h.padded).collect();
-            (residual, lines_read) = v.residual(&img, &quads, &doc)?;
+            (residual, lines_read) = v.residual(&img, &hidden, &doc)?;
             if residual.is_empty() || round == 2 {
                 break;
             }
@@ -244,8 +274,7 @@ fn process(
             }));
         }
         if !residual.is_empty() {
-            let quads: Vec<Quad> = hidden.iter().map(|h| h.padded).collect();
-            (residual, lines_read) = v.residual(&img, &quads, &doc)?;
+            (residual, lines_read) = v.residual(&img, &hidden, &doc)?;
         }
     }
     let format = OutputFormat::for_source(decoded.format, job.quality);
@@ -339,7 +368,7 @@ pub fn redact(
         for _ in 0..jobs {
             verifiers.push(Some(Verifier {
                 reader: plan.load(&job.reader, job.tile, 1).map_err(|e| PipelineError::Invalid(e.to_string()))?,
-                faces: load_faces(&job.faces, 1)?,
+                faces: load_faces(&job.faces, 1, job.face_side)?,
                 lexicon: Lexicon::builtin(),
             }));
         }

@@ -62,8 +62,8 @@ impl Style {
 pub enum Shape {
     /// A line of text or part of one: the quad's height is the text's height.
     Text,
-    /// A face (or other object) box.
-    Face,
+    /// A box around an object: a face, a QR code, a barcode.
+    Object,
 }
 
 /// A region to hide.
@@ -78,8 +78,9 @@ fn geometry(shape: Shape, h: f32) -> (f32, f32) {
     match shape {
         // A quarter of the line height each side (at least 3 px); cells 0.6 h: about a character.
         Shape::Text => ((0.3 * h).max(3.0), (0.6 * h).max(6.0)),
-        // Faces: 15 % each side for hair line and chin; six cells across the face.
-        Shape::Face => ((0.15 * h).max(3.0), (h / 6.0).max(6.0)),
+        // Objects: 15 % each side (a face's hair line and chin, a code's quiet zone); six cells
+        // across.
+        Shape::Object => ((0.15 * h).max(3.0), (h / 6.0).max(6.0)),
     }
 }
 
@@ -313,7 +314,7 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_pixels_and_another_seed_other_noise() {
-        let region = Region { quad: quad(20.0, 20.0, 80.0, 50.0), shape: Shape::Face };
+        let region = Region { quad: quad(20.0, 20.0, 80.0, 50.0), shape: Shape::Object };
         let run = |seed| {
             let mut img = card(100, 80);
             redact(&mut img, &[region], Style::Blur, seed);
@@ -329,7 +330,7 @@ mod tests {
         let regions = [
             Region { quad: quad(-30.0, -30.0, -10.0, -20.0), shape: Shape::Text },
             Region { quad: quad(40.0, 40.0, 90.0, 60.0), shape: Shape::Text },
-            Region { quad: [[25.0, 25.0]; 4], shape: Shape::Face },
+            Region { quad: [[25.0, 25.0]; 4], shape: Shape::Object },
         ];
         for style in [Style::Blur, Style::Pixelate, Style::Fill] {
             assert_eq!(redact(&mut img, &regions, style, 3).len(), 3);
