@@ -124,6 +124,21 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A scored finding of a check without a threshold (what later stages record: a count, a
+    /// best score), with its evidence.
+    pub fn scored(image_id: &str, stage: Stage, check: &str, score: f64, flagged: bool, detail: String) -> Self {
+        Finding {
+            image_id: image_id.to_owned(),
+            stage,
+            check: check.to_owned(),
+            score: Some(score),
+            threshold: None,
+            flagged,
+            reason: None,
+            detail,
+        }
+    }
+
     /// The single finding recorded for a photo that could not be read or decoded.
     pub fn unusable(image_id: &str, reason: Reason, detail: impl Into<String>) -> Self {
         Finding {

@@ -1,7 +1,7 @@
 use std::collections::HashSet;
 
 use crossbeam_channel::Sender;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crowdsift_ingest::{IngestError, Item, Source};
 use crowdsift_store::Store;
@@ -65,4 +65,45 @@ pub(crate) fn count(source: &Source, skip: impl Fn(&Item) -> bool) -> Result<u64
 pub(crate) fn open_output(out: &Path) -> Result<Store, PipelineError> {
     std::fs::create_dir_all(out).map_err(|source| PipelineError::Io { path: out.to_owned(), source })?;
     Ok(Store::open(&out.join("crowdsift.db"))?)
+}
+
+/// Ends a run of a stage that writes findings: on success, exports findings.csv/parquet and marks
+/// the run done; on failure, marks it failed and returns the error.
+pub(crate) fn close_run(
+    store: &Store,
+    run_id: i64,
+    out: &Path,
+    result: Result<(), PipelineError>,
+) -> Result<(), PipelineError> {
+    if let Err(e) = result {
+        let _ = store.finish_run(run_id, "failed");
+        return Err(e);
+    }
+    crowdsift_report::export_findings(store, out)?;
+    store.finish_run(run_id, "done")?;
+    Ok(())
+}
+
+/// The `*.json` files of an earlier stage's folder, sorted; `missing` says what to run when the
+/// folder does not exist.
+pub(crate) fn stage_files(dir: &Path, missing: impl FnOnce() -> String) -> Result<Vec<PathBuf>, PipelineError> {
+    if !dir.is_dir() {
+        return Err(PipelineError::Invalid(missing()));
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|source| PipelineError::Io { path: dir.to_owned(), source })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Sends every item to the workers (stops early when they are gone).
+pub(crate) fn send_all<T>(items: Vec<T>, tx: Sender<T>) {
+    for item in items {
+        if tx.send(item).is_err() {
+            break;
+        }
+    }
 }

@@ -16,7 +16,7 @@ use crowdsift_ocr::{ModelPlan, ReaderConfig, TextLine};
 use image::{Rgb, RgbImage};
 use serde::Serialize;
 
-use crate::feed::{count, feed, open_output};
+use crate::feed::{close_run, count, feed, open_output};
 use crate::scan::PipelineError;
 
 #[derive(Debug, Clone, Serialize)]
@@ -268,12 +268,7 @@ pub fn ocr(
         Ok(())
     });
     progress.finish();
-    if let Err(e) = result {
-        let _ = store.finish_run(run_id, "failed");
-        return Err(e);
-    }
-    crowdsift_report::export_findings(&store, out)?;
-    store.finish_run(run_id, "done")?;
+    close_run(&store, run_id, out, result)?;
     summary.elapsed = started.elapsed();
     Ok(summary)
 }

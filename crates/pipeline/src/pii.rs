@@ -18,7 +18,7 @@ use crowdsift_pii::face::FaceDetector;
 use crowdsift_pii::{Kind, Lexicon, PiiFinding};
 use serde::{Deserialize, Serialize};
 
-use crate::feed::open_output;
+use crate::feed::{close_run, open_output, send_all, stage_files};
 use crate::ocr::file_stem;
 use crate::scan::PipelineError;
 
@@ -84,15 +84,8 @@ struct OcrDoc {
 
 /// The findings rows of one photo: a `pii` row (how many regions) and one per kind.
 fn rows(id: &str, found: &[PiiFinding]) -> Vec<Finding> {
-    let row = |check: &str, score: f64, flagged: bool, detail: String| Finding {
-        image_id: id.to_owned(),
-        stage: Stage::Pii,
-        check: check.to_owned(),
-        score: Some(score),
-        threshold: None,
-        flagged,
-        reason: None,
-        detail,
+    let row = |check: &str, score: f64, flagged: bool, detail: String| {
+        Finding::scored(id, Stage::Pii, check, score, flagged, detail)
     };
     let mut kinds: BTreeMap<Kind, Vec<&PiiFinding>> = BTreeMap::new();
     for f in found {
@@ -192,20 +185,9 @@ pub fn pii(out: &Path, job: &PiiJob, progress: &dyn ProgressReporter) -> Result<
         detectors.push(job.faces.as_deref().map(|name| load_faces(name, 1, job.face_side)).transpose()?);
     }
     let fetcher = Fetcher::new(job.limits);
-    let ocr_dir = out.join("ocr");
-    if !ocr_dir.is_dir() {
-        return Err(PipelineError::Invalid(format!(
-            "no OCR results in {}: run `crowdsift ocr SRC --out {}` first",
-            out.display(),
-            out.display()
-        )));
-    }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&ocr_dir)
-        .map_err(|source| PipelineError::Io { path: ocr_dir.clone(), source })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = stage_files(&out.join("ocr"), || {
+        format!("no OCR results in {}: run `crowdsift ocr SRC --out {}` first", out.display(), out.display())
+    })?;
     let mut store = open_output(out)?;
     let run_id = store.begin_run("pii", &out.display().to_string(), &serde_json::json!({ "job": job }))?;
     let meta = store.image_meta()?;
@@ -235,13 +217,7 @@ pub fn pii(out: &Path, job: &PiiJob, progress: &dyn ProgressReporter) -> Result<
             });
         }
         drop((file_rx, work_tx));
-        s.spawn(move || {
-            for f in files {
-                if file_tx.send(f).is_err() {
-                    break;
-                }
-            }
-        });
+        s.spawn(move || send_all(files, file_tx));
         for w in work_rx {
             progress.advance(1);
             let (doc, country, found, problems) = match w {
@@ -268,12 +244,7 @@ pub fn pii(out: &Path, job: &PiiJob, progress: &dyn ProgressReporter) -> Result<
         Ok(())
     });
     progress.finish();
-    if let Err(e) = result {
-        let _ = store.finish_run(run_id, "failed");
-        return Err(e);
-    }
-    crowdsift_report::export_findings(&store, out)?;
-    store.finish_run(run_id, "done")?;
+    close_run(&store, run_id, out, result)?;
     summary.elapsed = started.elapsed();
     Ok(summary)
 }

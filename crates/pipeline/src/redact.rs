@@ -26,7 +26,7 @@ use crowdsift_redact::{OutputFormat, Quad, Region, Shape, Style};
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
-use crate::feed::open_output;
+use crate::feed::{close_run, open_output, send_all, stage_files};
 use crate::ocr::file_stem;
 use crate::pii::load_faces;
 use crate::scan::PipelineError;
@@ -303,15 +303,8 @@ fn process(
 /// The findings rows of one copy: `redacted` (regions hidden, metadata removed) and, when
 /// verification still found personal data, a flagged `redact_residual`.
 fn rows(r: &Record) -> Vec<Finding> {
-    let row = |check: &str, score: f64, flagged: bool, detail: String| Finding {
-        image_id: r.id.clone(),
-        stage: Stage::Redact,
-        check: check.to_owned(),
-        score: Some(score),
-        threshold: None,
-        flagged,
-        reason: None,
-        detail,
+    let row = |check: &str, score: f64, flagged: bool, detail: String| {
+        Finding::scored(&r.id, Stage::Redact, check, score, flagged, detail)
     };
     let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
     for h in &r.hidden {
@@ -353,14 +346,9 @@ pub fn redact(
     progress: &dyn ProgressReporter,
 ) -> Result<RedactSummary, PipelineError> {
     let started = Instant::now();
-    let pii_dir = out.join("pii");
-    if !pii_dir.is_dir() {
-        return Err(PipelineError::Invalid(format!(
-            "no personal-data results in {}: run `crowdsift pii {}` first",
-            out.display(),
-            out.display()
-        )));
-    }
+    let files = stage_files(&out.join("pii"), || {
+        format!("no personal-data results in {}: run `crowdsift pii {}` first", out.display(), out.display())
+    })?;
     let jobs = job.jobs.max(1);
     let mut verifiers = Vec::new();
     if job.verify {
@@ -375,12 +363,6 @@ pub fn redact(
     } else {
         verifiers.resize_with(jobs, || None);
     }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&pii_dir)
-        .map_err(|source| PipelineError::Io { path: pii_dir.clone(), source })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
     let copies = out.join("redacted");
     let records = out.join("redact");
     for d in [&copies, &records] {
@@ -448,13 +430,7 @@ pub fn redact(
             });
         }
         drop((file_rx, work_tx));
-        s.spawn(move || {
-            for f in files {
-                if file_tx.send(f).is_err() {
-                    break;
-                }
-            }
-        });
+        s.spawn(move || send_all(files, file_tx));
         for w in work_rx {
             progress.advance(1);
             match w {
@@ -476,12 +452,7 @@ pub fn redact(
         Ok(())
     });
     progress.finish();
-    if let Err(e) = result {
-        let _ = store.finish_run(run_id, "failed");
-        return Err(e);
-    }
-    crowdsift_report::export_findings(&store, out)?;
-    store.finish_run(run_id, "done")?;
+    close_run(&store, run_id, out, result)?;
     summary.elapsed = started.elapsed();
     Ok(summary)
 }
