@@ -13,6 +13,7 @@ use crowdsift_ingest::{Fetcher, Source};
 use crowdsift_pipeline::{ScanParams, ScanSummary};
 
 mod progress;
+mod run;
 
 #[derive(Parser)]
 #[command(name = "crowdsift", version, about = "Screen, audit and redact crowdsourced photo collections")]
@@ -26,6 +27,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Every stage with its defaults, in order: scan, embed, audit (when the photos have labels),
+    /// ocr, pii, redact; resumable (each stage keeps what it did); a summary at the end.
+    Run(run::RunArgs),
     /// Read every photo, flag the unusable ones (corrupt, blurred, dark, overexposed, small, odd,
     /// grayscale, duplicated) and write crowdsift.db, findings.csv and findings.parquet.
     Scan(ScanArgs),
@@ -788,6 +792,29 @@ fn print_summary(s: &ScanSummary) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Runs one command; `Ok(true)` when it flagged something (exit code 1).
+fn dispatch(command: &Command, quiet: bool) -> Result<bool> {
+    match command {
+        Command::Run(args) => run::run(args, quiet),
+        Command::Scan(args) => scan(args, quiet).and_then(|s| {
+            match print_summary(&s) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+                _ => {}
+            }
+            Ok(s.totals.flagged_images > 0 || !s.listing_errors.is_empty())
+        }),
+        Command::Embed(args) => embed(args, quiet),
+        Command::Train(args) => train(args, quiet),
+        Command::Predict(args) => predict(args, quiet),
+        Command::Evaluate(args) => evaluate(args, quiet),
+        Command::Export(args) => export(args),
+        Command::Audit(args) => audit(args, quiet),
+        Command::Ocr(args) => ocr(args, quiet),
+        Command::Pii(args) => pii(args, quiet),
+        Command::Redact(args) => redact(args, quiet),
+    }
+}
+
 #[allow(unsafe_code)] // set_var, while this is the only thread (see below)
 fn main() -> ExitCode {
     // Tesseract's OpenMP threads spin against our worker threads: with them capped at one per
@@ -803,25 +830,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let result = match &cli.command {
-        Command::Scan(args) => scan(args, cli.quiet).and_then(|s| {
-            match print_summary(&s) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
-                _ => {}
-            }
-            Ok(s.totals.flagged_images > 0 || !s.listing_errors.is_empty())
-        }),
-        Command::Embed(args) => embed(args, cli.quiet),
-        Command::Train(args) => train(args, cli.quiet),
-        Command::Predict(args) => predict(args, cli.quiet),
-        Command::Evaluate(args) => evaluate(args, cli.quiet),
-        Command::Export(args) => export(args),
-        Command::Audit(args) => audit(args, cli.quiet),
-        Command::Ocr(args) => ocr(args, cli.quiet),
-        Command::Pii(args) => pii(args, cli.quiet),
-        Command::Redact(args) => redact(args, cli.quiet),
-    };
-    match result {
+    match dispatch(&cli.command, cli.quiet) {
         Ok(false) => ExitCode::SUCCESS,
         Ok(true) => ExitCode::from(1),
         Err(e) => {

@@ -45,6 +45,7 @@ pub fn run_ok(cmd: &mut Command) -> Output {
 #[derive(Debug, Clone)]
 pub struct Row {
     pub id: String,
+    pub stage: String,
     pub check: String,
     pub score: Option<f64>,
     pub flagged: bool,
@@ -59,6 +60,7 @@ pub fn read_findings(out: &Path) -> Vec<Row> {
             let r = r.expect("csv row");
             Row {
                 id: r[0].to_owned(),
+                stage: r[3].to_owned(),
                 check: r[4].to_owned(),
                 score: r[5].parse().ok(),
                 flagged: &r[7] == "true",
