@@ -6,7 +6,8 @@
 #     (Bengali, Hindi, Thai, Arabic, Khmer) and Vietnamese, for `crowdsift ocr`;
 #   - with --test: Pillow and numpy (fixture generators), moto[server] (local S3 for tests),
 #     tensorboard (reads back the event files training writes), fontTools and Debian's Noto and
-#     handwriting-style fonts (the generated OCR evaluation set), scikit-image and matplotlib
+#     handwriting-style fonts (the generated OCR evaluation set), Chromium (opens report.html
+#     headless), scikit-image and matplotlib
 #     (their sample photographs: portraits and photos without people for the face detector), Faker, phonenumbers,
 #     segno and python-barcode (the generated personal-data set: names, valid numbers, QR codes,
 #     barcodes).
@@ -26,7 +27,7 @@ deb_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "insta
 debs=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-vie tesseract-ocr-ben tesseract-ocr-hin tesseract-ocr-tha
   tesseract-ocr-ara tesseract-ocr-khm)
 ((want_test)) && debs+=(fonts-noto-core fonts-dejavu-core fonts-dkg-handwriting fonts-comic-neue fonts-femkeklaver
-  fonts-kristi fonts-dancingscript)
+  fonts-kristi fonts-dancingscript chromium)
 for pkg in "${debs[@]}"; do
   deb_installed "$pkg" || missing+=("$pkg")
 done

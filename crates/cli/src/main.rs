@@ -64,6 +64,16 @@ enum Command {
     /// read again by OCR, the face detector and the code readers; what was hidden and why in
     /// DIR/redact/<photo>.json.
     Redact(RedactArgs),
+    /// Write DIR/report.html: one self-contained page with the counts, galleries of thumbnails per
+    /// reason (redacted copies where personal data was found), score histograms, the label-issue
+    /// queue and confusion, personal data found, and the runs with their configurations.
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// Output folder of the earlier stages (holds crowdsift.db).
+    dir: PathBuf,
 }
 
 #[derive(Args)]
@@ -496,6 +506,20 @@ fn redact(args: &RedactArgs, quiet: bool) -> Result<bool> {
     Ok(!s.failed.is_empty() || !s.residual.is_empty())
 }
 
+fn report(args: &ReportArgs) -> Result<bool> {
+    let s = crowdsift_pipeline::report(&args.dir, crowdsift_core::Limits::default())
+        .with_context(|| format!("writing the report of {}", args.dir.display()))?;
+    ignore_broken_pipe(writeln!(
+        std::io::stdout().lock(),
+        "wrote {} ({} photos, {} flagged, {} thumbnails)",
+        s.path.display(),
+        s.counts.photos,
+        s.counts.flagged_photos,
+        s.counts.thumbnails
+    ))?;
+    Ok(false)
+}
+
 /// A models.toml name (checksum verified) or PATH.onnx with its PATH.onnx.toml.
 fn backbone_spec(model: &str) -> Result<crowdsift_models::ModelSpec> {
     let path = std::path::Path::new(model);
@@ -812,6 +836,7 @@ fn dispatch(command: &Command, quiet: bool) -> Result<bool> {
         Command::Ocr(args) => ocr(args, quiet),
         Command::Pii(args) => pii(args, quiet),
         Command::Redact(args) => redact(args, quiet),
+        Command::Report(args) => report(args),
     }
 }
 

@@ -1,4 +1,5 @@
-//! `crowdsift run SRC --out DIR`: every stage with its defaults, in pipeline order, each as its
+//! `crowdsift run SRC --out DIR`: every stage with its defaults, in pipeline order (scan, embed,
+//! audit, ocr, pii, redact, report), each as its
 //! own command would run it (the same arguments parsed the same way, so defaults cannot drift).
 //! A stage that cannot run is reported and the stages that need it are skipped; the others go on.
 
@@ -24,7 +25,7 @@ pub(crate) struct RunArgs {
     #[arg(long, short, default_value = "efficientnet-lite0")]
     model: String,
     /// Stages to leave out, e.g. `--skip audit,redact` (scan always runs).
-    #[arg(long, value_delimiter = ',', value_parser = ["embed", "audit", "ocr", "pii", "redact"])]
+    #[arg(long, value_delimiter = ',', value_parser = ["embed", "audit", "ocr", "pii", "redact", "report"])]
     skip: Vec<String>,
 }
 
@@ -62,6 +63,7 @@ fn stages(args: &RunArgs) -> Vec<Stage> {
         Stage { name: "ocr", needs: Some("scan"), argv: with(s(&["ocr", &src, "--out", &out]), &jobs) },
         Stage { name: "pii", needs: Some("ocr"), argv: s(&["pii", &out]) },
         Stage { name: "redact", needs: Some("pii"), argv: with(s(&["redact", &out]), &jobs) },
+        Stage { name: "report", needs: Some("scan"), argv: s(&["report", &out]) },
     ]
 }
 
@@ -100,7 +102,7 @@ pub(crate) fn run(args: &RunArgs, quiet: bool) -> Result<bool> {
     }
     let d = args.out.display();
     text.push_str(&format!(
-        "findings: {d}/findings.csv, {d}/findings.parquet; store: {d}/crowdsift.db; release copies: {d}/redacted/\n"
+        "report: {d}/report.html; findings: {d}/findings.csv, {d}/findings.parquet; store: {d}/crowdsift.db; release copies: {d}/redacted/\n"
     ));
     ignore_broken_pipe(std::io::stdout().lock().write_all(text.as_bytes()))?;
     let failed: Vec<&str> =

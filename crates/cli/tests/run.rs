@@ -60,3 +60,57 @@ fn skipped_stages_take_what_needs_them_along() {
     }
     assert!(!out.join("redacted").exists());
 }
+
+/// report.html after `run` on the samples: every section, the counts of the store, thumbnails
+/// embedded, nothing fetched from anywhere.
+#[test]
+fn report_shows_what_the_store_holds_in_one_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let manifest = root().join("samples/manifest.csv");
+    let res =
+        crowdsift().args(["run", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]).output().unwrap();
+    assert_eq!(res.status.code(), Some(1), "{}", String::from_utf8_lossy(&res.stdout));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for section in ["summary", "findings", "galleries", "histograms", "labels", "pii", "runs"] {
+        assert!(html.contains(&format!("<section id=\"{section}\">")), "{section}");
+    }
+    let count = |key: &str| -> u64 {
+        let at = html.find(&format!("data-{key}\">")).unwrap_or_else(|| panic!("{key}")) + key.len() + 7;
+        html[at..].split('<').next().unwrap().split_whitespace().next().unwrap().parse().unwrap()
+    };
+    let rows = read_findings(&out);
+    let ids: std::collections::HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let flagged: std::collections::HashSet<&str> = rows.iter().filter(|r| r.flagged).map(|r| r.id.as_str()).collect();
+    assert_eq!(count("count=\"photos"), ids.len() as u64);
+    assert_eq!(count("count=\"flagged_photos"), flagged.len() as u64);
+    for (stage, check) in [("quality", "blur"), ("quality", "dark"), ("audit", "label_issue"), ("pii", "face")] {
+        let n = rows.iter().filter(|r| r.stage == stage && r.check == check && r.flagged).count() as u64;
+        assert_eq!(count(&format!("flagged=\"{stage}:{check}")), n, "{stage}:{check}");
+    }
+    // One self-contained file: pictures are data URIs, no scripts, nothing to fetch.
+    assert!(html.matches("<img src=\"data:image/jpeg;base64,").count() >= 8);
+    assert!(!html.contains("<script") && !html.contains("src=\"http") && !html.contains("href=\"http"));
+    assert!(html.matches("<svg").count() >= 8, "a histogram per quality check and the confusion of labels");
+    // The portraits hold faces: the galleries show them only from their redacted copies.
+    assert!(html.contains("3 photos with personal data"));
+
+    // Opened in headless Chromium (Debian `chromium`, scripts/setup.sh --test): it renders and
+    // logs nothing from the page's console.
+    let shot = tmp.path().join("report.png");
+    let page = format!("file://{}", out.join("report.html").display());
+    let chrome = std::process::Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0"])
+        .args(["--window-size=1280,4000", &format!("--screenshot={}", shot.display()), &page])
+        .output()
+        .expect("chromium runs (scripts/setup.sh --test installs it)");
+    let log = String::from_utf8_lossy(&chrome.stderr);
+    assert!(chrome.status.success(), "{log}");
+    assert!(!log.contains(":CONSOLE"), "console messages: {log}");
+    let png = image::open(&shot).expect("a screenshot");
+    assert_eq!((png.width(), png.height()), (1280, 4000));
+    // Not a blank page: the thumbnails and plots put colour on it.
+    let rgb = png.to_rgb8();
+    let coloured = rgb.pixels().filter(|p| p.0.iter().max().unwrap() - p.0.iter().min().unwrap() > 40).count();
+    assert!(coloured > 50_000, "{coloured} coloured pixels");
+}

@@ -73,6 +73,20 @@ pub struct FindingRow {
     pub finding: Finding,
 }
 
+/// A run of a command, as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunInfo {
+    pub id: i64,
+    pub command: String,
+    pub source: String,
+    pub version: String,
+    /// JSON of every parameter that shaped the results (models and their checksums included).
+    pub config: String,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub status: String,
+}
+
 /// Totals for a summary.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Totals {
@@ -215,6 +229,29 @@ impl Store {
             tx.commit()
         })();
         res.map_err(|e| self.err(e))
+    }
+
+    /// Every run, oldest first.
+    pub fn runs(&self) -> Result<Vec<RunInfo>> {
+        let run = || -> rusqlite::Result<Vec<RunInfo>> {
+            let mut st = self.conn.prepare(
+                "SELECT id, command, source, version, config, started_at, ended_at, status FROM runs ORDER BY id",
+            )?;
+            st.query_map([], |r| {
+                Ok(RunInfo {
+                    id: r.get(0)?,
+                    command: r.get(1)?,
+                    source: r.get(2)?,
+                    version: r.get(3)?,
+                    config: r.get(4)?,
+                    started_at: r.get(5)?,
+                    ended_at: r.get(6)?,
+                    status: r.get(7)?,
+                })
+            })?
+            .collect()
+        };
+        run().map_err(|e| self.err(e))
     }
 
     /// The runs whose findings of `stage` are still in the store, with their configuration (JSON).

@@ -1,0 +1,48 @@
+//! `report`: DIR/report.html from the store and the stages' files, with thumbnails of the photos
+//! it shows (read again from their uris, or from their redacted copies where they hold personal
+//! data), embedded so the page is one file.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use crowdsift_core::Limits;
+use crowdsift_ingest::{DecodeParams, Fetcher, Fit, Location, decode};
+use crowdsift_redact::OutputFormat;
+
+use crate::scan::PipelineError;
+
+#[derive(Debug, Clone)]
+pub struct ReportSummary {
+    pub path: PathBuf,
+    pub counts: crowdsift_report::ReportCounts,
+}
+
+/// A thumbnail of the photo at `location` (a file path or a uri) as a JPEG data URI.
+fn thumbnail(fetcher: &Fetcher, limits: Limits, location: &str) -> Option<String> {
+    let bytes = match std::fs::read(location) {
+        Ok(b) => b.into(),
+        Err(_) => fetcher.fetch(&Location::from_uri(location)).ok()?,
+    };
+    let d = decode(&bytes, &DecodeParams { limits, fit: Fit::LongSide(240) }).ok()?;
+    let jpeg = crowdsift_redact::encode(&d.image, OutputFormat::Jpeg { quality: 80 }, None).ok()?;
+    Some(format!("data:image/jpeg;base64,{}", base64::engine::general_purpose::STANDARD.encode(jpeg.bytes)))
+}
+
+/// Writes `out/report.html`.
+pub fn report(out: &Path, limits: Limits) -> Result<ReportSummary, PipelineError> {
+    let db = out.join("crowdsift.db");
+    if !db.is_file() {
+        return Err(PipelineError::Invalid(format!(
+            "no results in {}: run `crowdsift scan SRC --out {}` (or `crowdsift run`) first",
+            out.display(),
+            out.display()
+        )));
+    }
+    let store = crowdsift_store::Store::open(&db)?;
+    let fetcher = Fetcher::new(limits);
+    let thumbs = |_id: &str, location: &str| thumbnail(&fetcher, limits, location);
+    let (html, counts) = crowdsift_report::render(&store, out, &thumbs)?;
+    let path = out.join("report.html");
+    std::fs::write(&path, html).map_err(|source| PipelineError::Io { path: path.clone(), source })?;
+    Ok(ReportSummary { path, counts })
+}

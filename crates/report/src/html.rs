@@ -1,0 +1,438 @@
+//! `report.html`: one self-contained page (styles inline, thumbnails as data URIs, plots as inline
+//! SVG; no script, nothing fetched) written from the store and the stages' files, so that its
+//! numbers always agree with findings.csv.
+//!
+//! Sections: summary counts; findings per check; a gallery per reason; score histograms of the
+//! quality checks with their thresholds; the label audit's review queue and its confusion of given
+//! and suggested labels; personal data found (thumbnails only of redacted copies); the runs with
+//! their versions and configurations. A stage that has not run is shown as not run.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crowdsift_core::Stage;
+use crowdsift_store::{FindingRow, Store};
+
+use crate::export::ExportError;
+
+/// Photos shown per gallery.
+const GALLERY: usize = 12;
+/// Rows of the label-issue queue shown.
+const QUEUE: usize = 50;
+
+/// What the page shows, counted (the test compares these with the store).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportCounts {
+    pub photos: u64,
+    pub usable: u64,
+    pub flagged_photos: u64,
+    /// Flagged findings per `stage:check`.
+    pub flagged: BTreeMap<String, u64>,
+    pub thumbnails: usize,
+}
+
+/// Where thumbnails come from: `(id, path or uri)` to a data URI (`data:image/jpeg;base64,…`),
+/// `None` when the photo cannot be read.
+pub type Thumbnails<'a> = &'a dyn Fn(&str, &str) -> Option<String>;
+
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            _ => o.push(c),
+        }
+    }
+    o
+}
+
+/// A bar histogram of `values` in 20 bins, with the threshold drawn, as inline SVG.
+fn histogram(values: &[f64], threshold: Option<f64>) -> String {
+    let (w, h, bins) = (320.0, 120.0, 20usize);
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min).min(threshold.unwrap_or(f64::INFINITY));
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max).max(threshold.unwrap_or(f64::NEG_INFINITY));
+    let span = (hi - lo).max(1e-9);
+    let mut counts = vec![0usize; bins];
+    for v in values {
+        counts[(((v - lo) / span) * bins as f64).floor().clamp(0.0, (bins - 1) as f64) as usize] += 1;
+    }
+    let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
+    let bw = w / bins as f64;
+    let mut svg = format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{}" role="img">"#, h + 16.0);
+    for (i, c) in counts.iter().enumerate() {
+        let bh = h * *c as f64 / top;
+        let _ = write!(
+            svg,
+            r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{bh:.1}" fill="#4a7bb7"><title>{c}</title></rect>"##,
+            i as f64 * bw + 1.0,
+            h - bh,
+            bw - 2.0
+        );
+    }
+    if let Some(t) = threshold {
+        let x = (t - lo) / span * w;
+        let _ = write!(svg, r##"<line x1="{x:.1}" x2="{x:.1}" y1="0" y2="{h}" stroke="#c0392b" stroke-width="2"/>"##);
+    }
+    let _ = write!(
+        svg,
+        r##"<text x="0" y="{}" font-size="10">{}</text><text x="{w}" y="{}" font-size="10" text-anchor="end">{}</text></svg>"##,
+        h + 12.0,
+        esc(&format!("{lo:.3}")),
+        h + 12.0,
+        esc(&format!("{hi:.3}"))
+    );
+    svg
+}
+
+/// Given label × suggested label as an SVG heat map.
+fn confusion(pairs: &[(String, String)]) -> String {
+    let mut labels: Vec<&String> = pairs.iter().flat_map(|(a, b)| [a, b]).collect();
+    labels.sort();
+    labels.dedup();
+    let idx = |l: &String| labels.iter().position(|x| *x == l).unwrap_or(0);
+    let n = labels.len();
+    let mut m = vec![vec![0usize; n]; n];
+    for (a, b) in pairs {
+        m[idx(a)][idx(b)] += 1;
+    }
+    let top = m.iter().flatten().copied().max().unwrap_or(1).max(1) as f64;
+    let (cell, left, head) = (22.0, 110.0, 110.0);
+    let size = left + cell * n as f64 + 60.0; // room for the last column's slanted label
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{}" role="img">"#,
+        head + cell * n as f64 + 4.0
+    );
+    for (i, l) in labels.iter().enumerate() {
+        let y = head + cell * i as f64 + 15.0;
+        let _ = write!(svg, r#"<text x="{}" y="{y}" font-size="11" text-anchor="end">{}</text>"#, left - 4.0, esc(l));
+        let x = left + cell * i as f64 + 15.0;
+        let _ = write!(
+            svg,
+            r#"<text x="{x}" y="{}" font-size="11" transform="rotate(-60 {x} {})">{}</text>"#,
+            head - 4.0,
+            head - 4.0,
+            esc(l)
+        );
+    }
+    for (i, row) in m.iter().enumerate() {
+        for (j, c) in row.iter().enumerate() {
+            let a = if *c == 0 { 0.0 } else { 0.15 + 0.85 * *c as f64 / top };
+            let _ = write!(
+                svg,
+                r##"<rect x="{}" y="{}" width="{}" height="{}" fill="#2c6e49" fill-opacity="{a:.2}" stroke="#ddd"><title>{} → {}: {c}</title></rect>"##,
+                left + cell * j as f64,
+                head + cell * i as f64,
+                cell,
+                cell,
+                esc(labels[i]),
+                esc(labels[j])
+            );
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// One photo of a gallery: its thumbnail (when there is one), id, label and evidence.
+fn card(
+    html: &mut String,
+    counts: &mut ReportCounts,
+    thumb: Option<String>,
+    id: &str,
+    label: Option<&str>,
+    text: &str,
+) {
+    html.push_str(r#"<figure class="card">"#);
+    match thumb {
+        Some(uri) => {
+            counts.thumbnails += 1;
+            let _ = write!(html, r#"<img src="{}" alt="{}">"#, esc(&uri), esc(id));
+        }
+        None => html.push_str(r#"<div class="nothumb">no picture</div>"#),
+    }
+    let _ = write!(
+        html,
+        "<figcaption><b>{}</b>{}<br>{}</figcaption></figure>",
+        esc(id),
+        label.map(|l| format!(" · {}", esc(l))).unwrap_or_default(),
+        esc(text)
+    );
+}
+
+const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}\
+h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ccc}\
+table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}\
+.num{text-align:right}.gallery{display:flex;flex-wrap:wrap;gap:8px}\
+.card{width:180px;margin:0;border:1px solid #ddd;padding:4px;font-size:12px;word-wrap:break-word}\
+.card img{width:180px;height:135px;object-fit:contain;background:#f4f4f4}\
+.nothumb{width:180px;height:135px;background:#eee;color:#888;display:flex;align-items:center;justify-content:center}\
+.absent{color:#888;font-style:italic}pre{white-space:pre-wrap;font-size:11px;background:#f7f7f7;padding:6px}";
+
+/// Renders `out/report.html` from the store in `out` and the stages' files.
+pub fn render(store: &Store, out: &Path, thumbs: Thumbnails<'_>) -> Result<(String, ReportCounts), ExportError> {
+    let totals = store.totals()?;
+    let mut rows: Vec<FindingRow> = Vec::new();
+    store.for_each_finding(|r| rows.push(r))?;
+    let runs = store.runs()?;
+    let mut counts = ReportCounts {
+        photos: totals.images,
+        usable: totals.usable,
+        flagged_photos: totals.flagged_images,
+        ..Default::default()
+    };
+    let stages_run: Vec<&str> = runs.iter().filter(|r| r.status == "done").map(|r| r.command.as_str()).collect();
+    let ran = |cmd: &str| stages_run.contains(&cmd);
+    let redacted = redacted_copies(out);
+
+    let mut html = String::new();
+    let _ = write!(
+        html,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>crowdsift report</title>\
+         <style>{STYLE}</style></head><body><h1>crowdsift report</h1>\
+         <p>{} · {} photos</p>",
+        esc(&out.display().to_string()),
+        totals.images
+    );
+
+    // Summary.
+    let _ = write!(
+        html,
+        "<section id=\"summary\"><h2>Summary</h2><table>\
+         <tr><th>photos recorded</th><td class=\"num\" data-count=\"photos\">{}</td></tr>\
+         <tr><th>decodable</th><td class=\"num\" data-count=\"usable\">{}</td></tr>\
+         <tr><th>with a flagged finding</th><td class=\"num\" data-count=\"flagged_photos\">{}</td></tr></table></section>",
+        totals.images, totals.usable, totals.flagged_images
+    );
+
+    // Findings per stage and check.
+    let mut by_check: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+    for r in &rows {
+        let e = by_check.entry((r.finding.stage.as_str().to_owned(), r.finding.summary_key().to_owned())).or_default();
+        e.0 += 1;
+        e.1 += u64::from(r.finding.flagged);
+    }
+    html.push_str("<section id=\"findings\"><h2>Findings</h2><table><tr><th>stage</th><th>check</th><th>photos</th><th>flagged</th></tr>");
+    for ((stage, check), (n, flagged)) in &by_check {
+        counts.flagged.insert(format!("{stage}:{check}"), *flagged);
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td class=\"num\">{n}</td><td class=\"num\" data-flagged=\"{}:{}\">{flagged}</td></tr>",
+            esc(stage),
+            esc(check),
+            esc(stage),
+            esc(check)
+        );
+    }
+    html.push_str("</table></section>");
+
+    // Galleries per reason: quality, decoding and duplicates (personal data has its own section).
+    html.push_str("<section id=\"galleries\"><h2>Photos by reason</h2>");
+    let mut galleries: BTreeMap<String, Vec<&FindingRow>> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.finding.flagged) {
+        if matches!(r.finding.stage, Stage::Ingest | Stage::Quality | Stage::Duplicates) {
+            galleries.entry(r.finding.summary_key().to_owned()).or_default().push(r);
+        }
+    }
+    if galleries.is_empty() {
+        html.push_str("<p class=\"absent\">No photo flagged by the quality checks.</p>");
+    }
+    let has_pii: std::collections::HashSet<&str> = rows
+        .iter()
+        .filter(|r| r.finding.stage == Stage::Pii && r.finding.check == "pii" && r.finding.flagged)
+        .map(|r| r.finding.image_id.as_str())
+        .collect();
+    for (reason, list) in &galleries {
+        let _ = write!(
+            html,
+            "<h3 data-gallery=\"{}\">{} ({})</h3><div class=\"gallery\">",
+            esc(reason),
+            esc(reason),
+            list.len()
+        );
+        for r in list.iter().take(GALLERY) {
+            let id = r.finding.image_id.as_str();
+            // A photo holding personal data is shown only from its redacted copy.
+            let thumb = match (has_pii.contains(id), redacted.get(id)) {
+                (true, Some(copy)) => thumbs(id, &copy.display().to_string()),
+                (true, None) => None,
+                (false, _) => thumbs(id, &r.uri),
+            };
+            card(&mut html, &mut counts, thumb, id, r.label.as_deref(), &r.finding.detail);
+        }
+        html.push_str("</div>");
+    }
+    html.push_str("</section>");
+
+    // Histograms of the quality scores.
+    html.push_str("<section id=\"histograms\"><h2>Quality scores</h2>");
+    let mut scores: BTreeMap<&str, (Vec<f64>, Option<f64>)> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.finding.stage == Stage::Quality) {
+        if let Some(s) = r.finding.score.filter(|s| s.is_finite()) {
+            let e = scores.entry(r.finding.check.as_str()).or_default();
+            e.0.push(s);
+            e.1 = e.1.or(r.finding.threshold);
+        }
+    }
+    if scores.is_empty() {
+        html.push_str("<p class=\"absent\">scan has not run.</p>");
+    }
+    html.push_str("<div class=\"gallery\">");
+    for (check, (values, threshold)) in &scores {
+        let _ = write!(
+            html,
+            "<figure class=\"plot\" data-histogram=\"{}\"><figcaption>{} ({} photos; threshold in red)</figcaption>{}</figure>",
+            esc(check),
+            esc(check),
+            values.len(),
+            histogram(values, *threshold)
+        );
+    }
+    html.push_str("</div></section>");
+
+    // Label audit.
+    html.push_str("<section id=\"labels\"><h2>Label audit</h2>");
+    match read_labels(&out.join("audit").join("labels.csv")) {
+        None => html.push_str("<p class=\"absent\">audit has not run.</p>"),
+        Some(labels) => {
+            let mut queue: Vec<&AuditRow> = labels.iter().filter(|l| l.issue).collect();
+            queue.sort_by(|a, b| a.rank.total_cmp(&b.rank));
+            let _ = write!(
+                html,
+                "<h3>Review queue: {} label issues</h3><div class=\"gallery\" data-queue=\"{}\">",
+                queue.len(),
+                queue.len()
+            );
+            for l in queue.iter().take(QUEUE) {
+                let uri = rows.iter().find(|r| r.finding.image_id == l.id).map(|r| r.uri.clone());
+                let thumb = if has_pii.contains(l.id.as_str()) {
+                    redacted.get(&l.id).and_then(|c| thumbs(&l.id, &c.display().to_string()))
+                } else {
+                    uri.and_then(|u| thumbs(&l.id, &u))
+                };
+                let text = format!("labelled {}, suggested {} (p of label {:.2})", l.label, l.suggested, l.p_label);
+                card(&mut html, &mut counts, thumb, &l.id, None, &text);
+            }
+            html.push_str("</div><h3>Given label (rows) × suggested label (columns)</h3>");
+            let pairs: Vec<(String, String)> = labels.iter().map(|l| (l.label.clone(), l.suggested.clone())).collect();
+            html.push_str(&confusion(&pairs));
+        }
+    }
+    html.push_str("</section>");
+
+    // Personal data.
+    html.push_str("<section id=\"pii\"><h2>Personal data</h2>");
+    if !ran("pii") {
+        html.push_str("<p class=\"absent\">pii has not run.</p>");
+    } else {
+        let mut kinds: BTreeMap<&str, u64> = BTreeMap::new();
+        for r in rows.iter().filter(|r| r.finding.stage == Stage::Pii && r.finding.check != "pii") {
+            *kinds.entry(r.finding.check.as_str()).or_default() += 1;
+        }
+        let _ = write!(
+            html,
+            "<p data-count=\"pii_photos\">{} photos with personal data</p><table><tr><th>kind</th><th>photos</th></tr>",
+            has_pii.len()
+        );
+        for (k, n) in &kinds {
+            let _ = write!(html, "<tr><td>{}</td><td class=\"num\">{n}</td></tr>", esc(k));
+        }
+        html.push_str("</table><div class=\"gallery\">");
+        for r in rows
+            .iter()
+            .filter(|r| r.finding.stage == Stage::Pii && r.finding.check == "pii" && r.finding.flagged)
+            .take(GALLERY)
+        {
+            let id = r.finding.image_id.as_str();
+            let thumb = redacted.get(id).and_then(|c| thumbs(id, &c.display().to_string()));
+            let text = if thumb.is_some() {
+                r.finding.detail.clone()
+            } else {
+                format!("{} (no redacted copy yet: run redact)", r.finding.detail)
+            };
+            card(&mut html, &mut counts, thumb, id, r.label.as_deref(), &text);
+        }
+        html.push_str("</div>");
+    }
+    html.push_str("</section>");
+
+    // Runs.
+    html.push_str("<section id=\"runs\"><h2>Runs</h2><table><tr><th>#</th><th>command</th><th>version</th><th>started</th><th>status</th><th>configuration</th></tr>");
+    for r in &runs {
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><details><summary>{}</summary><pre>{}</pre></details></td></tr>",
+            r.id,
+            esc(&r.command),
+            esc(&r.version),
+            esc(&r.started_at),
+            esc(&r.status),
+            esc(&r.source),
+            esc(&r.config)
+        );
+    }
+    html.push_str("</table></section></body></html>\n");
+    Ok((html, counts))
+}
+
+/// A row of audit/labels.csv.
+struct AuditRow {
+    id: String,
+    label: String,
+    suggested: String,
+    p_label: f64,
+    issue: bool,
+    rank: f64,
+}
+
+fn read_labels(path: &Path) -> Option<Vec<AuditRow>> {
+    let mut rdr = csv::Reader::from_path(path).ok()?;
+    let headers = rdr.headers().ok()?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (id, label, suggested, p, issue, rank) =
+        (col("id")?, col("label")?, col("suggested")?, col("p_label")?, col("label_issue")?, col("rank")?);
+    Some(
+        rdr.records()
+            .filter_map(Result::ok)
+            .map(|r| AuditRow {
+                id: r[id].to_owned(),
+                label: r[label].to_owned(),
+                suggested: r[suggested].to_owned(),
+                p_label: r[p].parse().unwrap_or(0.0),
+                issue: &r[issue] == "1",
+                rank: r[rank].parse().unwrap_or(f64::MAX),
+            })
+            .collect(),
+    )
+}
+
+/// Photo id → its redacted copy, from the records `redact` wrote.
+fn redacted_copies(out: &Path) -> BTreeMap<String, std::path::PathBuf> {
+    let Ok(dir) = std::fs::read_dir(out.join("redact")) else { return BTreeMap::new() };
+    dir.filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .filter_map(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .filter_map(|v| Some((v["id"].as_str()?.to_owned(), out.join(v["output"].as_str()?))))
+        .filter(|(_, p)| p.is_file())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plots_are_svg_and_text_is_escaped() {
+        let h = histogram(&[1.0, 2.0, 2.0, 3.0], Some(2.5));
+        assert!(h.starts_with("<svg") && h.ends_with("</svg>") && h.contains("<line"));
+        assert_eq!(h.matches("<rect").count(), 20);
+        let c = confusion(&[("cat".into(), "dog".into()), ("cat".into(), "cat".into()), ("<b>".into(), "cat".into())]);
+        assert!(c.contains("&lt;b&gt;") && !c.contains("<b>"));
+        assert_eq!(c.matches("<rect").count(), 9);
+        assert_eq!(esc(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+    }
+}
