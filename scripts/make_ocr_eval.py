@@ -195,19 +195,25 @@ def turn(photo, lines, degrees):
     return photo.transpose(op), [(t, [list(f(x, y)) for x, y in q]) for t, q in lines]
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def start(doc, seed, per_language):
+    """The command line of a set generator (`--out`, `--seed`, `--per-language`), its seeded
+    generator and the background photos; checks Pillow can shape complex scripts."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--out", required=True, type=Path)
-    ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--per-language", type=int, default=12)
+    ap.add_argument("--seed", type=int, default=seed)
+    ap.add_argument("--per-language", type=int, default=per_language)
     args = ap.parse_args()
     if not features.check("raqm"):
         raise SystemExit("Pillow lacks libraqm (complex-script shaping): install Pillow from PyPI")
-    r = random.Random(args.seed)
     backgrounds = sorted(PHOTOS.glob("*.jpeg"))
     if not backgrounds:
         raise SystemExit(f"no photos in {PHOTOS}")
     (args.out / "images").mkdir(parents=True, exist_ok=True)
+    return args, random.Random(args.seed), backgrounds
+
+
+def main():
+    args, r, backgrounds = start(__doc__, seed=7, per_language=12)
     truth = []
     k = 0
     for lang, (_, _, _, script) in LANGS.items():

@@ -30,11 +30,9 @@ pii: [{kind, text, leading, quad}]}, where quad is the box of the value itself (
 word) in photo pixels. Same seed + same fonts + same Pillow/Faker/phonenumbers -> same set.
 """
 
-import argparse
 import csv
 import io
 import json
-import random
 import sys
 from pathlib import Path
 
@@ -44,11 +42,11 @@ import phonenumbers
 import segno
 from faker import Faker
 from barcode.writer import ImageWriter
-from PIL import Image, ImageDraw, ImageFont, features
+from PIL import Image, ImageDraw, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_name_gazetteer import held_out  # noqa: E402
-from make_ocr_eval import HANDWRITING, PHOTOS, TYPED, apply, covers, font_path, homography  # noqa: E402
+from make_ocr_eval import HANDWRITING, TYPED, apply, covers, font_path, homography, start  # noqa: E402
 
 # lang -> (country, Faker locale, Tesseract hint, script, leading words by kind, ordinary lines)
 LANGS = {
@@ -405,18 +403,7 @@ def paste_barcode(photo, code, spot):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", required=True, type=Path)
-    ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--per-language", type=int, default=11)
-    args = ap.parse_args()
-    if not features.check("raqm"):
-        raise SystemExit("Pillow lacks libraqm (complex-script shaping): install Pillow from PyPI")
-    r = random.Random(args.seed)
-    backgrounds = sorted(PHOTOS.glob("*.jpeg"))
-    if not backgrounds:
-        raise SystemExit(f"no photos in {PHOTOS}")
-    (args.out / "images").mkdir(parents=True, exist_ok=True)
+    args, r, backgrounds = start(__doc__, seed=11, per_language=11)
     truth, rows, k = [], [], 0
     for li, (lang, (country, locale, hint, script, _, ordinary)) in enumerate(LANGS.items()):
         fake = Faker(locale)

@@ -32,7 +32,7 @@ use crate::pii::load_faces;
 use crate::scan::PipelineError;
 
 /// Bumped when the redaction of the same findings would give different pixels.
-const METHOD: &str = "redact-1";
+const METHOD: &str = "redact-2";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RedactJob {
@@ -104,7 +104,7 @@ struct Hidden {
     padded: Quad,
     evidence: String,
     masked: String,
-    /// 0: found by `pii`; 1, 2: found again in the copy by verification.
+    /// 0: found by `pii`; 1: found again in the copy by verification.
     round: u8,
 }
 
@@ -256,24 +256,19 @@ fn process(
     let (mut residual, mut lines_read) = (Vec::new(), 0);
     let verified = job.verify && !hidden.is_empty();
     if let (true, Some(v)) = (verified, verifier) {
-        for round in 1..=2u8 {
-            (residual, lines_read) = v.residual(&img, &hidden, &doc)?;
-            if residual.is_empty() || round == 2 {
-                break;
-            }
+        // Read the copy again; what is found again is hidden once more and the copy read again.
+        (residual, lines_read) = v.residual(&img, &hidden, &doc)?;
+        if !residual.is_empty() {
             let regions: Vec<Region> = residual.iter().map(region).collect();
-            let padded =
-                crowdsift_redact::redact(&mut img, &regions, job.style, rng::seed_for(&doc.sha256, u64::from(round)));
+            let padded = crowdsift_redact::redact(&mut img, &regions, job.style, rng::seed_for(&doc.sha256, 1));
             hidden.extend(residual.iter().zip(&padded).map(|(f, p)| Hidden {
                 kind: f.kind,
                 quad: f.quad,
                 padded: *p,
                 evidence: format!("readable after redaction: {}", f.evidence),
                 masked: f.masked.clone(),
-                round,
+                round: 1,
             }));
-        }
-        if !residual.is_empty() {
             (residual, lines_read) = v.residual(&img, &hidden, &doc)?;
         }
     }
