@@ -163,28 +163,40 @@ def label(r, lang, style, condition):
     return card, out
 
 
-def place(r, photo, card, lines, condition):
-    """The card warped onto a transparent layer of the photo's size with the condition's geometry,
-    and the lines' quads in photo pixels."""
-    pw, ph = photo.size
-    cw, ch = card.size
-    scale = min(1.0, 0.8 * pw / cw, 0.45 * ph / ch)
+def placement(r, photo_size, card_size, condition, fill=(0.8, 0.45), angles=(5, 20), jitter=(0.12, 0.15)):
+    """Where a card goes on a photo: the homography from card to photo pixels. The card is scaled to
+    at most `fill` of the photo's width and height, turned by `angles` degrees either way when
+    `rotated`, its corners moved by up to `jitter` of its size in `perspective`, and put anywhere it
+    fits."""
+    pw, ph = photo_size
+    cw, ch = card_size
+    scale = min(1.0, fill[0] * pw / cw, fill[1] * ph / ch)
     w, h = cw * scale, ch * scale
-    angle = np.radians(r.uniform(5, 20) * r.choice([-1, 1])) if condition == "rotated" else 0.0
+    angle = np.radians(r.uniform(*angles) * r.choice([-1, 1])) if condition == "rotated" else 0.0
     c, s = np.cos(angle), np.sin(angle)
     corners = np.array([[-w / 2, -h / 2], [w / 2, -h / 2], [w / 2, h / 2], [-w / 2, h / 2]]) @ np.array([[c, s], [-s, c]])
     if condition == "perspective":
-        corners += np.array([[r.uniform(-0.12, 0.12) * w, r.uniform(-0.15, 0.15) * h] for _ in range(4)])
+        corners += np.array([[r.uniform(-jitter[0], jitter[0]) * w, r.uniform(-jitter[1], jitter[1]) * h]
+                             for _ in range(4)])
     lo, hi = corners.min(0), corners.max(0)
     cx = r.uniform(-lo[0] + 4, pw - hi[0] - 4) if pw - hi[0] - 4 > -lo[0] + 4 else pw / 2
     cy = r.uniform(-lo[1] + 4, ph - hi[1] - 4) if ph - hi[1] - 4 > -lo[1] + 4 else ph / 2
-    dst = (corners + [cx, cy]).tolist()
-    src = [[0, 0], [cw, 0], [cw, ch], [0, ch]]
-    to_photo = homography(src, dst)
+    return homography([[0, 0], [cw, 0], [cw, ch], [0, ch]], (corners + [cx, cy]).tolist())
+
+
+def warp(card, size, to_photo):
+    """The card warped by `to_photo` onto a transparent layer of `size`."""
     to_card = np.linalg.inv(to_photo)
     coeffs = (to_card / to_card[2, 2]).flatten()[:8]
-    warped = card.transform((pw, ph), Image.PERSPECTIVE, coeffs.tolist(), Image.BICUBIC)
-    return warped, [(t, apply(to_photo, [[b[0], b[1]], [b[2], b[1]], [b[2], b[3]], [b[0], b[3]]])) for t, b in lines]
+    return card.transform(size, Image.PERSPECTIVE, coeffs.tolist(), Image.BICUBIC)
+
+
+def place(r, photo, card, lines, condition):
+    """The card warped onto a transparent layer of the photo's size with the condition's geometry,
+    and the lines' quads in photo pixels."""
+    to_photo = placement(r, photo.size, card.size, condition)
+    return warp(card, photo.size, to_photo), [
+        (t, apply(to_photo, [[b[0], b[1]], [b[2], b[1]], [b[2], b[3]], [b[0], b[3]]])) for t, b in lines]
 
 
 def turn(photo, lines, degrees):

@@ -37,7 +37,6 @@ import sys
 from pathlib import Path
 
 import barcode
-import numpy as np
 import phonenumbers
 import segno
 from faker import Faker
@@ -46,7 +45,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_name_gazetteer import held_out  # noqa: E402
-from make_ocr_eval import HANDWRITING, TYPED, apply, covers, font_path, homography, start  # noqa: E402
+from make_ocr_eval import HANDWRITING, TYPED, apply, covers, font_path, placement, start, warp  # noqa: E402
 
 # lang -> (country, Faker locale, Tesseract hint, script, leading words by kind, ordinary lines)
 LANGS = {
@@ -299,28 +298,9 @@ def is_rtl(text):
     return any("\u0590" <= c <= "\u08ff" for c in text)
 
 
-def placement(r, photo_size, card_size, condition):
-    pw, ph = photo_size
-    cw, ch = card_size
-    scale = min(1.0, 0.85 * pw / cw, 0.6 * ph / ch)
-    w, h = cw * scale, ch * scale
-    angle = np.radians(r.uniform(4, 12) * r.choice([-1, 1])) if condition == "rotated" else 0.0
-    c, s = np.cos(angle), np.sin(angle)
-    corners = np.array([[-w / 2, -h / 2], [w / 2, -h / 2], [w / 2, h / 2], [-w / 2, h / 2]]) @ np.array([[c, s], [-s, c]])
-    if condition == "perspective":
-        corners += np.array([[r.uniform(-0.08, 0.08) * w, r.uniform(-0.1, 0.1) * h] for _ in range(4)])
-    lo, hi = corners.min(0), corners.max(0)
-    cx = r.uniform(-lo[0] + 4, pw - hi[0] - 4) if pw - hi[0] - 4 > -lo[0] + 4 else pw / 2
-    cy = r.uniform(-lo[1] + 4, ph - hi[1] - 4) if ph - hi[1] - 4 > -lo[1] + 4 else ph / 2
-    return homography([[0, 0], [cw, 0], [cw, ch], [0, ch]], (corners + [cx, cy]).tolist())
-
-
 def paste(photo, card, to_photo):
-    to_card = np.linalg.inv(to_photo)
-    coeffs = (to_card / to_card[2, 2]).flatten()[:8]
-    layer = card.transform(photo.size, Image.PERSPECTIVE, coeffs.tolist(), Image.BICUBIC)
     out = photo.copy()
-    out.alpha_composite(layer)
+    out.alpha_composite(warp(card, photo.size, to_photo))
     return out.convert("RGB")
 
 
@@ -338,14 +318,8 @@ def qr_sticker(r, photo, planted, to_photo, card_size):
     scale = r.randint(3, 4)
     code.save(buf, kind="png", scale=scale, border=2)
     sticker = Image.open(buf).convert("RGB")
-    note = quad(to_photo, (0, 0, card_size[0], card_size[1]))
-    nx0, ny0 = min(p[0] for p in note), min(p[1] for p in note)
-    nx1, ny1 = max(p[0] for p in note), max(p[1] for p in note)
     w, h = sticker.size
-    for _ in range(200):
-        x, y = r.randint(4, photo.width - w - 4), r.randint(4, photo.height - h - 4)
-        if x + w < nx0 or x > nx1 or y + h < ny0 or y > ny1:
-            break
+    x, y = free_spot(r, photo.size, (w, h), to_photo, card_size)
     photo.paste(sticker, (x, y))
     b = 2 * scale  # the quiet zone around the modules
     box = [[x + b, y + b], [x + w - b, y + b], [x + w - b, y + h - b], [x + b, y + h - b]]
@@ -422,7 +396,9 @@ def main():
             card, boxes = render([(None, shop)] + [(l, v) for _, l, v in planted], path, size, rtl, bg, ink)
             twin, _ = render([(None, shop)] + [(None, t) for t in plain], path, size, rtl, bg, ink, *card.size)
             photo = Image.open(r.choice(backgrounds)).convert("RGB").resize((960, 720), Image.BICUBIC).convert("RGBA")
-            to_photo = placement(r, photo.size, card.size, condition)
+            # Larger, less turned and less skewed than the OCR set's labels: notes, not price tags.
+            to_photo = placement(r, photo.size, card.size, condition, fill=(0.85, 0.6), angles=(4, 12),
+                                 jitter=(0.08, 0.1))
             name = f"{k:03d}"
             with_pii = paste(photo, card, to_photo)
             pii = [{"kind": kind, "text": v, "leading": l, "quad": quad(to_photo, vb)}
