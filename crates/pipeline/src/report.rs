@@ -19,10 +19,8 @@ pub struct ReportSummary {
 
 /// A thumbnail of the photo at `location` (a file path or a uri) as a JPEG data URI.
 fn thumbnail(fetcher: &Fetcher, limits: Limits, location: &str) -> Option<String> {
-    let bytes = match std::fs::read(location) {
-        Ok(b) => b.into(),
-        Err(_) => fetcher.fetch(&Location::from_uri(location)).ok()?,
-    };
+    // The fetcher reads paths and uris alike (file://, s3://), within the limits.
+    let bytes = fetcher.fetch(&Location::from_uri(location)).ok()?;
     let d = decode(&bytes, &DecodeParams { limits, fit: Fit::LongSide(240) }).ok()?;
     let jpeg = crowdsift_redact::encode(&d.image, OutputFormat::Jpeg { quality: 80 }, None).ok()?;
     Some(format!("data:image/jpeg;base64,{}", base64::engine::general_purpose::STANDARD.encode(jpeg.bytes)))

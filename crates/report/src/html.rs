@@ -246,6 +246,15 @@ pub fn render(store: &Store, out: &Path, thumbs: Thumbnails<'_>) -> Result<(Stri
         .filter(|r| r.finding.stage == Stage::Pii && r.finding.check == "pii" && r.finding.flagged)
         .map(|r| r.finding.image_id.as_str())
         .collect();
+    let uris: BTreeMap<&str, &str> = rows.iter().map(|r| (r.finding.image_id.as_str(), r.uri.as_str())).collect();
+    // A photo's picture: from its redacted copy when it holds personal data (none without a copy).
+    let picture = |id: &str| -> Option<String> {
+        if has_pii.contains(id) {
+            redacted.get(id).and_then(|copy| thumbs(id, &copy.display().to_string()))
+        } else {
+            uris.get(id).and_then(|uri| thumbs(id, uri))
+        }
+    };
     for (reason, list) in &galleries {
         let _ = write!(
             html,
@@ -256,13 +265,7 @@ pub fn render(store: &Store, out: &Path, thumbs: Thumbnails<'_>) -> Result<(Stri
         );
         for r in list.iter().take(GALLERY) {
             let id = r.finding.image_id.as_str();
-            // A photo holding personal data is shown only from its redacted copy.
-            let thumb = match (has_pii.contains(id), redacted.get(id)) {
-                (true, Some(copy)) => thumbs(id, &copy.display().to_string()),
-                (true, None) => None,
-                (false, _) => thumbs(id, &r.uri),
-            };
-            card(&mut html, &mut counts, thumb, id, r.label.as_deref(), &r.finding.detail);
+            card(&mut html, &mut counts, picture(id), id, r.label.as_deref(), &r.finding.detail);
         }
         html.push_str("</div>");
     }
@@ -308,12 +311,7 @@ pub fn render(store: &Store, out: &Path, thumbs: Thumbnails<'_>) -> Result<(Stri
                 queue.len()
             );
             for l in queue.iter().take(QUEUE) {
-                let uri = rows.iter().find(|r| r.finding.image_id == l.id).map(|r| r.uri.clone());
-                let thumb = if has_pii.contains(l.id.as_str()) {
-                    redacted.get(&l.id).and_then(|c| thumbs(&l.id, &c.display().to_string()))
-                } else {
-                    uri.and_then(|u| thumbs(&l.id, &u))
-                };
+                let thumb = picture(&l.id);
                 let text = format!("labelled {}, suggested {} (p of label {:.2})", l.label, l.suggested, l.p_label);
                 card(&mut html, &mut counts, thumb, &l.id, None, &text);
             }
@@ -348,7 +346,7 @@ pub fn render(store: &Store, out: &Path, thumbs: Thumbnails<'_>) -> Result<(Stri
             .take(GALLERY)
         {
             let id = r.finding.image_id.as_str();
-            let thumb = redacted.get(id).and_then(|c| thumbs(id, &c.display().to_string()));
+            let thumb = picture(id);
             let text = if thumb.is_some() {
                 r.finding.detail.clone()
             } else {
