@@ -114,3 +114,12 @@ fn report_shows_what_the_store_holds_in_one_file() {
     let coloured = rgb.pixels().filter(|p| p.0.iter().max().unwrap() - p.0.iter().min().unwrap() > 40).count();
     assert!(coloured > 50_000, "{coloured} coloured pixels");
 }
+
+#[test]
+fn report_without_results_says_what_to_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let res = crowdsift().args(["report", tmp.path().to_str().unwrap(), "-q"]).output().unwrap();
+    assert_eq!(res.status.code(), Some(2), "{res:?}");
+    assert!(String::from_utf8_lossy(&res.stderr).contains("run `crowdsift scan SRC --out"), "{res:?}");
+    assert!(!tmp.path().join("report.html").exists());
+}
