@@ -68,6 +68,48 @@ enum Command {
     /// reason (redacted copies where personal data was found), score histograms, the label-issue
     /// queue and confusion, personal data found, and the runs with their configurations.
     Report(ReportArgs),
+    /// Serve the review UI on 127.0.0.1: queues of unusable photos, label issues, duplicates and
+    /// personal data, most urgent first, decided by keyboard; every decision (with time and
+    /// reviewer) kept in DIR/crowdsift.db. Prints the URL with its access token.
+    Review(ReviewArgs),
+    /// Copy the photos to publish into OUT/images — approved by a reviewer, or not flagged for
+    /// one; redacted where personal data was found; written from pixels, so without EXIF/GPS —
+    /// with OUT/manifest.csv and OUT/manifest.parquet (obs_uid, label after review, sha256 of the
+    /// released file, reasons). Originals are only read.
+    Release(ReleaseArgs),
+}
+
+#[derive(Args)]
+struct ReviewArgs {
+    /// Output folder of the earlier stages (holds crowdsift.db).
+    dir: PathBuf,
+    /// Address to listen on; anything but a loopback address needs --allow-remote.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+    /// Port (0: any free port).
+    #[arg(long, default_value_t = 8765)]
+    port: u16,
+    /// Serve on a non-loopback address (anyone on the network with the URL can then review).
+    #[arg(long)]
+    allow_remote: bool,
+    /// Name recorded with each decision [default: $USER].
+    #[arg(long)]
+    reviewer: Option<String>,
+}
+
+#[derive(Args)]
+struct ReleaseArgs {
+    /// Output folder of the earlier stages (holds crowdsift.db).
+    dir: PathBuf,
+    /// Release folder (empty, or an earlier release that is brought up to date).
+    #[arg(long)]
+    to: PathBuf,
+    /// JPEG quality of photos re-encoded for the release (redacted copies are taken as they are).
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
+    quality: u8,
+    /// Worker threads [default: number of cores].
+    #[arg(long, short)]
+    jobs: Option<usize>,
 }
 
 #[derive(Args)]
@@ -520,6 +562,66 @@ fn report(args: &ReportArgs) -> Result<bool> {
     Ok(false)
 }
 
+fn review(args: &ReviewArgs) -> Result<bool> {
+    let reviewer = args.reviewer.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "reviewer".into());
+    let cfg = crowdsift_review::ReviewConfig {
+        out: args.dir.clone(),
+        addr: std::net::SocketAddr::new(args.bind, args.port),
+        allow_remote: args.allow_remote,
+        reviewer,
+        limits: crowdsift_core::Limits::default(),
+    };
+    let server = crowdsift_review::bind(&cfg)?;
+    {
+        let mut out = std::io::stdout().lock();
+        ignore_broken_pipe(writeln!(out, "review {} at {}", args.dir.display(), server.url()))?;
+        ignore_broken_pipe(writeln!(
+            out,
+            "(the token in the URL is the password; stop with Ctrl-C, decisions are saved as they are made)"
+        ))?;
+        ignore_broken_pipe(out.flush())?;
+    }
+    server.run()?;
+    Ok(false)
+}
+
+fn release(args: &ReleaseArgs) -> Result<bool> {
+    let job = crowdsift_review::ReleaseJob {
+        to: args.to.clone(),
+        quality: args.quality,
+        jobs: args.jobs.unwrap_or_else(cores),
+        limits: crowdsift_core::Limits::default(),
+    };
+    let s = crowdsift_review::release(&args.dir, &job)
+        .with_context(|| format!("releasing {} into {}", args.dir.display(), args.to.display()))?;
+    let mut out = std::io::stdout().lock();
+    ignore_broken_pipe(writeln!(
+        out,
+        "released {} photos into {} (manifest.csv, manifest.parquet); {} rejected, {} waiting for review, {} unreadable{}",
+        s.released,
+        args.to.display(),
+        s.rejected,
+        s.pending.len(),
+        s.unreadable,
+        if s.removed > 0 { format!(", {} files of the earlier release removed", s.removed) } else { String::new() }
+    ))?;
+    for (id, why) in s.pending.iter().take(20) {
+        ignore_broken_pipe(writeln!(out, "  not released: {id}: {why}"))?;
+    }
+    if s.pending.len() > 20 {
+        ignore_broken_pipe(writeln!(
+            out,
+            "  … and {} more (crowdsift review {})",
+            s.pending.len() - 20,
+            args.dir.display()
+        ))?;
+    }
+    for (id, why) in &s.failed {
+        ignore_broken_pipe(writeln!(out, "  failed: {id}: {why}"))?;
+    }
+    Ok(!s.pending.is_empty() || !s.failed.is_empty())
+}
+
 /// A models.toml name (checksum verified) or PATH.onnx with its PATH.onnx.toml.
 fn backbone_spec(model: &str) -> Result<crowdsift_models::ModelSpec> {
     let path = std::path::Path::new(model);
@@ -837,6 +939,8 @@ fn dispatch(command: &Command, quiet: bool) -> Result<bool> {
         Command::Pii(args) => pii(args, quiet),
         Command::Redact(args) => redact(args, quiet),
         Command::Report(args) => report(args),
+        Command::Review(args) => review(args),
+        Command::Release(args) => release(args),
     }
 }
 

@@ -13,6 +13,7 @@ mod hostile;
 mod ocr;
 mod redact;
 mod resume;
+mod review;
 mod run;
 mod s3;
 mod train;

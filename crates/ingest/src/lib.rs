@@ -18,6 +18,6 @@ mod source;
 pub use decode::{DecodeError, DecodeParams, Decoded, Fit, decode, fit_dimensions};
 pub use error::{IngestError, IngestErrorKind};
 pub use fetch::Fetcher;
-pub use hash::{hex, sha256_hex};
+pub use hash::{file_stem, hex, sha256_hex};
 pub use sniff::{Sniffed, sniff};
 pub use source::{Item, Location, Source, path_id};

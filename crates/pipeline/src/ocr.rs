@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
 use crowdsift_core::{Finding, ImageRecord, Limits, ProgressReporter, Stage};
-use crowdsift_ingest::{DecodeParams, Fit, Source, decode, sha256_hex};
+use crowdsift_ingest::{DecodeParams, Fit, Source, decode, file_stem, sha256_hex};
 use crowdsift_ocr::{ModelPlan, ReaderConfig, TextLine};
 use image::{Rgb, RgbImage};
 use serde::Serialize;
@@ -64,14 +64,6 @@ pub struct OcrSummary {
 fn hint(record: &ImageRecord) -> Option<Vec<String>> {
     let langs = crowdsift_ocr::parse_languages(record.meta.get("lang")?);
     (!langs.is_empty()).then_some(langs)
-}
-
-/// File name for a photo id: characters outside `[A-Za-z0-9._-]` become `_`, plus a hash of the
-/// id so that two ids never share a file.
-pub(crate) fn file_stem(id: &str) -> String {
-    let safe: String =
-        id.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).take(80).collect();
-    format!("{safe}-{}", &sha256_hex(id.as_bytes())[..8])
 }
 
 /// Draws each line's quad in red on a copy of the photo.
@@ -271,16 +263,4 @@ pub fn ocr(
     close_run(&store, run_id, out, result)?;
     summary.elapsed = started.elapsed();
     Ok(summary)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_stems_are_safe_and_distinct() {
-        let (a, b) = (file_stem("../x/y z"), file_stem("__x_y_z"));
-        assert!(a.starts_with(".._x_y_z-") && !a.contains('/'));
-        assert_ne!(a, b);
-    }
 }

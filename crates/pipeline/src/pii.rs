@@ -12,14 +12,13 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
 use crowdsift_core::{Finding, Limits, ProgressReporter, Stage};
-use crowdsift_ingest::{DecodeParams, Fetcher, Fit, Location, decode, sha256_hex};
+use crowdsift_ingest::{DecodeParams, Fetcher, Fit, Location, decode, file_stem, sha256_hex};
 use crowdsift_ocr::TextLine;
 use crowdsift_pii::face::FaceDetector;
 use crowdsift_pii::{Kind, Lexicon, PiiFinding};
 use serde::{Deserialize, Serialize};
 
 use crate::feed::{close_run, open_output, send_all, stage_files};
-use crate::ocr::file_stem;
 use crate::scan::PipelineError;
 
 #[derive(Debug, Clone, Serialize)]

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
 use crowdsift_core::{Finding, Limits, ProgressReporter, Stage, rng};
-use crowdsift_ingest::{DecodeParams, Fetcher, Fit, Location, decode, fit_dimensions, sha256_hex};
+use crowdsift_ingest::{DecodeParams, Fetcher, Fit, Location, decode, file_stem, fit_dimensions, sha256_hex};
 use crowdsift_ocr::{ModelPlan, Reader, ReaderConfig};
 use crowdsift_pii::face::FaceDetector;
 use crowdsift_pii::{Kind, Lexicon, PiiFinding};
@@ -27,7 +27,6 @@ use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 use crate::feed::{close_run, open_output, send_all, stage_files};
-use crate::ocr::file_stem;
 use crate::pii::load_faces;
 use crate::scan::PipelineError;
 

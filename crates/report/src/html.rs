@@ -15,6 +15,7 @@ use crowdsift_core::Stage;
 use crowdsift_store::{FindingRow, Store};
 
 use crate::export::ExportError;
+use crate::files::{AuditRow, read_labels, redacted_copies};
 
 /// Photos shown per gallery.
 const GALLERY: usize = 12;
@@ -250,7 +251,7 @@ pub fn render(store: &Store, out: &Path, thumbs: Thumbnails<'_>) -> Result<(Stri
     // A photo's picture: from its redacted copy when it holds personal data (none without a copy).
     let picture = |id: &str| -> Option<String> {
         if has_pii.contains(id) {
-            redacted.get(id).and_then(|copy| thumbs(id, &copy.display().to_string()))
+            redacted.get(id).and_then(|copy| thumbs(id, &copy.path.display().to_string()))
         } else {
             uris.get(id).and_then(|uri| thumbs(id, uri))
         }
@@ -375,48 +376,6 @@ pub fn render(store: &Store, out: &Path, thumbs: Thumbnails<'_>) -> Result<(Stri
     }
     html.push_str("</table></section></body></html>\n");
     Ok((html, counts))
-}
-
-/// A row of audit/labels.csv.
-struct AuditRow {
-    id: String,
-    label: String,
-    suggested: String,
-    p_label: f64,
-    issue: bool,
-    rank: f64,
-}
-
-fn read_labels(path: &Path) -> Option<Vec<AuditRow>> {
-    let mut rdr = csv::Reader::from_path(path).ok()?;
-    let headers = rdr.headers().ok()?.clone();
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let (id, label, suggested, p, issue, rank) =
-        (col("id")?, col("label")?, col("suggested")?, col("p_label")?, col("label_issue")?, col("rank")?);
-    Some(
-        rdr.records()
-            .filter_map(Result::ok)
-            .map(|r| AuditRow {
-                id: r[id].to_owned(),
-                label: r[label].to_owned(),
-                suggested: r[suggested].to_owned(),
-                p_label: r[p].parse().unwrap_or(0.0),
-                issue: &r[issue] == "1",
-                rank: r[rank].parse().unwrap_or(f64::MAX),
-            })
-            .collect(),
-    )
-}
-
-/// Photo id → its redacted copy, from the records `redact` wrote.
-fn redacted_copies(out: &Path) -> BTreeMap<String, std::path::PathBuf> {
-    let Ok(dir) = std::fs::read_dir(out.join("redact")) else { return BTreeMap::new() };
-    dir.filter_map(|e| e.ok())
-        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .filter_map(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .filter_map(|v| Some((v["id"].as_str()?.to_owned(), out.join(v["output"].as_str()?))))
-        .filter(|(_, p)| p.is_file())
-        .collect()
 }
 
 #[cfg(test)]

@@ -10,16 +10,20 @@ use std::path::Path;
 use crowdsift_core::{Finding, ImageRecord, Reason, Stage};
 use rusqlite::{Connection, OptionalExtension, params};
 
+mod decisions;
+pub use decisions::{Change, Decision, DecisionError, Verdict};
+
 /// A photo as the store knows it: id, label, file SHA-256, URI.
 pub type StoredPhoto = (String, Option<String>, String, String);
 
 /// Schema migrations, applied in order; `PRAGMA user_version` holds how many ran.
-const MIGRATIONS: [&str; 5] = [
+const MIGRATIONS: [&str; 6] = [
     include_str!("../migrations/001_init.sql"),
     include_str!("../migrations/002_quality_scores.sql"),
     include_str!("../migrations/003_embeddings.sql"),
     include_str!("../migrations/004_features.sql"),
     include_str!("../migrations/005_ocr.sql"),
+    include_str!("../migrations/006_decisions.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -528,15 +532,25 @@ impl Store {
     }
 
     /// Calls `f` for every finding, ordered by photo id then stage and check.
-    pub fn for_each_finding(&self, mut f: impl FnMut(FindingRow)) -> Result<()> {
+    pub fn for_each_finding(&self, f: impl FnMut(FindingRow)) -> Result<()> {
+        self.findings_where("1", f)
+    }
+
+    /// Calls `f` for every flagged finding, ordered by photo id then stage and check.
+    pub fn for_each_flagged(&self, f: impl FnMut(FindingRow)) -> Result<()> {
+        self.findings_where("f.flagged", f)
+    }
+
+    fn findings_where(&self, filter: &str, mut f: impl FnMut(FindingRow)) -> Result<()> {
         let mut run = || -> rusqlite::Result<()> {
-            let mut st = self.conn.prepare(
+            let mut st = self.conn.prepare(&format!(
                 "SELECT f.image_id, f.stage, f.check_name, f.score, f.threshold, f.flagged, f.reason, f.detail,
                         i.uri, i.label
                  FROM findings f JOIN images i ON i.id = f.image_id
+                 WHERE {filter}
                  ORDER BY f.image_id,
-                   CASE f.stage WHEN 'ingest' THEN 0 WHEN 'quality' THEN 1 ELSE 2 END, f.check_name",
-            )?;
+                   CASE f.stage WHEN 'ingest' THEN 0 WHEN 'quality' THEN 1 ELSE 2 END, f.check_name"
+            ))?;
             let mut rows = st.query([])?;
             while let Some(r) = rows.next()? {
                 let reason: Option<String> = r.get(6)?;
@@ -556,6 +570,41 @@ impl Store {
                 });
             }
             Ok(())
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// `(id, label, file sha256, uri)` of one photo (sha256 empty when the file could not be read).
+    pub fn photo(&self, id: &str) -> Result<Option<StoredPhoto>> {
+        self.conn
+            .query_row("SELECT id, label, COALESCE(sha256, ''), uri FROM images WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Calls `f(id, label, file sha256, uri, decodable)` for every photo, in id order.
+    pub fn for_each_photo(&self, mut f: impl FnMut(&str, Option<&str>, Option<&str>, &str, bool)) -> Result<()> {
+        let mut run = || -> rusqlite::Result<()> {
+            let mut st = self.conn.prepare("SELECT id, label, sha256, uri, usable FROM images ORDER BY id")?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                let (id, label, sha, uri): (String, Option<String>, Option<String>, String) =
+                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+                f(&id, label.as_deref(), sha.as_deref(), &uri, r.get(4)?);
+            }
+            Ok(())
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Every label given to a photo, sorted.
+    pub fn labels(&self) -> Result<Vec<String>> {
+        let run = || -> rusqlite::Result<Vec<String>> {
+            let mut st =
+                self.conn.prepare("SELECT DISTINCT label FROM images WHERE label IS NOT NULL ORDER BY label")?;
+            st.query_map([], |r| r.get(0))?.collect()
         };
         run().map_err(|e| self.err(e))
     }

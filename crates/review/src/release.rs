@@ -1,0 +1,283 @@
+//! `release`: the photos to publish, copied into a folder of their own with a manifest.
+//!
+//! A photo is released when a reviewer approved it, or when nothing flagged it for a person (its
+//! personal data, if any, hidden by `redact` with nothing found again in the copy). Rejected
+//! photos, photos no decoder can read and photos still waiting for a decision stay out; the
+//! summary names them. Every released file is written from pixels (no EXIF, GPS, XMP or IPTC;
+//! orientation baked in; colour profile kept): the redacted copy where `redact` made one from the
+//! current file, else the photo itself re-encoded; regions a reviewer marked are hidden on top.
+//! Originals are only read.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crowdsift_core::{Limits, Stage};
+use crowdsift_ingest::{DecodeParams, Fetcher, Fit, Location, decode, file_stem, sha256_hex};
+use crowdsift_redact::{OutputFormat, Region, Shape, Style};
+use crowdsift_report::{ManifestRow, RedactedCopy};
+use crowdsift_store::{Decision, Store, Verdict};
+
+use crate::ReviewError;
+use crate::queue::{QueueKind, Queues};
+
+#[derive(Debug, Clone)]
+pub struct ReleaseJob {
+    /// The release folder: `images/`, `manifest.csv`, `manifest.parquet`.
+    pub to: PathBuf,
+    /// JPEG quality of photos re-encoded here (copies `redact` made are taken as they are).
+    pub quality: u8,
+    pub jobs: usize,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ReleaseSummary {
+    pub released: u64,
+    pub rejected: u64,
+    /// Photos not released for want of a decision or a redacted copy: `(id, why)`.
+    pub pending: Vec<(String, String)>,
+    /// Photos that could not be read or written: `(id, why)`.
+    pub failed: Vec<(String, String)>,
+    /// Photos no decoder could read (never released).
+    pub unreadable: u64,
+    /// Files of an earlier release into the same folder that are no longer released.
+    pub removed: u64,
+}
+
+/// A photo to release and where its pixels come from.
+struct Plan {
+    id: String,
+    label: Option<String>,
+    uri: String,
+    sha256: String,
+    copy: Option<PathBuf>,
+    decision: Option<Decision>,
+    reasons: Vec<String>,
+}
+
+/// What the store knows of one photo, for deciding whether it is released.
+struct Photo {
+    id: String,
+    label: Option<String>,
+    sha256: Option<String>,
+    uri: String,
+    decodable: bool,
+}
+
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ReviewError + '_ {
+    move |source| ReviewError::Write { path: path.to_owned(), message: source.to_string() }
+}
+
+/// Releases the photos of the output folder `out` into `job.to`.
+pub fn release(out: &Path, job: &ReleaseJob) -> Result<ReleaseSummary, ReviewError> {
+    let db = out.join("crowdsift.db");
+    if !db.is_file() {
+        return Err(ReviewError::NoResults(out.to_owned()));
+    }
+    let images = job.to.join("images");
+    let earlier = job.to.join("manifest.csv");
+    if job.to.is_dir() && !earlier.is_file() && std::fs::read_dir(&job.to).map_err(io_err(&job.to))?.next().is_some() {
+        return Err(ReviewError::Write {
+            path: job.to.clone(),
+            message: "not empty and not an earlier release (no manifest.csv): choose an empty folder".into(),
+        });
+    }
+    let store = Store::open(&db)?;
+    let run_id = store.begin_run(
+        "release",
+        &out.display().to_string(),
+        &serde_json::json!({
+            "to": job.to.display().to_string(), "quality": job.quality,
+        }),
+    )?;
+    let queues = Queues::build(&store, out)?;
+    let mut needs: HashMap<&str, Vec<QueueKind>> = HashMap::new();
+    for (kind, items) in &queues.queues {
+        for it in items {
+            needs.entry(it.id.as_str()).or_default().push(*kind);
+        }
+    }
+    let mut reasons: HashMap<String, Vec<String>> = HashMap::new();
+    let mut pii = HashSet::new();
+    store.for_each_flagged(|r| {
+        let f = &r.finding;
+        if f.stage == Stage::Ocr {
+            return;
+        }
+        if f.stage == Stage::Pii {
+            pii.insert(f.image_id.clone());
+        }
+        reasons.entry(f.image_id.clone()).or_default().push(f.summary_key().to_owned());
+    })?;
+    let decisions: HashMap<String, Decision> =
+        store.decisions()?.into_iter().map(|d| (d.image_id.clone(), d)).collect();
+    let copies: BTreeMap<String, RedactedCopy> = crowdsift_report::redacted_copies(out);
+    let mut photos = Vec::new();
+    store.for_each_photo(|id, label, sha, uri, decodable| {
+        photos.push(Photo {
+            id: id.to_owned(),
+            label: label.map(str::to_owned),
+            sha256: sha.map(str::to_owned),
+            uri: uri.to_owned(),
+            decodable,
+        });
+    })?;
+
+    let mut summary = ReleaseSummary::default();
+    let mut plans = Vec::new();
+    for p in photos {
+        let decision = decisions.get(&p.id).cloned();
+        let verdict = decision.as_ref().and_then(|d| d.verdict);
+        let (Some(sha256), true) = (p.sha256.clone(), p.decodable) else {
+            summary.unreadable += 1;
+            continue;
+        };
+        let copy = copies.get(&p.id).filter(|c| c.source_sha256 == sha256).map(|c| c.path.clone());
+        let queued = needs.get(p.id.as_str()).map_or(&[][..], Vec::as_slice);
+        // Personal data hidden by redact, with nothing found again in the copy, needs nobody.
+        let needs_person = queued.iter().any(|&k| k != QueueKind::Pii)
+            || (queued.contains(&QueueKind::Pii)
+                && reasons.get(&p.id).is_some_and(|r| r.iter().any(|c| c == "redact_residual")));
+        match verdict {
+            Some(Verdict::Reject) => {
+                summary.rejected += 1;
+                continue;
+            }
+            None if needs_person => {
+                let why = queued.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ");
+                summary.pending.push((p.id, format!("waiting for review in {why}")));
+                continue;
+            }
+            _ => {}
+        }
+        if pii.contains(&p.id) && copy.is_none() {
+            summary
+                .pending
+                .push((p.id, "personal data found but no redacted copy of this file: run crowdsift redact".into()));
+            continue;
+        }
+        plans.push(Plan {
+            id: p.id.clone(),
+            label: p.label,
+            uri: p.uri,
+            sha256,
+            copy,
+            decision,
+            reasons: reasons.remove(&p.id).unwrap_or_default(),
+        });
+    }
+
+    std::fs::create_dir_all(&images).map_err(io_err(&images))?;
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::new());
+    let fetcher = Fetcher::new(job.limits);
+    std::thread::scope(|s| {
+        for _ in 0..job.jobs.max(1) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(plan) = plans.get(i) else { break };
+                    let res = write_one(plan, &fetcher, job, &images);
+                    results.lock().unwrap_or_else(|p| p.into_inner()).push((i, res));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    results.sort_by_key(|(i, _)| *i);
+    let mut rows = Vec::new();
+    for (i, res) in results {
+        let plan = &plans[i];
+        match res {
+            Ok(row) => rows.push(row),
+            Err(why) => summary.failed.push((plan.id.clone(), why)),
+        }
+    }
+    summary.released = rows.len() as u64;
+
+    // Files of an earlier release that this one does not hold.
+    let keep: HashSet<String> = rows.iter().map(|r| r.file.clone()).collect();
+    for entry in std::fs::read_dir(&images).map_err(io_err(&images))?.flatten() {
+        let rel = format!("images/{}", entry.file_name().to_string_lossy());
+        if !keep.contains(&rel) && entry.path().is_file() {
+            std::fs::remove_file(entry.path()).map_err(io_err(&entry.path()))?;
+            summary.removed += 1;
+        }
+    }
+    crowdsift_report::write_manifest(&job.to, &rows)
+        .map_err(|e| ReviewError::Write { path: job.to.clone(), message: e.to_string() })?;
+    store.finish_run(run_id, "done")?;
+    Ok(summary)
+}
+
+/// Writes one photo into `images` and returns its manifest row.
+fn write_one(plan: &Plan, fetcher: &Fetcher, job: &ReleaseJob, images: &Path) -> Result<ManifestRow, String> {
+    let regions = plan.decision.as_ref().map_or(&[][..], |d| d.regions.as_slice());
+    let source = plan.copy.as_ref().map_or_else(|| plan.uri.clone(), |c| c.display().to_string());
+    let bytes = fetcher.fetch(&Location::from_uri(&source)).map_err(|e| e.to_string())?;
+    let (bytes, ext) = match (&plan.copy, regions.is_empty()) {
+        // redact's copy, as it is: already written from pixels.
+        (Some(copy), true) => {
+            let ext = copy.extension().and_then(|e| e.to_str()).unwrap_or("jpg").to_owned();
+            (bytes.to_vec(), ext)
+        }
+        _ => {
+            if plan.copy.is_none() && sha256_hex(&bytes) != plan.sha256 {
+                return Err(format!("{source} changed since it was scanned: scan it again"));
+            }
+            let d = decode(&bytes, &DecodeParams { limits: job.limits, fit: Fit::Full }).map_err(|e| e.to_string())?;
+            let mut img = d.image;
+            let (w, h) = (img.width() as f32, img.height() as f32);
+            let marked: Vec<Region> = regions
+                .iter()
+                .map(|&[x0, y0, x1, y1]| Region {
+                    quad: [[x0 * w, y0 * h], [x1 * w, y0 * h], [x1 * w, y1 * h], [x0 * w, y1 * h]],
+                    shape: Shape::Object,
+                })
+                .collect();
+            let seed = u64::from_str_radix(&plan.sha256[..16], 16).unwrap_or(0);
+            crowdsift_redact::redact(&mut img, &marked, Style::Blur, seed);
+            let meta = crowdsift_redact::inspect(&bytes);
+            let format = OutputFormat::for_source(d.format, job.quality);
+            let enc = crowdsift_redact::encode(&img, format, meta.icc.as_deref()).map_err(|e| e.to_string())?;
+            (enc.bytes, format.extension().to_owned())
+        }
+    };
+    let name = format!("{}.{ext}", file_stem(&plan.id));
+    let target = images.join(&name);
+    // Never write over the photo itself (a release folder holding the originals).
+    if let (Ok(a), Ok(b)) = (target.canonicalize(), Path::new(&plan.uri).canonicalize())
+        && a == b
+    {
+        return Err(format!("{} is the original photo: release into another folder", target.display()));
+    }
+    let tmp = images.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, &bytes)
+        .and_then(|()| std::fs::rename(&tmp, &target))
+        .map_err(|e| format!("writing {}: {e}", target.display()))?;
+    let d = plan.decision.as_ref();
+    let label = d.and_then(|d| d.label.clone()).or_else(|| plan.label.clone());
+    let mut reasons = plan.reasons.clone();
+    if plan.copy.is_some() && reasons.iter().any(|r| r == "pii") {
+        reasons.push("redacted".into());
+    }
+    if !regions.is_empty() {
+        reasons.push(format!("{} regions hidden by reviewer", regions.len()));
+    }
+    if label != plan.label {
+        reasons.push("relabelled".into());
+    }
+    Ok(ManifestRow {
+        obs_uid: plan.id.clone(),
+        label,
+        original_label: plan.label.clone(),
+        file: format!("images/{name}"),
+        sha256: sha256_hex(&bytes),
+        bytes: bytes.len() as u64,
+        reasons: reasons.join(";"),
+        decision: if d.is_some_and(|d| d.verdict == Some(Verdict::Keep)) { "approved".into() } else { "passed".into() },
+        reviewer: d.filter(|d| d.verdict.is_some()).map(|d| d.reviewer.clone()),
+    })
+}
