@@ -129,6 +129,17 @@ async fn review_three(url: &str, driver: u16) -> (Vec<String>, String) {
     c.wait().for_element(Locator::XPath("//p[@id='status'][starts-with(., 'regions ')]")).await.unwrap();
     press(&c, 'a').await;
     shown_after(&c, &marked).await;
+    // Undo goes back to the photo and to its state before the approval (regions kept).
+    press(&c, 'u').await;
+    c.wait().for_element(Locator::XPath("//p[@id='status'][starts-with(., 'undone: ')]")).await.unwrap();
+    assert_eq!(
+        c.find(Locator::Css("body")).await.unwrap().attr("data-item").await.unwrap().as_deref(),
+        Some(marked.as_str())
+    );
+    assert_eq!(text(&c, "#decision").await, "not decided");
+    assert_eq!(c.find_all(Locator::Css("#pic .box")).await.unwrap().len(), 1, "the marked region");
+    press(&c, 'a').await;
+    shown_after(&c, &marked).await;
     c.close().await.unwrap();
     (vec![first, second, third, marked], suggested)
 }
@@ -219,6 +230,8 @@ fn review_by_keyboard_then_release_what_was_approved() {
         (decided[2].clone(), "keep".into(), "tester".into(), None),
         (decided[3].clone(), "regions".into(), "tester".into(), None),
         (decided[3].clone(), "keep".into(), "tester".into(), None),
+        (decided[3].clone(), "undo".into(), "tester".into(), None),
+        (decided[3].clone(), "keep".into(), "tester".into(), None),
     ];
     assert_eq!(log, expected);
     let regions: String =
@@ -228,6 +241,11 @@ fn review_by_keyboard_then_release_what_was_approved() {
     let [x0, y0, x1, y1] = regions[0];
     // The drag went from 60 px left and 40 px above the picture's centre to as far right and below.
     assert!(x0 < 0.5 && x1 > 0.5 && y0 < 0.5 && y1 > 0.5 && x1 - x0 > 0.05 && y1 - y0 > 0.05, "{regions:?}");
+
+    // The report counts the decisions.
+    run_ok(crowdsift().args(["report", out.to_str().unwrap()]));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("data-count=\"decided\">4<"), "four photos decided");
 
     // The release: what was approved or never needed a person; the rejected photo is left out.
     let rel = tmp.path().join("release");

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crowdsift_core::Stage;
-use crowdsift_store::{FindingRow, Store};
+use crowdsift_store::{FindingRow, Histogram, Store, Verdict};
 
 use crate::export::ExportError;
 use crate::files::{AuditRow, read_labels, redacted_copies};
@@ -52,16 +52,12 @@ fn esc(s: &str) -> String {
     o
 }
 
-/// A bar histogram of `values` in 20 bins, with the threshold drawn, as inline SVG.
-fn histogram(values: &[f64], threshold: Option<f64>) -> String {
-    let (w, h, bins) = (320.0, 120.0, 20usize);
-    let lo = values.iter().copied().fold(f64::INFINITY, f64::min).min(threshold.unwrap_or(f64::INFINITY));
-    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max).max(threshold.unwrap_or(f64::NEG_INFINITY));
+/// A bar histogram (counts in equal bins over `lo..=hi`) with the threshold drawn, as inline SVG.
+fn histogram(hist: &Histogram) -> String {
+    let (w, h) = (320.0, 120.0);
+    let (lo, hi, counts, threshold) = (hist.lo, hist.hi, &hist.counts, hist.threshold);
+    let bins = counts.len().max(1);
     let span = (hi - lo).max(1e-9);
-    let mut counts = vec![0usize; bins];
-    for v in values {
-        counts[(((v - lo) / span) * bins as f64).floor().clamp(0.0, (bins - 1) as f64) as usize] += 1;
-    }
     let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
     let bw = w / bins as f64;
     let mut svg = format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{}" role="img">"#, h + 16.0);
@@ -174,11 +170,12 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px;text-
 .nothumb{width:180px;height:135px;background:#eee;color:#888;display:flex;align-items:center;justify-content:center}\
 .absent{color:#888;font-style:italic}pre{white-space:pre-wrap;font-size:11px;background:#f7f7f7;padding:6px}";
 
-/// Renders `out/report.html` from the store in `out` and the stages' files.
+/// Renders `out/report.html` from the store in `out` and the stages' files. The store is read
+/// through counts, histograms and a few examples per reason, all computed in SQLite, so a
+/// report of a million photos does not hold their findings in memory.
 pub fn render(store: &Store, out: &Path, thumbs: Thumbnails<'_>) -> Result<(String, ReportCounts), ExportError> {
     let totals = store.totals()?;
-    let mut rows: Vec<FindingRow> = Vec::new();
-    store.for_each_finding(|r| rows.push(r))?;
+    let finding_counts = store.finding_counts()?;
     let runs = store.runs()?;
     let mut counts = ReportCounts {
         photos: totals.images,
@@ -189,6 +186,14 @@ pub fn render(store: &Store, out: &Path, thumbs: Thumbnails<'_>) -> Result<(Stri
     let stages_run: Vec<&str> = runs.iter().filter(|r| r.status == "done").map(|r| r.command.as_str()).collect();
     let ran = |cmd: &str| stages_run.contains(&cmd);
     let redacted = redacted_copies(out);
+    // A photo's picture: from its redacted copy when it holds personal data (none without a copy).
+    let picture = |id: &str| -> Option<String> {
+        if store.is_flagged(id, Stage::Pii, "pii").unwrap_or(true) {
+            redacted.get(id).and_then(|copy| thumbs(id, &copy.path.display().to_string()))
+        } else {
+            store.photo(id).ok().flatten().and_then(|(_, _, _, uri)| thumbs(id, &uri))
+        }
+    };
 
     let mut html = String::new();
     let _ = write!(
@@ -211,14 +216,8 @@ pub fn render(store: &Store, out: &Path, thumbs: Thumbnails<'_>) -> Result<(Stri
     );
 
     // Findings per stage and check.
-    let mut by_check: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
-    for r in &rows {
-        let e = by_check.entry((r.finding.stage.as_str().to_owned(), r.finding.summary_key().to_owned())).or_default();
-        e.0 += 1;
-        e.1 += u64::from(r.finding.flagged);
-    }
     html.push_str("<section id=\"findings\"><h2>Findings</h2><table><tr><th>stage</th><th>check</th><th>photos</th><th>flagged</th></tr>");
-    for ((stage, check), (n, flagged)) in &by_check {
+    for (stage, check, n, flagged) in &finding_counts {
         counts.flagged.insert(format!("{stage}:{check}"), *flagged);
         let _ = write!(
             html,
@@ -233,37 +232,20 @@ pub fn render(store: &Store, out: &Path, thumbs: Thumbnails<'_>) -> Result<(Stri
 
     // Galleries per reason: quality, decoding and duplicates (personal data has its own section).
     html.push_str("<section id=\"galleries\"><h2>Photos by reason</h2>");
-    let mut galleries: BTreeMap<String, Vec<&FindingRow>> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.finding.flagged) {
-        if matches!(r.finding.stage, Stage::Ingest | Stage::Quality | Stage::Duplicates) {
-            galleries.entry(r.finding.summary_key().to_owned()).or_default().push(r);
+    let mut galleries: BTreeMap<String, (u64, Vec<FindingRow>)> = BTreeMap::new();
+    for stage in [Stage::Ingest, Stage::Quality, Stage::Duplicates] {
+        for (_, key, _, flagged) in finding_counts.iter().filter(|c| c.0 == stage.as_str() && c.3 > 0) {
+            galleries.entry(key.clone()).or_default().0 += flagged;
+        }
+        for r in store.flagged_samples(stage, GALLERY)? {
+            galleries.entry(r.finding.summary_key().to_owned()).or_default().1.push(r);
         }
     }
     if galleries.is_empty() {
         html.push_str("<p class=\"absent\">No photo flagged by the quality checks.</p>");
     }
-    let has_pii: std::collections::HashSet<&str> = rows
-        .iter()
-        .filter(|r| r.finding.stage == Stage::Pii && r.finding.check == "pii" && r.finding.flagged)
-        .map(|r| r.finding.image_id.as_str())
-        .collect();
-    let uris: BTreeMap<&str, &str> = rows.iter().map(|r| (r.finding.image_id.as_str(), r.uri.as_str())).collect();
-    // A photo's picture: from its redacted copy when it holds personal data (none without a copy).
-    let picture = |id: &str| -> Option<String> {
-        if has_pii.contains(id) {
-            redacted.get(id).and_then(|copy| thumbs(id, &copy.path.display().to_string()))
-        } else {
-            uris.get(id).and_then(|uri| thumbs(id, uri))
-        }
-    };
-    for (reason, list) in &galleries {
-        let _ = write!(
-            html,
-            "<h3 data-gallery=\"{}\">{} ({})</h3><div class=\"gallery\">",
-            esc(reason),
-            esc(reason),
-            list.len()
-        );
+    for (reason, (n, list)) in &galleries {
+        let _ = write!(html, "<h3 data-gallery=\"{}\">{} ({n})</h3><div class=\"gallery\">", esc(reason), esc(reason));
         for r in list.iter().take(GALLERY) {
             let id = r.finding.image_id.as_str();
             card(&mut html, &mut counts, picture(id), id, r.label.as_deref(), &r.finding.detail);
@@ -274,26 +256,19 @@ pub fn render(store: &Store, out: &Path, thumbs: Thumbnails<'_>) -> Result<(Stri
 
     // Histograms of the quality scores.
     html.push_str("<section id=\"histograms\"><h2>Quality scores</h2>");
-    let mut scores: BTreeMap<&str, (Vec<f64>, Option<f64>)> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.finding.stage == Stage::Quality) {
-        if let Some(s) = r.finding.score.filter(|s| s.is_finite()) {
-            let e = scores.entry(r.finding.check.as_str()).or_default();
-            e.0.push(s);
-            e.1 = e.1.or(r.finding.threshold);
-        }
-    }
-    if scores.is_empty() {
+    let histograms = store.score_histograms(Stage::Quality, 20)?;
+    if histograms.is_empty() {
         html.push_str("<p class=\"absent\">scan has not run.</p>");
     }
     html.push_str("<div class=\"gallery\">");
-    for (check, (values, threshold)) in &scores {
+    for h in &histograms {
         let _ = write!(
             html,
             "<figure class=\"plot\" data-histogram=\"{}\"><figcaption>{} ({} photos; threshold in red)</figcaption>{}</figure>",
-            esc(check),
-            esc(check),
-            values.len(),
-            histogram(values, *threshold)
+            esc(&h.check),
+            esc(&h.check),
+            h.scores,
+            histogram(h)
         );
     }
     html.push_str("</div></section>");
@@ -328,24 +303,16 @@ pub fn render(store: &Store, out: &Path, thumbs: Thumbnails<'_>) -> Result<(Stri
     if !ran("pii") {
         html.push_str("<p class=\"absent\">pii has not run.</p>");
     } else {
-        let mut kinds: BTreeMap<&str, u64> = BTreeMap::new();
-        for r in rows.iter().filter(|r| r.finding.stage == Stage::Pii && r.finding.check != "pii") {
-            *kinds.entry(r.finding.check.as_str()).or_default() += 1;
-        }
+        let pii_photos = finding_counts.iter().find(|c| c.0 == "pii" && c.1 == "pii").map_or(0, |c| c.3);
         let _ = write!(
             html,
-            "<p data-count=\"pii_photos\">{} photos with personal data</p><table><tr><th>kind</th><th>photos</th></tr>",
-            has_pii.len()
+            "<p data-count=\"pii_photos\">{pii_photos} photos with personal data</p><table><tr><th>kind</th><th>photos</th></tr>"
         );
-        for (k, n) in &kinds {
-            let _ = write!(html, "<tr><td>{}</td><td class=\"num\">{n}</td></tr>", esc(k));
+        for (_, kind, n, _) in finding_counts.iter().filter(|c| c.0 == "pii" && c.1 != "pii") {
+            let _ = write!(html, "<tr><td>{}</td><td class=\"num\">{n}</td></tr>", esc(kind));
         }
         html.push_str("</table><div class=\"gallery\">");
-        for r in rows
-            .iter()
-            .filter(|r| r.finding.stage == Stage::Pii && r.finding.check == "pii" && r.finding.flagged)
-            .take(GALLERY)
-        {
+        for r in store.flagged_samples(Stage::Pii, GALLERY)?.iter().filter(|r| r.finding.check == "pii") {
             let id = r.finding.image_id.as_str();
             let thumb = picture(id);
             let text = if thumb.is_some() {
@@ -356,6 +323,36 @@ pub fn render(store: &Store, out: &Path, thumbs: Thumbnails<'_>) -> Result<(Stri
             card(&mut html, &mut counts, thumb, id, r.label.as_deref(), &text);
         }
         html.push_str("</div>");
+    }
+    html.push_str("</section>");
+
+    // Review decisions.
+    html.push_str("<section id=\"review\"><h2>Review</h2>");
+    let decisions = store.decisions()?;
+    let decided: Vec<_> = decisions.iter().filter(|d| d.verdict.is_some()).collect();
+    if decided.is_empty() {
+        let _ = write!(
+            html,
+            "<p class=\"absent\">No decision yet: <code>crowdsift review {}</code>.</p>",
+            esc(&out.display().to_string())
+        );
+    } else {
+        let keep = decided.iter().filter(|d| d.verdict == Some(Verdict::Keep)).count();
+        let relabelled = decided.iter().filter(|d| d.label.is_some()).count();
+        let marked = decided.iter().filter(|d| !d.regions.is_empty()).count();
+        let mut reviewers: Vec<&str> = decided.iter().map(|d| d.reviewer.as_str()).collect();
+        reviewers.sort_unstable();
+        reviewers.dedup();
+        let _ = write!(
+            html,
+            "<table><tr><th>photos decided</th><td class=\"num\" data-count=\"decided\">{}</td></tr>\
+             <tr><th>approved</th><td class=\"num\">{keep}</td></tr><tr><th>rejected</th><td class=\"num\">{}</td></tr>\
+             <tr><th>relabelled</th><td class=\"num\">{relabelled}</td></tr><tr><th>with regions marked to hide</th><td class=\"num\">{marked}</td></tr>\
+             <tr><th>reviewers</th><td>{}</td></tr></table>",
+            decided.len(),
+            decided.len() - keep,
+            esc(&reviewers.join(", "))
+        );
     }
     html.push_str("</section>");
 
@@ -384,7 +381,14 @@ mod tests {
 
     #[test]
     fn plots_are_svg_and_text_is_escaped() {
-        let h = histogram(&[1.0, 2.0, 2.0, 3.0], Some(2.5));
+        let h = histogram(&Histogram {
+            check: "blur".into(),
+            lo: 1.0,
+            hi: 3.0,
+            threshold: Some(2.5),
+            counts: vec![1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            scores: 4,
+        });
         assert!(h.starts_with("<svg") && h.ends_with("</svg>") && h.contains("<line"));
         assert_eq!(h.matches("<rect").count(), 20);
         let c = confusion(&[("cat".into(), "dog".into()), ("cat".into(), "cat".into()), ("<b>".into(), "cat".into())]);

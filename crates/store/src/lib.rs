@@ -77,6 +77,19 @@ pub struct FindingRow {
     pub finding: Finding,
 }
 
+/// Scores of one check in equal bins.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Histogram {
+    pub check: String,
+    /// The range of the bins: the scores' and the threshold's.
+    pub lo: f64,
+    pub hi: f64,
+    pub threshold: Option<f64>,
+    pub counts: Vec<u64>,
+    /// Finite scores counted.
+    pub scores: u64,
+}
+
 /// A run of a command, as recorded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunInfo {
@@ -544,32 +557,91 @@ impl Store {
     fn findings_where(&self, filter: &str, mut f: impl FnMut(FindingRow)) -> Result<()> {
         let mut run = || -> rusqlite::Result<()> {
             let mut st = self.conn.prepare(&format!(
-                "SELECT f.image_id, f.stage, f.check_name, f.score, f.threshold, f.flagged, f.reason, f.detail,
-                        i.uri, i.label
-                 FROM findings f JOIN images i ON i.id = f.image_id
+                "SELECT {FINDING_COLUMNS} FROM findings f JOIN images i ON i.id = f.image_id
                  WHERE {filter}
                  ORDER BY f.image_id,
                    CASE f.stage WHEN 'ingest' THEN 0 WHEN 'quality' THEN 1 ELSE 2 END, f.check_name"
             ))?;
             let mut rows = st.query([])?;
             while let Some(r) = rows.next()? {
-                let reason: Option<String> = r.get(6)?;
-                f(FindingRow {
-                    uri: r.get(8)?,
-                    label: r.get(9)?,
-                    finding: Finding {
-                        image_id: r.get(0)?,
-                        stage: stage_from(&r.get::<_, String>(1)?),
-                        check: r.get(2)?,
-                        score: r.get(3)?,
-                        threshold: r.get(4)?,
-                        flagged: r.get(5)?,
-                        reason: reason.as_deref().and_then(Reason::parse),
-                        detail: r.get(7)?,
-                    },
-                });
+                f(finding_row(r)?);
             }
             Ok(())
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Findings counted per stage and summary key (the reason code of unusable photos, else the
+    /// check): `(stage, key, findings, flagged)`, in stage and key order.
+    pub fn finding_counts(&self) -> Result<Vec<(String, String, u64, u64)>> {
+        let run = || -> rusqlite::Result<Vec<(String, String, u64, u64)>> {
+            let mut st = self.conn.prepare(
+                "SELECT stage, COALESCE(reason, check_name), COUNT(*), SUM(flagged) FROM findings GROUP BY 1, 2 ORDER BY 1, 2",
+            )?;
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64, r.get::<_, i64>(3)? as u64)))?
+                .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Up to `per_key` flagged findings of `stage` for each summary key, in photo id order: the
+    /// examples a report shows, without reading every finding.
+    pub fn flagged_samples(&self, stage: Stage, per_key: usize) -> Result<Vec<FindingRow>> {
+        let run = || -> rusqlite::Result<Vec<FindingRow>> {
+            let mut st = self.conn.prepare(&format!(
+                "SELECT {FINDING_COLUMNS} FROM
+                   (SELECT *, ROW_NUMBER() OVER (PARTITION BY COALESCE(reason, check_name) ORDER BY image_id) AS n
+                    FROM findings WHERE flagged AND stage = ?1) f
+                 JOIN images i ON i.id = f.image_id
+                 WHERE f.n <= ?2 ORDER BY COALESCE(f.reason, f.check_name), f.image_id"
+            ))?;
+            st.query_map(params![stage.as_str(), per_key as i64], finding_row)?.collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Whether photo `id` has a flagged finding of `stage` and `check`.
+    pub fn is_flagged(&self, id: &str, stage: Stage, check: &str) -> Result<bool> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM findings WHERE image_id = ?1 AND stage = ?2 AND check_name = ?3 AND flagged")
+            .and_then(|mut st| st.exists(params![id, stage.as_str(), check]))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Histograms of the finite scores of `stage`'s checks in `bins` equal bins spanning the
+    /// scores and the threshold, computed in the database.
+    pub fn score_histograms(&self, stage: Stage, bins: usize) -> Result<Vec<Histogram>> {
+        const FINITE: &str = "score BETWEEN -1.0e308 AND 1.0e308";
+        let run = || -> rusqlite::Result<Vec<Histogram>> {
+            let mut st = self.conn.prepare(&format!(
+                "SELECT check_name, MIN(score), MAX(score), MAX(threshold), COUNT(*) FROM findings
+                 WHERE stage = ?1 AND {FINITE} GROUP BY check_name ORDER BY check_name"
+            ))?;
+            let ranges: Vec<(String, f64, f64, Option<f64>, i64)> = st
+                .query_map([stage.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut bin = self.conn.prepare(&format!(
+                "SELECT MAX(0, MIN(?4 - 1, CAST((score - ?3) / ?5 * ?4 AS INTEGER))), COUNT(*) FROM findings
+                 WHERE stage = ?1 AND check_name = ?2 AND {FINITE} GROUP BY 1"
+            ))?;
+            let mut out = Vec::new();
+            for (check, min, max, threshold, n) in ranges {
+                let lo = threshold.map_or(min, |t| min.min(t));
+                let hi = threshold.map_or(max, |t| max.max(t));
+                let span = (hi - lo).max(1e-9);
+                let mut counts = vec![0u64; bins.max(1)];
+                let rows = bin.query_map(params![stage.as_str(), check, lo, bins as i64, span], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                })?;
+                for row in rows {
+                    let (i, c) = row?;
+                    if let Some(slot) = counts.get_mut(i.max(0) as usize) {
+                        *slot += c as u64;
+                    }
+                }
+                out.push(Histogram { check, lo, hi, threshold, counts, scores: n as u64 });
+            }
+            Ok(out)
         };
         run().map_err(|e| self.err(e))
     }
@@ -641,6 +713,27 @@ impl Store {
             .optional()
             .map_err(|e| self.err(e))
     }
+}
+
+const FINDING_COLUMNS: &str =
+    "f.image_id, f.stage, f.check_name, f.score, f.threshold, f.flagged, f.reason, f.detail, i.uri, i.label";
+
+fn finding_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FindingRow> {
+    let reason: Option<String> = r.get(6)?;
+    Ok(FindingRow {
+        uri: r.get(8)?,
+        label: r.get(9)?,
+        finding: Finding {
+            image_id: r.get(0)?,
+            stage: stage_from(&r.get::<_, String>(1)?),
+            check: r.get(2)?,
+            score: r.get(3)?,
+            threshold: r.get(4)?,
+            flagged: r.get(5)?,
+            reason: reason.as_deref().and_then(Reason::parse),
+            detail: r.get(7)?,
+        },
+    })
 }
 
 fn insert_findings(tx: &rusqlite::Transaction<'_>, run_id: i64, findings: &[Finding]) -> rusqlite::Result<()> {
@@ -739,5 +832,43 @@ mod tests {
         let mut n = 0;
         s.for_each_finding(|_| n += 1).unwrap();
         assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn counts_samples_and_histograms_come_from_sql() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("crowdsift.db")).unwrap();
+        let run = s.begin_run("scan", "x", &serde_json::json!({})).unwrap();
+        let blur = |id: &str, score: f64| Finding {
+            stage: Stage::Quality,
+            check: "blur".into(),
+            score: Some(score),
+            threshold: Some(50.0),
+            flagged: score < 50.0,
+            reason: None,
+            ..Finding::unusable(id, Reason::Empty, "")
+        };
+        let ids: Vec<String> = (0..10).map(|i| format!("p{i}")).collect();
+        let batch: Vec<(ImageRow, Vec<Finding>)> =
+            ids.iter().enumerate().map(|(i, id)| (row(id, true), vec![blur(id, 10.0 * i as f64)])).collect();
+        s.record(run, "scan", &batch).unwrap();
+        s.record(run, "scan", &[(row("bad", false), vec![Finding::unusable("bad", Reason::Truncated, "cut")])])
+            .unwrap();
+
+        assert_eq!(
+            s.finding_counts().unwrap(),
+            vec![("ingest".into(), "truncated".into(), 1, 1), ("quality".into(), "blur".into(), 10, 5)]
+        );
+        let samples = s.flagged_samples(Stage::Quality, 3).unwrap();
+        let got: Vec<&str> = samples.iter().map(|r| r.finding.image_id.as_str()).collect();
+        assert_eq!(got, ["p0", "p1", "p2"], "the first three flagged, in id order");
+        assert_eq!(samples[0].uri, "/p/p0");
+        assert!(s.is_flagged("p1", Stage::Quality, "blur").unwrap());
+        assert!(!s.is_flagged("p7", Stage::Quality, "blur").unwrap());
+        let h = s.score_histograms(Stage::Quality, 10).unwrap();
+        assert_eq!(h.len(), 1);
+        assert_eq!((h[0].lo, h[0].hi, h[0].threshold, h[0].scores), (0.0, 90.0, Some(50.0), 10));
+        // Scores 0, 10, …, 90 over [0, 90] in ten bins: one each, the maximum in the last bin.
+        assert_eq!(h[0].counts, vec![1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
     }
 }
