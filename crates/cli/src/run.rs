@@ -102,7 +102,8 @@ pub(crate) fn run(args: &RunArgs, quiet: bool) -> Result<bool> {
     }
     let d = args.out.display();
     text.push_str(&format!(
-        "report: {d}/report.html; findings: {d}/findings.csv, {d}/findings.parquet; store: {d}/crowdsift.db; release copies: {d}/redacted/\n"
+        "report: {d}/report.html; findings: {d}/findings.csv, {d}/findings.parquet; store: {d}/crowdsift.db; release copies: {d}/redacted/\n\
+         next: `crowdsift review {d}` to decide what was flagged, then `crowdsift release {d} --to RELEASE_DIR`\n"
     ));
     ignore_broken_pipe(std::io::stdout().lock().write_all(text.as_bytes()))?;
     let failed: Vec<&str> =

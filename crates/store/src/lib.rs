@@ -17,13 +17,14 @@ pub use decisions::{Change, Decision, DecisionError, Verdict};
 pub type StoredPhoto = (String, Option<String>, String, String);
 
 /// Schema migrations, applied in order; `PRAGMA user_version` holds how many ran.
-const MIGRATIONS: [&str; 6] = [
+const MIGRATIONS: [&str; 7] = [
     include_str!("../migrations/001_init.sql"),
     include_str!("../migrations/002_quality_scores.sql"),
     include_str!("../migrations/003_embeddings.sql"),
     include_str!("../migrations/004_features.sql"),
     include_str!("../migrations/005_ocr.sql"),
     include_str!("../migrations/006_decisions.sql"),
+    include_str!("../migrations/007_findings_summary.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -574,14 +575,21 @@ impl Store {
     /// Findings counted per stage and summary key (the reason code of unusable photos, else the
     /// check): `(stage, key, findings, flagged)`, in stage and key order.
     pub fn finding_counts(&self) -> Result<Vec<(String, String, u64, u64)>> {
-        let run = || -> rusqlite::Result<Vec<(String, String, u64, u64)>> {
+        let run = || -> rusqlite::Result<Vec<(String, String, i64, i64)>> {
+            // Grouped as the findings_summary index is ordered, so that SQLite reads only the index.
             let mut st = self.conn.prepare(
-                "SELECT stage, COALESCE(reason, check_name), COUNT(*), SUM(flagged) FROM findings GROUP BY 1, 2 ORDER BY 1, 2",
+                "SELECT stage, COALESCE(reason, check_name), COUNT(*), SUM(flagged) FROM findings
+                 GROUP BY stage, check_name, reason",
             )?;
-            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64, r.get::<_, i64>(3)? as u64)))?
-                .collect()
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect()
         };
-        run().map_err(|e| self.err(e))
+        let mut counts: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+        for (stage, key, n, flagged) in run().map_err(|e| self.err(e))? {
+            let c = counts.entry((stage, key)).or_default();
+            c.0 += n as u64;
+            c.1 += flagged as u64;
+        }
+        Ok(counts.into_iter().map(|((stage, key), (n, flagged))| (stage, key, n, flagged)).collect())
     }
 
     /// Up to `per_key` flagged findings of `stage` for each summary key, in photo id order: the
@@ -609,37 +617,42 @@ impl Store {
     }
 
     /// Histograms of the finite scores of `stage`'s checks in `bins` equal bins spanning the
-    /// scores and the threshold, computed in the database.
+    /// scores and the threshold, computed in the database (two passes over the findings).
     pub fn score_histograms(&self, stage: Stage, bins: usize) -> Result<Vec<Histogram>> {
-        const FINITE: &str = "score BETWEEN -1.0e308 AND 1.0e308";
+        let bins = bins.max(1);
         let run = || -> rusqlite::Result<Vec<Histogram>> {
-            let mut st = self.conn.prepare(&format!(
-                "SELECT check_name, MIN(score), MAX(score), MAX(threshold), COUNT(*) FROM findings
-                 WHERE stage = ?1 AND {FINITE} GROUP BY check_name ORDER BY check_name"
-            ))?;
-            let ranges: Vec<(String, f64, f64, Option<f64>, i64)> = st
-                .query_map([stage.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            let mut bin = self.conn.prepare(&format!(
-                "SELECT MAX(0, MIN(?4 - 1, CAST((score - ?3) / ?5 * ?4 AS INTEGER))), COUNT(*) FROM findings
-                 WHERE stage = ?1 AND check_name = ?2 AND {FINITE} GROUP BY 1"
-            ))?;
-            let mut out = Vec::new();
-            for (check, min, max, threshold, n) in ranges {
-                let lo = threshold.map_or(min, |t| min.min(t));
-                let hi = threshold.map_or(max, |t| max.max(t));
-                let span = (hi - lo).max(1e-9);
-                let mut counts = vec![0u64; bins.max(1)];
-                let rows = bin.query_map(params![stage.as_str(), check, lo, bins as i64, span], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-                })?;
-                for row in rows {
-                    let (i, c) = row?;
-                    if let Some(slot) = counts.get_mut(i.max(0) as usize) {
-                        *slot += c as u64;
-                    }
+            let mut st = self.conn.prepare(
+                "WITH r AS (
+                   SELECT check_name, MIN(score) AS mn, MAX(score) AS mx, MAX(threshold) AS t, COUNT(*) AS n
+                   FROM findings WHERE stage = ?1 AND score BETWEEN -1.0e308 AND 1.0e308 GROUP BY check_name),
+                 s AS (SELECT check_name, MIN(mn, COALESCE(t, mn)) AS lo, MAX(mx, COALESCE(t, mx)) AS hi, t, n FROM r)
+                 SELECT s.check_name, s.lo, s.hi, s.t, s.n,
+                        MAX(0, MIN(?2 - 1, CAST((f.score - s.lo) / MAX(s.hi - s.lo, 1e-9) * ?2 AS INTEGER))) AS bin,
+                        COUNT(*)
+                 FROM findings f JOIN s ON s.check_name = f.check_name
+                 WHERE f.stage = ?1 AND f.score BETWEEN -1.0e308 AND 1.0e308
+                 GROUP BY s.check_name, bin ORDER BY s.check_name, bin",
+            )?;
+            let mut out: Vec<Histogram> = Vec::new();
+            let mut rows = st.query(params![stage.as_str(), bins as i64])?;
+            while let Some(r) = rows.next()? {
+                let check: String = r.get(0)?;
+                if out.last().is_none_or(|h| h.check != check) {
+                    out.push(Histogram {
+                        check,
+                        lo: r.get(1)?,
+                        hi: r.get(2)?,
+                        threshold: r.get(3)?,
+                        counts: vec![0; bins],
+                        scores: r.get::<_, i64>(4)? as u64,
+                    });
                 }
-                out.push(Histogram { check, lo, hi, threshold, counts, scores: n as u64 });
+                let (bin, n): (i64, i64) = (r.get(5)?, r.get(6)?);
+                if let (Some(h), Ok(i)) = (out.last_mut(), usize::try_from(bin))
+                    && let Some(slot) = h.counts.get_mut(i)
+                {
+                    *slot += n as u64;
+                }
             }
             Ok(out)
         };
