@@ -53,6 +53,10 @@ if ((want_test)); then
     py_missing+=("phonenumbers==9.0.43")
   python3 -c "import segno; assert segno.__version__ == '1.6.6'" 2>/dev/null || py_missing+=("segno==1.6.6")
   python3 -c "import barcode; assert barcode.version == '0.16.1'" 2>/dev/null || py_missing+=("python-barcode==0.16.1")
+  # The Python package (crates/py): built by maturin, tested with pytest on pandas and pyarrow tables.
+  python3 -c "import maturin" 2>/dev/null || py_missing+=("maturin>=1.9,<2")
+  python3 -c "import pytest" 2>/dev/null || py_missing+=("pytest")
+  python3 -c "import pandas, pyarrow" 2>/dev/null || py_missing+=("pandas" "pyarrow")
 fi
 if ((${#py_missing[@]})); then
   echo "setup: installing ${py_missing[*]} (PyPI)" >&2

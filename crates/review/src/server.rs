@@ -53,6 +53,9 @@ struct App {
     copies: BTreeMap<String, RedactedCopy>,
     fetcher: Fetcher,
     limits: Limits,
+    /// Pictures being made at once (each decodes a photo): one per core, so that a page asking
+    /// for many at once queues them instead of decoding them all together.
+    decoding: tokio::sync::Semaphore,
 }
 
 /// A bound server, ready to run.
@@ -96,6 +99,7 @@ pub fn bind(cfg: &ReviewConfig) -> Result<Server, ReviewError> {
         copies,
         fetcher: Fetcher::new(cfg.limits),
         limits: cfg.limits,
+        decoding: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
     };
     Ok(Server { listener, app: Arc::new(app), url })
 }
@@ -368,6 +372,9 @@ async fn picture(State(app): State<Arc<App>>, UrlPath(id): UrlPath<String>, Quer
     let location = match app.copies.get(&id) {
         Some(c) if c.source_sha256 == sha => c.path.display().to_string(),
         _ => uri,
+    };
+    let Ok(_slot) = app.decoding.acquire().await else {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
     };
     // Reading and decoding run on their own thread: the fetcher may start its own async runtime
     // (S3), which cannot be done from a runtime's threads.

@@ -1,0 +1,176 @@
+//! `crowdsift._native`: the Rust engine for Python. Each function runs one stage exactly as the
+//! command line does (same code, same store layout in `out`), with the interpreter released while
+//! it works; the Python package (python/crowdsift) turns the outputs into pyarrow tables.
+//!
+//! Models are loaded once per process and kept (Spark reuses its Python workers across tasks).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crowdsift_ingest::{Fetcher, Source};
+use crowdsift_models::{ModelSpec, OnnxModel, Registry};
+use crowdsift_pipeline::{EmbedParams, NoProgress, ScanParams};
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+create_exception!(_native, CrowdsiftError, PyException, "Any failure of the crowdsift engine.");
+create_exception!(
+    _native,
+    SourceError,
+    CrowdsiftError,
+    "The source (folder, manifest, S3 prefix) or the output folder cannot be used."
+);
+create_exception!(
+    _native,
+    ModelError,
+    CrowdsiftError,
+    "A model or ONNX Runtime is missing, or a model file does not match its checksum."
+);
+
+fn source_err(e: impl std::fmt::Display) -> PyErr {
+    SourceError::new_err(e.to_string())
+}
+
+fn model_err(e: impl std::fmt::Display) -> PyErr {
+    ModelError::new_err(e.to_string())
+}
+
+fn pipeline_err(e: crowdsift_pipeline::PipelineError) -> PyErr {
+    use crowdsift_pipeline::PipelineError as E;
+    match e {
+        E::Model(m) => model_err(m),
+        E::Ingest(i) => source_err(i),
+        other => CrowdsiftError::new_err(other.to_string()),
+    }
+}
+
+fn open_source(src: &str, out: &Path, limits: crowdsift_core::Limits) -> PyResult<Source> {
+    let fetcher = Arc::new(Fetcher::new(limits));
+    Ok(Source::open(src, fetcher).map_err(|e| source_err(format!("opening {src}: {e}")))?.exclude(out))
+}
+
+/// Models loaded in this process, by checksum.
+fn models() -> &'static Mutex<HashMap<String, OnnxModel>> {
+    static MODELS: OnceLock<Mutex<HashMap<String, OnnxModel>>> = OnceLock::new();
+    MODELS.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn spec(model: &str) -> PyResult<ModelSpec> {
+    let path = Path::new(model);
+    if model.ends_with(".onnx") || path.is_file() {
+        return ModelSpec::from_onnx_file(path).map_err(model_err);
+    }
+    let reg = Registry::discover().map_err(model_err)?;
+    reg.verified(model).cloned().map_err(model_err)
+}
+
+/// Reads, decodes and checks every photo of `source` (ingest, quality, duplicates) into the store
+/// in `out`, as `crowdsift scan`; returns counts. Photos already scanned are not read again.
+#[pyfunction]
+#[pyo3(signature = (source, out, jobs=None))]
+fn scan(py: Python<'_>, source: &str, out: PathBuf, jobs: Option<usize>) -> PyResult<Py<PyDict>> {
+    let mut params = ScanParams::default();
+    if let Some(j) = jobs {
+        params.jobs = j.max(1);
+    }
+    let src = open_source(source, &out, params.limits)?;
+    let s = py.detach(|| crowdsift_pipeline::scan(&src, &out, &params, &NoProgress)).map_err(pipeline_err)?;
+    let d = PyDict::new(py);
+    d.set_item("listed", s.listed)?;
+    d.set_item("processed", s.processed)?;
+    d.set_item("resumed", s.resumed)?;
+    d.set_item("photos", s.totals.images)?;
+    d.set_item("usable", s.totals.usable)?;
+    d.set_item("flagged_photos", s.totals.flagged_images)?;
+    d.set_item("listing_errors", s.listing_errors)?;
+    Ok(d.unbind())
+}
+
+/// Embeds every photo of `source` with `model` (a models.toml name or a PATH.onnx) into the store
+/// in `out`, as `crowdsift embed`; returns counts and the model's checksum.
+#[pyfunction]
+#[pyo3(signature = (source, out, model="efficientnet-lite0", batch=16, jobs=None, threads=None))]
+fn embed(
+    py: Python<'_>,
+    source: &str,
+    out: PathBuf,
+    model: &str,
+    batch: usize,
+    jobs: Option<usize>,
+    threads: Option<usize>,
+) -> PyResult<Py<PyDict>> {
+    let spec = spec(model)?;
+    let mut params = EmbedParams { batch: batch.max(1), ..Default::default() };
+    if let Some(j) = jobs {
+        params.jobs = j.max(1);
+    }
+    let src = open_source(source, &out, params.limits)?;
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let s = py.detach(|| -> PyResult<crowdsift_pipeline::EmbedSummary> {
+        let mut cache = models().lock().unwrap_or_else(|p| p.into_inner());
+        if !cache.contains_key(&spec.sha256) {
+            let loaded = OnnxModel::load(&spec, threads.unwrap_or(cores)).map_err(model_err)?;
+            cache.insert(spec.sha256.clone(), loaded);
+        }
+        let Some(m) = cache.get_mut(&spec.sha256) else {
+            return Err(model_err("model cache lost its entry"));
+        };
+        crowdsift_pipeline::embed(&src, &out, m, &params, &NoProgress).map_err(pipeline_err)
+    })?;
+    let d = PyDict::new(py);
+    d.set_item("computed", s.computed)?;
+    d.set_item("cached", s.cached)?;
+    d.set_item("model", s.model)?;
+    d.set_item("model_sha256", s.model_sha256)?;
+    d.set_item("failed", s.failed)?;
+    Ok(d.unbind())
+}
+
+/// The embeddings in the store in `out` from the model with checksum `model_sha256`:
+/// `(ids, labels, sha256s, dim, little-endian f32 bytes of every vector, in id order)`.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn embeddings<'py>(
+    py: Python<'py>,
+    out: PathBuf,
+    model_sha256: &str,
+) -> PyResult<(Vec<String>, Vec<Option<String>>, Vec<String>, usize, Bound<'py, PyBytes>)> {
+    let store = crowdsift_store::Store::open(&out.join("crowdsift.db")).map_err(source_err)?;
+    let (mut ids, mut labels, mut shas, mut data) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut dim = 0;
+    store
+        .for_each_embedding(model_sha256, |id, label, sha, v| {
+            ids.push(id.to_owned());
+            labels.push(label.map(str::to_owned));
+            shas.push(sha.to_owned());
+            dim = v.len() / 4;
+            data.extend_from_slice(v);
+        })
+        .map_err(source_err)?;
+    Ok((ids, labels, shas, dim, PyBytes::new(py, &data)))
+}
+
+/// Writes findings.csv and findings.parquet of the store in `out` (as every command does when it
+/// ends) and returns the parquet path.
+#[pyfunction]
+fn export_findings(out: PathBuf) -> PyResult<PathBuf> {
+    let store = crowdsift_store::Store::open(&out.join("crowdsift.db")).map_err(source_err)?;
+    crowdsift_report::export_findings(&store, &out).map_err(|e| CrowdsiftError::new_err(e.to_string()))?;
+    Ok(out.join("findings.parquet"))
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", crowdsift_core::VERSION)?;
+    m.add("CrowdsiftError", m.py().get_type::<CrowdsiftError>())?;
+    m.add("SourceError", m.py().get_type::<SourceError>())?;
+    m.add("ModelError", m.py().get_type::<ModelError>())?;
+    m.add_function(wrap_pyfunction!(scan, m)?)?;
+    m.add_function(wrap_pyfunction!(embed, m)?)?;
+    m.add_function(wrap_pyfunction!(embeddings, m)?)?;
+    m.add_function(wrap_pyfunction!(export_findings, m)?)?;
+    Ok(())
+}
