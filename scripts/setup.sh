@@ -56,7 +56,10 @@ if ((want_test)); then
   # The Python package (crates/py): built by maturin, tested with pytest on pandas and pyarrow tables.
   python3 -c "import maturin" 2>/dev/null || py_missing+=("maturin>=1.9,<2")
   python3 -c "import pytest" 2>/dev/null || py_missing+=("pytest")
-  python3 -c "import pandas, pyarrow" 2>/dev/null || py_missing+=("pandas" "pyarrow")
+  # PySpark (Java 17 is on the machine) supports pandas 2 only.
+  python3 -c "import pandas, pyarrow; assert int(pandas.__version__.split('.')[0]) == 2" 2>/dev/null ||
+    py_missing+=("pandas>=2,<3" "pyarrow")
+  python3 -c "import pyspark" 2>/dev/null || py_missing+=("pyspark>=3.5")
 fi
 if ((${#py_missing[@]})); then
   echo "setup: installing ${py_missing[*]} (PyPI)" >&2

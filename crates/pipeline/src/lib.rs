@@ -18,6 +18,7 @@ mod train;
 pub use audit::{AuditSummary, audit};
 pub use classify::{PredictSummary, evaluate, predict};
 pub use crowdsift_core::{NoProgress, ProgressReporter};
+pub use dups::findings as duplicate_findings;
 pub use embed::{EmbedParams, EmbedSummary, embed};
 pub use export::export;
 pub use ocr::{OcrJob, OcrSummary, ocr};

@@ -31,6 +31,10 @@ pub struct ScanParams {
     pub quality: QualityParams,
     /// Photos per store transaction (a transaction also closes after one second).
     pub batch_size: usize,
+    /// Look for duplicates among all photos of the store once they are read. Off when the photos
+    /// are one part of a collection whose duplicates are found over all parts (Spark: from the
+    /// keys of every part, see [`crate::duplicate_findings`]).
+    pub duplicates: bool,
 }
 
 impl Default for ScanParams {
@@ -41,6 +45,7 @@ impl Default for ScanParams {
             working_long_side: 512,
             quality: QualityParams::default(),
             batch_size: 64,
+            duplicates: true,
         }
     }
 }
@@ -145,7 +150,9 @@ pub fn scan(
     progress.finish();
 
     let rejudged = rejudge(&mut store, run_id, &params.quality, progress)?;
-    crate::dups::detect(&mut store, run_id, params.quality.max_hash_distance)?;
+    if params.duplicates {
+        crate::dups::detect(&mut store, run_id, params.quality.max_hash_distance)?;
+    }
     let findings_rows = crowdsift_report::export_findings(&store, out)?;
     store.finish_run(run_id, "done")?;
     Ok(ScanSummary {

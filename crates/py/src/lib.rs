@@ -69,10 +69,12 @@ fn spec(model: &str) -> PyResult<ModelSpec> {
 
 /// Reads, decodes and checks every photo of `source` (ingest, quality, duplicates) into the store
 /// in `out`, as `crowdsift scan`; returns counts. Photos already scanned are not read again.
+/// With `duplicates=False` duplicates are not searched: the photos are one part of a collection
+/// (see [`duplicates`]).
 #[pyfunction]
-#[pyo3(signature = (source, out, jobs=None))]
-fn scan(py: Python<'_>, source: &str, out: PathBuf, jobs: Option<usize>) -> PyResult<Py<PyDict>> {
-    let mut params = ScanParams::default();
+#[pyo3(signature = (source, out, jobs=None, duplicates=true))]
+fn scan(py: Python<'_>, source: &str, out: PathBuf, jobs: Option<usize>, duplicates: bool) -> PyResult<Py<PyDict>> {
+    let mut params = ScanParams { duplicates, ..Default::default() };
     if let Some(j) = jobs {
         params.jobs = j.max(1);
     }
@@ -153,6 +155,69 @@ fn embeddings<'py>(
     Ok((ids, labels, shas, dim, PyBytes::new(py, &data)))
 }
 
+/// Columns of duplicate keys: ids, file sha256s, pixel counts, pixel sha256s (None: not decoded),
+/// perceptual hashes (None: not decoded).
+type KeyColumns = (Vec<String>, Vec<String>, Vec<u64>, Vec<Option<String>>, Vec<Option<u64>>);
+
+/// What duplicate detection needs of every photo in the store in `out`, in id order.
+#[pyfunction]
+fn dup_keys(out: PathBuf) -> PyResult<KeyColumns> {
+    let store = crowdsift_store::Store::open(&out.join("crowdsift.db")).map_err(source_err)?;
+    let keys = store.dup_keys().map_err(source_err)?;
+    let mut cols: KeyColumns = Default::default();
+    for k in keys {
+        cols.0.push(k.id);
+        cols.1.push(k.sha256);
+        cols.2.push(k.pixels);
+        cols.3.push(k.pixel_sha256);
+        cols.4.push(k.phash);
+    }
+    Ok(cols)
+}
+
+/// A finding as a tuple: (id, stage, check, score, threshold, flagged, detail).
+type FindingTuple = (String, String, String, Option<f64>, Option<f64>, bool, String);
+
+/// The duplicate findings of a whole collection from the keys of all its photos (gathered from
+/// its parts), exactly as `scan` finds them in one store. `max_distance`: perceptual-hash bits
+/// that may differ between near copies [default: scan's].
+#[pyfunction]
+#[pyo3(signature = (ids, sha256s, pixels, pixel_sha256s, phashes, max_distance=None))]
+fn duplicates(
+    ids: Vec<String>,
+    sha256s: Vec<String>,
+    pixels: Vec<u64>,
+    pixel_sha256s: Vec<Option<String>>,
+    phashes: Vec<Option<u64>>,
+    max_distance: Option<u32>,
+) -> PyResult<Vec<FindingTuple>> {
+    let n = ids.len();
+    if [sha256s.len(), pixels.len(), pixel_sha256s.len(), phashes.len()].iter().any(|&l| l != n) {
+        return Err(CrowdsiftError::new_err("duplicates: every key column needs one value per id"));
+    }
+    let mut keys: Vec<crowdsift_store::DupKeys> = ids
+        .into_iter()
+        .zip(sha256s)
+        .zip(pixels)
+        .zip(pixel_sha256s)
+        .zip(phashes)
+        .map(|((((id, sha256), pixels), pixel_sha256), phash)| crowdsift_store::DupKeys {
+            id,
+            sha256,
+            pixels,
+            pixel_sha256,
+            phash,
+        })
+        .collect();
+    // In id order, as the store gives them to scan.
+    keys.sort_by(|a, b| a.id.cmp(&b.id));
+    let max = max_distance.unwrap_or_else(|| crowdsift_quality::Params::default().max_hash_distance);
+    Ok(crowdsift_pipeline::duplicate_findings(&keys, max)
+        .into_iter()
+        .map(|f| (f.image_id, f.stage.as_str().to_owned(), f.check, f.score, f.threshold, f.flagged, f.detail))
+        .collect())
+}
+
 /// Writes findings.csv and findings.parquet of the store in `out` (as every command does when it
 /// ends) and returns the parquet path.
 #[pyfunction]
@@ -172,5 +237,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(embed, m)?)?;
     m.add_function(wrap_pyfunction!(embeddings, m)?)?;
     m.add_function(wrap_pyfunction!(export_findings, m)?)?;
+    m.add_function(wrap_pyfunction!(dup_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(duplicates, m)?)?;
     Ok(())
 }

@@ -71,6 +71,13 @@ def scan(source: Source, out: Union[str, os.PathLike], *, jobs: Optional[int] = 
     return findings(out)
 
 
+def _scan_part(rows: pa.Table, out: Union[str, os.PathLike], jobs: Optional[int]) -> pa.Table:
+    """Scans manifest rows that are one part of a collection (no duplicate search; see spark.py)."""
+    out = pathlib.Path(out)
+    _native.scan(_as_source(rows, out), out, jobs, False)
+    return findings(out)
+
+
 def embeddings(out: Union[str, os.PathLike], model_sha256: str) -> pa.Table:
     """The embeddings stored in `out` by the model with checksum `model_sha256`."""
     ids, labels, shas, dim, data = _native.embeddings(pathlib.Path(out), model_sha256)

@@ -1,0 +1,119 @@
+"""crowdsift on Apache Spark: the Rust engine over the partitions of a DataFrame of manifest rows.
+
+    from crowdsift import spark as cs
+    manifest = spark.read.csv("s3://bucket/manifest.csv", header=True)   # obs_uid, label, uri
+    findings = cs.scan(manifest)
+
+Each task runs the engine (``mapInArrow``) on its partition's photos, read from the paths or
+``s3://`` uris in the rows (give absolute paths: a relative one is taken from the executor's working
+folder). What depends on the whole collection — duplicates — is computed on the driver from small
+per-photo keys every task returns, with the same code as a single-machine run, so that the
+DataFrame holds exactly the rows ``crowdsift.scan`` gives for the same manifest.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Iterator, Optional
+
+import pyarrow as pa
+
+FINDINGS_DDL = (
+    "id string, uri string, label string, stage string, check string, score double, "
+    "threshold double, flagged boolean, reason string, detail string"
+)
+_FINDINGS_COLUMNS = ["id", "uri", "label", "stage", "check", "score", "threshold", "flagged", "reason", "detail"]
+# A task's output: findings (kind "finding") and one row of duplicate keys per photo (kind "key").
+_PART_DDL = FINDINGS_DDL + ", kind string, k_sha256 string, k_pixels long, k_pixel_sha256 string, k_phash long"
+_U64 = 1 << 64
+
+
+def _signed(h):
+    """A 64-bit hash as Spark's signed long (and back with `_unsigned`)."""
+    return None if h is None else (h - _U64 if h >= 1 << 63 else h)
+
+
+def _unsigned(h):
+    return None if h is None else (h + _U64 if h < 0 else h)
+
+
+def _part_schema() -> pa.Schema:
+    s, d = pa.string(), pa.float64()
+    return pa.schema(
+        [("id", s), ("uri", s), ("label", s), ("stage", s), ("check", s), ("score", d), ("threshold", d),
+         ("flagged", pa.bool_()), ("reason", s), ("detail", s), ("kind", s), ("k_sha256", s),
+         ("k_pixels", pa.int64()), ("k_pixel_sha256", s), ("k_phash", pa.int64())]
+    )
+
+
+def _scan_partition(jobs: int):
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        import crowdsift
+        from crowdsift import _native
+
+        rows = pa.Table.from_batches(list(batches))
+        if rows.num_rows == 0:
+            return
+        schema = _part_schema()
+        with tempfile.TemporaryDirectory(prefix="crowdsift-part-") as out:
+            findings = crowdsift._scan_part(rows, out, jobs)
+            n = findings.num_rows
+            part = {c: findings[c].cast(schema.field(c).type) for c in _FINDINGS_COLUMNS}
+            part["kind"] = pa.array(["finding"] * n, type=pa.string())
+            for c in ("k_sha256", "k_pixels", "k_pixel_sha256", "k_phash"):
+                part[c] = pa.nulls(n, type=schema.field(c).type)
+            yield from pa.table(part, schema=schema).to_batches()
+            ids, shas, pixels, pixel_shas, phashes = _native.dup_keys(out)
+            k = len(ids)
+            if k == 0:
+                return
+            yield pa.RecordBatch.from_pydict(
+                {
+                    "id": ids, "uri": [None] * k, "label": [None] * k, "stage": [None] * k, "check": [None] * k,
+                    "score": [None] * k, "threshold": [None] * k, "flagged": [None] * k, "reason": [None] * k,
+                    "detail": [None] * k, "kind": ["key"] * k, "k_sha256": shas, "k_pixels": pixels,
+                    "k_pixel_sha256": pixel_shas, "k_phash": [_signed(h) for h in phashes],
+                },
+                schema=schema,
+            )
+
+    return run
+
+
+def scan(manifest, *, jobs: int = 1, max_hash_distance: Optional[int] = None):
+    """Findings of ``crowdsift scan`` for a Spark DataFrame of manifest rows (``obs_uid``, ``uri``,
+    optionally ``label`` and other string columns): one row per photo per check.
+
+    ``jobs`` is the number of engine threads per task (Spark's tasks already use the cores).
+    """
+    from pyspark.sql import functions as F
+
+    from . import _native
+
+    spark = manifest.sparkSession
+    cols = [F.col(c).cast("string").alias(c) for c in manifest.columns]
+    parts = manifest.select(*cols).mapInArrow(_scan_partition(jobs), _PART_DDL).cache()
+    per_photo = parts.where(F.col("kind") == "finding").select(*_FINDINGS_COLUMNS)
+    keys = parts.where(F.col("kind") == "key").select("id", "k_sha256", "k_pixels", "k_pixel_sha256", "k_phash")
+    collected = keys.toArrow() if hasattr(keys, "toArrow") else pa.Table.from_pandas(keys.toPandas())
+    dups = _native.duplicates(
+        collected["id"].to_pylist(),
+        collected["k_sha256"].to_pylist(),
+        collected["k_pixels"].to_pylist(),
+        collected["k_pixel_sha256"].to_pylist(),
+        [_unsigned(h) for h in collected["k_phash"].to_pylist()],
+        max_hash_distance,
+    )
+    photos = manifest.select(
+        F.col("obs_uid").cast("string").alias("id"),
+        F.col("uri").cast("string").alias("uri"),
+        (F.col("label").cast("string") if "label" in manifest.columns else F.lit(None).cast("string")).alias("label"),
+    )
+    dup_rows = spark.createDataFrame(
+        dups, "id string, stage string, check string, score double, threshold double, flagged boolean, detail string"
+    )
+    dup_findings = dup_rows.join(photos, "id", "left").select(
+        "id", "uri", "label", "stage", "check", "score", "threshold", "flagged",
+        F.lit(None).cast("string").alias("reason"), "detail",
+    )
+    return per_photo.unionByName(dup_findings)
