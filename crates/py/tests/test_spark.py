@@ -55,3 +55,15 @@ def test_spark_scan_equals_the_single_machine_scan(spark, tmp_path):
     flagged = got[got["flagged"] & (got["stage"] == "duplicates")]
     # The samples' exact copy and near copies, found across partitions.
     assert sorted(flagged["check"]) == ["exact_duplicate", "near_duplicate", "near_duplicate"]
+
+
+def test_spark_embeddings_equal_the_single_machine_ones(spark, tmp_path):
+    import numpy as np
+
+    m = manifest()
+    want = crowdsift.embed(m, out=tmp_path / "single").to_pandas().set_index("id")
+    got = cs.embed(spark.createDataFrame(m).repartition(2)).toPandas().set_index("id")
+    assert sorted(got.index) == sorted(want.index) and len(got) == 13
+    for pid, row in got.iterrows():
+        assert row["sha256"] == want.loc[pid, "sha256"] and row["label"] == want.loc[pid, "label"]
+        np.testing.assert_allclose(np.asarray(row["embedding"]), np.asarray(want.loc[pid, "embedding"]), atol=1e-5)

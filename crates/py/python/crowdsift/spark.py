@@ -117,3 +117,37 @@ def scan(manifest, *, jobs: int = 1, max_hash_distance: Optional[int] = None):
         F.lit(None).cast("string").alias("reason"), "detail",
     )
     return per_photo.unionByName(dup_findings)
+
+
+EMBEDDINGS_DDL = "id string, label string, sha256 string, embedding array<float>"
+
+
+def _embed_partition(model: str, batch: int, threads: int):
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        import crowdsift
+
+        rows = pa.Table.from_batches(list(batches))
+        if rows.num_rows == 0:
+            return
+        with tempfile.TemporaryDirectory(prefix="crowdsift-part-") as out:
+            # The model stays loaded in this Python worker for the next tasks.
+            table = crowdsift.embed(rows, out=out, model=model, batch=batch, jobs=1, threads=threads)
+            vectors = table["embedding"].cast(pa.list_(pa.float32()))
+            yield from pa.table(
+                {"id": table["id"], "label": table["label"], "sha256": table["sha256"], "embedding": vectors}
+            ).to_batches()
+
+    return run
+
+
+def embed(manifest, *, model: str = "efficientnet-lite0", batch: int = 16, threads: int = 1):
+    """Backbone embeddings (``crowdsift embed``) of a Spark DataFrame of manifest rows: ``id``,
+    ``label``, ``sha256``, ``embedding`` (array<float>), one row per decodable photo.
+
+    Executors find the models through ``CROWDSIFT_MODELS`` (set it with
+    ``spark.executorEnv.CROWDSIFT_MODELS``) or a models.toml above their working folder.
+    """
+    from pyspark.sql import functions as F
+
+    cols = [F.col(c).cast("string").alias(c) for c in manifest.columns]
+    return manifest.select(*cols).mapInArrow(_embed_partition(model, batch, threads), EMBEDDINGS_DDL)
