@@ -184,6 +184,30 @@ impl Head {
         })
     }
 
+    /// A linear head with given weights (`classes × dim`, row-major) and biases on unstandardised
+    /// embeddings — a softmax regression fitted elsewhere (Spark MLlib's LogisticRegression).
+    pub fn from_linear(meta: HeadMeta, weight: Vec<f32>, bias: Vec<f32>) -> Result<Self, LearnError> {
+        let (dim, classes) = (meta.dim, meta.classes.len());
+        if meta.hidden != 0 || weight.len() != classes * dim || bias.len() != classes {
+            return Err(LearnError::Data(format!(
+                "a linear head of {classes} classes on {dim} values needs {} weights and {classes} biases, got {} and {}",
+                classes * dim,
+                weight.len(),
+                bias.len()
+            )));
+        }
+        let var = |v: Vec<f32>, shape: &[usize]| -> Result<Var, LearnError> {
+            Ok(Var::from_tensor(&Tensor::from_vec(v, shape, &Device::Cpu)?)?)
+        };
+        Ok(Head {
+            mean: Tensor::zeros(dim, DType::F32, &Device::Cpu)?,
+            std: Tensor::ones(dim, DType::F32, &Device::Cpu)?,
+            out: (var(weight, &[classes, dim])?, var(bias, &[classes])?),
+            hidden: None,
+            meta,
+        })
+    }
+
     fn from_tensors(meta: HeadMeta, t: &mut Tensors) -> Result<Self, LearnError> {
         let hidden = if meta.hidden > 0 { Some((t.var("hidden.weight")?, t.var("hidden.bias")?)) } else { None };
         let head = Head {

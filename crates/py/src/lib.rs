@@ -218,6 +218,35 @@ fn duplicates(
         .collect())
 }
 
+/// Saves a softmax regression fitted elsewhere (Spark MLlib's LogisticRegression on the
+/// embeddings) as a crowdsift head: `stem.safetensors` + `stem.json`, which `crowdsift predict`,
+/// `evaluate` and `export` read. `weight` and `bias` are little-endian f32 bytes (`classes × dim`
+/// row-major, and `classes`). Returns the safetensors path.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (stem, classes, dim, weight, bias, backbone, backbone_sha256, params_json="{}"))]
+fn save_head(
+    stem: PathBuf,
+    classes: Vec<String>,
+    dim: usize,
+    weight: &[u8],
+    bias: &[u8],
+    backbone: &str,
+    backbone_sha256: &str,
+    params_json: &str,
+) -> PyResult<PathBuf> {
+    let floats =
+        |b: &[u8]| -> Vec<f32> { b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect() };
+    let mut meta = crowdsift_learn::HeadMeta::new(classes, dim, backbone, backbone_sha256);
+    meta.params = serde_json::from_str(params_json).map_err(|e| CrowdsiftError::new_err(format!("params: {e}")))?;
+    let learn_err = |e: crowdsift_learn::LearnError| CrowdsiftError::new_err(e.to_string());
+    let head = crowdsift_learn::Head::from_linear(meta, floats(weight), floats(bias)).map_err(learn_err)?;
+    if let Some(dir) = stem.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| source_err(format!("{}: {e}", dir.display())))?;
+    }
+    crowdsift_learn::save(&head, &stem).map_err(learn_err)
+}
+
 /// Writes findings.csv and findings.parquet of the store in `out` (as every command does when it
 /// ends) and returns the parquet path.
 #[pyfunction]
@@ -239,5 +268,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(export_findings, m)?)?;
     m.add_function(wrap_pyfunction!(dup_keys, m)?)?;
     m.add_function(wrap_pyfunction!(duplicates, m)?)?;
+    m.add_function(wrap_pyfunction!(save_head, m)?)?;
     Ok(())
 }

@@ -67,3 +67,34 @@ def test_spark_embeddings_equal_the_single_machine_ones(spark, tmp_path):
     for pid, row in got.iterrows():
         assert row["sha256"] == want.loc[pid, "sha256"] and row["label"] == want.loc[pid, "label"]
         np.testing.assert_allclose(np.asarray(row["embedding"]), np.asarray(want.loc[pid, "embedding"]), atol=1e-5)
+
+
+def test_a_head_trained_with_mllib_predicts_the_same_in_crowdsift(spark, tmp_path):
+    import subprocess
+
+    m = manifest()
+    single = tmp_path / "single"
+    table = crowdsift.embed(m, out=single)
+    sha = table.schema.metadata[b"model_sha256"].decode()
+    emb = cs.embed(spark.createDataFrame(m).repartition(2))
+    path, model = cs.train_head(emb, stem=tmp_path / "heads" / "mllib", backbone_sha256=sha)
+    assert pathlib.Path(path).is_file() and pathlib.Path(path).with_suffix(".json").is_file()
+
+    # MLlib's probabilities, by photo and class.
+    from pyspark.ml.functions import array_to_vector, vector_to_array
+
+    scored = model.transform(emb.withColumn("features", array_to_vector("embedding")))
+    mllib = {r["id"]: list(r["p"]) for r in scored.select("id", vector_to_array("probability").alias("p")).collect()}
+    classes = sorted(set(m["label"]))
+
+    binary = ROOT / "target" / "debug" / "crowdsift"
+    res = subprocess.run([str(binary), "predict", str(single), "--head", str(path), "--top-k", "3"], capture_output=True, text=True)
+    assert res.returncode in (0, 1), res.stderr
+    predictions = pd.read_csv(single / "predictions.csv", dtype=str)
+    assert len(predictions) == 13
+    for _, row in predictions.iterrows():
+        p = mllib[row["id"]]
+        assert row["predicted"] == classes[max(range(len(p)), key=p.__getitem__)]
+        for item in row["top_k"].split(";"):
+            label, prob = item.rsplit(":", 1)
+            assert abs(float(prob) - p[classes.index(label)]) < 1e-3, (row["id"], label, prob)

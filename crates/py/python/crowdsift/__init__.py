@@ -103,4 +103,5 @@ def embed(
     finally:
         if not isinstance(source, (str, os.PathLike)):
             pathlib.Path(path).unlink(missing_ok=True)
-    return embeddings(out, summary["model_sha256"])
+    table = embeddings(out, summary["model_sha256"])
+    return table.replace_schema_metadata({"model": summary["model"], "model_sha256": summary["model_sha256"]})

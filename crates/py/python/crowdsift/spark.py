@@ -151,3 +151,43 @@ def embed(manifest, *, model: str = "efficientnet-lite0", batch: int = 16, threa
 
     cols = [F.col(c).cast("string").alias(c) for c in manifest.columns]
     return manifest.select(*cols).mapInArrow(_embed_partition(model, batch, threads), EMBEDDINGS_DDL)
+
+
+def train_head(
+    embeddings,
+    *,
+    stem,
+    backbone: str = "efficientnet-lite0",
+    backbone_sha256: str,
+    reg_param: float = 1e-3,
+    max_iter: int = 200,
+):
+    """Trains the classification head on a DataFrame of embeddings (``embed``'s columns) with Spark
+    MLlib's multinomial LogisticRegression, and saves it as a crowdsift head (``stem.safetensors``
+    + ``stem.json``) that ``crowdsift predict DIR --head stem.safetensors``, ``evaluate`` and
+    ``export`` use. Returns the safetensors path and the fitted MLlib model.
+
+    ``backbone_sha256`` is the checksum of the backbone that computed the embeddings (``embed``'s
+    table metadata, or models.toml), recorded so that the head is never used on other embeddings.
+    """
+    import json
+
+    import numpy as np
+    from pyspark.ml.classification import LogisticRegression
+    from pyspark.ml.feature import StringIndexer
+    from pyspark.ml.functions import array_to_vector
+    from pyspark.sql import functions as F
+
+    from . import _native
+
+    rows = embeddings.where(F.col("label").isNotNull()).withColumn("features", array_to_vector("embedding"))
+    indexer = StringIndexer(inputCol="label", outputCol="y", stringOrderType="alphabetAsc").fit(rows)
+    params = {"regParam": reg_param, "maxIter": max_iter, "family": "multinomial", "elasticNetParam": 0.0}
+    model = LogisticRegression(featuresCol="features", labelCol="y", **params).fit(indexer.transform(rows))
+    weight = np.asarray(model.coefficientMatrix.toArray(), dtype="<f4")
+    bias = np.asarray(model.interceptVector.toArray(), dtype="<f4")
+    path = _native.save_head(
+        str(stem), list(indexer.labels), weight.shape[1], weight.tobytes(), bias.tobytes(), backbone,
+        backbone_sha256, json.dumps({"trainer": "spark.ml LogisticRegression", **params}),
+    )
+    return path, model
