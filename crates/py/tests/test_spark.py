@@ -21,16 +21,59 @@ VALUES = ["id", "uri", "label", "stage", "check", "score", "threshold", "flagged
 
 
 @pytest.fixture(scope="module")
-def spark():
+def s3():
+    """A local S3-compatible server (moto) holding the samples in bucket `photos`; its endpoint."""
+    import socket
+    import subprocess
+    import time
+
+    import boto3
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    env = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1",
+           "AWS_ALLOW_HTTP": "true", "AWS_ENDPOINT_URL": endpoint}
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.time() < deadline, "moto server did not start"
+                time.sleep(0.2)
+        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                              aws_access_key_id="test", aws_secret_access_key="test")
+        client.create_bucket(Bucket="photos")
+        for f in (SAMPLES.parent / "photos").iterdir():
+            client.upload_file(str(f), "photos", f"samples/{f.name}")
+        yield env
+    finally:
+        server.terminate()
+        server.wait()
+
+
+@pytest.fixture(scope="module")
+def spark(s3):
     os.environ["PYSPARK_PYTHON"] = sys.executable
-    session = (
+    os.environ.update(s3)
+    builder = (
         SparkSession.builder.master("local[2]")
         .appName("crowdsift-test")
         .config("spark.ui.enabled", "false")
         .config("spark.driver.memory", "1g")
         .config("spark.sql.shuffle.partitions", "4")
-        .getOrCreate()
     )
+    for k, v in s3.items():
+        builder = builder.config(f"spark.executorEnv.{k}", v)
+    session = builder.getOrCreate()
     yield session
     session.stop()
 
@@ -98,3 +141,14 @@ def test_a_head_trained_with_mllib_predicts_the_same_in_crowdsift(spark, tmp_pat
         for item in row["top_k"].split(";"):
             label, prob = item.rsplit(":", 1)
             assert abs(float(prob) - p[classes.index(label)]) < 1e-3, (row["id"], label, prob)
+
+
+def test_photos_are_read_from_s3_by_the_executors(spark, tmp_path):
+    m = manifest()
+    local = ordered(crowdsift.scan(m, out=tmp_path / "local").to_pandas())
+    remote = m.copy()
+    remote["uri"] = [f"s3://photos/samples/{pathlib.Path(u).name}" for u in m["uri"]]
+    got = ordered(cs.scan(spark.createDataFrame(remote).repartition(2)).toPandas())
+    # The same findings; only where the photos came from differs.
+    pd.testing.assert_frame_equal(got.drop(columns="uri"), local.drop(columns="uri"), check_dtype=False)
+    assert set(got["uri"]) == set(remote["uri"])
