@@ -10,6 +10,7 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo nextest run --workspace --no-fail-fast
 # The Python package: the wheel maturin builds from crates/py (dev profile, sharing the build
 # above), installed and tested against the binary.
+python3 scripts/wheel_features.py
 rm -rf target/wheels/py
 python3 -m maturin build --quiet --profile dev -m crates/py/Cargo.toml -o target/wheels/py
 python3 -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps target/wheels/py/crowdsift-*.whl

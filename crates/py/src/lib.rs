@@ -247,6 +247,33 @@ fn save_head(
     crowdsift_learn::save(&head, &stem).map_err(learn_err)
 }
 
+/// Releases the photos of `out` into `to` as `crowdsift release` does (approved or not flagged for
+/// a person; redacted where personal data was found; written from pixels) and returns counts; the
+/// rows are in `to/manifest.parquet`.
+#[pyfunction]
+#[pyo3(signature = (out, to, quality=90, jobs=None))]
+fn release(py: Python<'_>, out: PathBuf, to: PathBuf, quality: u8, jobs: Option<usize>) -> PyResult<Py<PyDict>> {
+    let job = crowdsift_review::ReleaseJob {
+        to,
+        quality: quality.clamp(1, 100),
+        jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        limits: crowdsift_core::Limits::default(),
+    };
+    let s = py.detach(|| crowdsift_review::release(&out, &job)).map_err(|e| match e {
+        e @ (crowdsift_review::ReviewError::NoResults(_) | crowdsift_review::ReviewError::Write { .. }) => {
+            source_err(e)
+        }
+        other => CrowdsiftError::new_err(other.to_string()),
+    })?;
+    let d = PyDict::new(py);
+    d.set_item("released", s.released)?;
+    d.set_item("rejected", s.rejected)?;
+    d.set_item("pending", s.pending)?;
+    d.set_item("failed", s.failed)?;
+    d.set_item("unreadable", s.unreadable)?;
+    Ok(d.unbind())
+}
+
 /// Writes findings.csv and findings.parquet of the store in `out` (as every command does when it
 /// ends) and returns the parquet path.
 #[pyfunction]
@@ -269,5 +296,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dup_keys, m)?)?;
     m.add_function(wrap_pyfunction!(duplicates, m)?)?;
     m.add_function(wrap_pyfunction!(save_head, m)?)?;
+    m.add_function(wrap_pyfunction!(release, m)?)?;
     Ok(())
 }

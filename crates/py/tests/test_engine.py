@@ -97,3 +97,21 @@ def test_errors_are_typed():
     with pytest.raises(crowdsift.SourceError, match="uri"):
         crowdsift.scan(pd.DataFrame({"obs_uid": ["a"]}), out="/tmp/crowdsift-never")
     assert issubclass(crowdsift.ModelError, crowdsift.CrowdsiftError)
+
+
+def test_release_writes_what_the_command_line_releases(by_cli, tmp_path):
+    import hashlib
+
+    crowdsift.scan(SAMPLES, out=tmp_path / "py")
+    got = crowdsift.release(tmp_path / "py", tmp_path / "release").to_pandas()
+    cli("release", by_cli, "--to", tmp_path / "cli-release")
+    want = pd.read_parquet(tmp_path / "cli-release" / "manifest.parquet")
+    assert sorted(got["obs_uid"]) == sorted(want["obs_uid"]) and len(got) > 0
+    assert crowdsift.last_release["unreadable"] == 1 and crowdsift.last_release["pending"]
+    for _, row in got.iterrows():
+        data = (tmp_path / "release" / row["file"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == row["sha256"]
+    with pytest.raises(crowdsift.SourceError, match="not an earlier release"):
+        (tmp_path / "busy").mkdir()
+        (tmp_path / "busy" / "x.txt").write_text("mine")
+        crowdsift.release(tmp_path / "py", tmp_path / "busy")

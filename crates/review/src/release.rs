@@ -76,7 +76,6 @@ pub fn release(out: &Path, job: &ReleaseJob) -> Result<ReleaseSummary, ReviewErr
     if !db.is_file() {
         return Err(ReviewError::NoResults(out.to_owned()));
     }
-    let images = job.to.join("images");
     let earlier = job.to.join("manifest.csv");
     if job.to.is_dir() && !earlier.is_file() && std::fs::read_dir(&job.to).map_err(io_err(&job.to))?.next().is_some() {
         return Err(ReviewError::Write {
@@ -92,7 +91,14 @@ pub fn release(out: &Path, job: &ReleaseJob) -> Result<ReleaseSummary, ReviewErr
             "to": job.to.display().to_string(), "quality": job.quality,
         }),
     )?;
-    let queues = Queues::build(&store, out)?;
+    let result = release_into(&store, out, job);
+    store.finish_run(run_id, if result.is_ok() { "done" } else { "failed" })?;
+    result
+}
+
+fn release_into(store: &Store, out: &Path, job: &ReleaseJob) -> Result<ReleaseSummary, ReviewError> {
+    let images = job.to.join("images");
+    let queues = Queues::build(store, out)?;
     let mut needs: HashMap<&str, Vec<QueueKind>> = HashMap::new();
     for (kind, items) in &queues.queues {
         for it in items {
@@ -208,7 +214,6 @@ pub fn release(out: &Path, job: &ReleaseJob) -> Result<ReleaseSummary, ReviewErr
     }
     crowdsift_report::write_manifest(&job.to, &rows)
         .map_err(|e| ReviewError::Write { path: job.to.clone(), message: e.to_string() })?;
-    store.finish_run(run_id, "done")?;
     Ok(summary)
 }
 

@@ -28,7 +28,7 @@ from . import _native
 from ._native import CrowdsiftError, ModelError, SourceError
 
 __version__ = _native.__version__
-__all__ = ["scan", "embed", "findings", "embeddings", "CrowdsiftError", "SourceError", "ModelError"]
+__all__ = ["scan", "embed", "findings", "embeddings", "release", "CrowdsiftError", "SourceError", "ModelError"]
 
 Source = Union[str, os.PathLike, pa.Table, Any]
 
@@ -105,3 +105,15 @@ def embed(
             pathlib.Path(path).unlink(missing_ok=True)
     table = embeddings(out, summary["model_sha256"])
     return table.replace_schema_metadata({"model": summary["model"], "model_sha256": summary["model_sha256"]})
+
+
+def release(out: Union[str, os.PathLike], to: Union[str, os.PathLike], *, quality: int = 90, jobs: Optional[int] = None) -> pa.Table:
+    """The release (``crowdsift release``): approved photos, or photos nothing flagged for a person,
+    written into `to`/images without metadata (redacted where personal data was found); returns
+    the manifest's rows. What was left out and why: ``crowdsift.last_release``."""
+    global last_release
+    last_release = _native.release(pathlib.Path(out), pathlib.Path(to), quality, jobs)
+    return pq.read_table(pathlib.Path(to) / "manifest.parquet")
+
+
+last_release: dict = {}
