@@ -152,7 +152,8 @@ async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Respons
     let query = req
         .uri()
         .query()
-        .and_then(|q| form_urlencoded_pairs(q).into_iter().find(|(k, _)| k == "token").map(|(_, v)| v));
+        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "token").map(|(_, v)| v));
     let ok = bearer.or(query).is_some_and(|t| same(&t, &app.token));
     let mut res = if ok {
         next.run(req).await
@@ -171,10 +172,6 @@ async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Respons
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
-}
-
-fn form_urlencoded_pairs(q: &str) -> Vec<(String, String)> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default()
 }
 
 fn error(status: StatusCode, msg: impl Into<String>) -> Response {

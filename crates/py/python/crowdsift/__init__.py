@@ -15,10 +15,11 @@ Errors are :class:`CrowdsiftError` (:class:`SourceError` for sources and output 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import tempfile
-from typing import Any, Optional, Union
+from typing import Any, Iterator, Optional, Union
 
 import numpy as np
 import pyarrow as pa
@@ -35,10 +36,13 @@ Source = Union[str, os.PathLike, pa.Table, Any]
 MANIFEST_COLUMNS = ("obs_uid", "label", "uri")
 
 
-def _as_source(source: Source, out: pathlib.Path) -> str:
-    """A path the engine can open: tables of manifest rows are written as a Parquet manifest in `out`."""
+@contextlib.contextmanager
+def _source_path(source: Source, out: pathlib.Path) -> Iterator[str]:
+    """A path the engine can open: tables of manifest rows are written as a Parquet manifest in
+    `out`, removed again when the stage is done."""
     if isinstance(source, (str, os.PathLike)):
-        return os.fspath(source)
+        yield os.fspath(source)
+        return
     table = source if isinstance(source, pa.Table) else pa.Table.from_pandas(source, preserve_index=False)
     missing = [c for c in ("obs_uid", "uri") if c not in table.column_names]
     if missing:
@@ -50,8 +54,11 @@ def _as_source(source: Source, out: pathlib.Path) -> str:
     out.mkdir(parents=True, exist_ok=True)
     fd, path = tempfile.mkstemp(prefix="manifest-", suffix=".parquet", dir=out)
     os.close(fd)
-    pq.write_table(table, path)
-    return path
+    try:
+        pq.write_table(table, path)
+        yield path
+    finally:
+        pathlib.Path(path).unlink(missing_ok=True)
 
 
 def findings(out: Union[str, os.PathLike]) -> pa.Table:
@@ -62,19 +69,16 @@ def findings(out: Union[str, os.PathLike]) -> pa.Table:
 def scan(source: Source, out: Union[str, os.PathLike], *, jobs: Optional[int] = None) -> pa.Table:
     """Ingest, quality checks and duplicates (``crowdsift scan``); returns the findings table."""
     out = pathlib.Path(out)
-    path = _as_source(source, out)
-    try:
+    with _source_path(source, out) as path:
         _native.scan(path, out, jobs)
-    finally:
-        if not isinstance(source, (str, os.PathLike)):
-            pathlib.Path(path).unlink(missing_ok=True)
     return findings(out)
 
 
 def _scan_part(rows: pa.Table, out: Union[str, os.PathLike], jobs: Optional[int]) -> pa.Table:
     """Scans manifest rows that are one part of a collection (no duplicate search; see spark.py)."""
     out = pathlib.Path(out)
-    _native.scan(_as_source(rows, out), out, jobs, False)
+    with _source_path(rows, out) as path:
+        _native.scan(path, out, jobs, False)
     return findings(out)
 
 
@@ -97,12 +101,8 @@ def embed(
 ) -> pa.Table:
     """Backbone embeddings of every photo (``crowdsift embed``), cached by photo and model checksum."""
     out = pathlib.Path(out)
-    path = _as_source(source, out)
-    try:
+    with _source_path(source, out) as path:
         summary = _native.embed(path, out, model, batch, jobs, threads)
-    finally:
-        if not isinstance(source, (str, os.PathLike)):
-            pathlib.Path(path).unlink(missing_ok=True)
     table = embeddings(out, summary["model_sha256"])
     return table.replace_schema_metadata({"model": summary["model"], "model_sha256": summary["model_sha256"]})
 
