@@ -4,30 +4,11 @@
 //! A stage that cannot run is reported and the stages that need it are skipped; the others go on.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::{Result, bail};
-use clap::{Args, Parser};
+use crowdsift_cli::args::RunArgs;
 
-use crate::{Cli, dispatch, ignore_broken_pipe};
-
-#[derive(Args)]
-pub(crate) struct RunArgs {
-    /// A folder, a manifest (CSV or Parquet with obs_uid,label,uri) or s3://bucket/prefix.
-    src: String,
-    /// Output folder (re-running with the same folder resumes: each stage keeps what it did).
-    #[arg(long, short)]
-    out: PathBuf,
-    /// Worker threads of the stages that have them [default: number of cores].
-    #[arg(long, short)]
-    jobs: Option<usize>,
-    /// Backbone for embeddings and the label audit (as `embed --model`).
-    #[arg(long, short, default_value = "efficientnet-lite0")]
-    model: String,
-    /// Stages to leave out, e.g. `--skip audit,redact` (scan always runs).
-    #[arg(long, value_delimiter = ',', value_parser = ["embed", "audit", "ocr", "pii", "redact", "report"])]
-    skip: Vec<String>,
-}
+use crate::{dispatch, ignore_broken_pipe};
 
 /// What became of a stage.
 enum Outcome {
@@ -80,8 +61,8 @@ pub(crate) fn run(args: &RunArgs, quiet: bool) -> Result<bool> {
         } else {
             ignore_broken_pipe(writeln!(std::io::stdout().lock(), "\n== {} ==", stage.name))?;
             let argv = std::iter::once("crowdsift".to_owned()).chain(stage.argv.iter().cloned());
-            let cli = Cli::try_parse_from(argv)?;
-            match dispatch(&cli.command, quiet) {
+            let command = crowdsift_cli::parse(argv)?;
+            match dispatch(&command, quiet) {
                 Ok(flagged) => Outcome::Done { flagged },
                 // Without a photo decoded, later stages have nothing to work on.
                 Err(e) if stage.name == "scan" => return Err(e),

@@ -27,6 +27,30 @@ fn probabilities(model: &dyn Classifier, x: &[f32], n: usize) -> Result<Vec<f32>
     Ok(out)
 }
 
+/// The class probabilities (row-major `n × classes`) a head on the backbone's embedding gives
+/// the `n` embeddings `x` (row-major `n × dim`), with the head's classes: what `predict` computes,
+/// for embeddings held outside a store (a Spark DataFrame). Heads that read the photos
+/// (fine-tuned, from scratch) are refused.
+pub fn predict_embeddings(head_path: &Path, x: &[f32], n: usize) -> Result<(Vec<String>, Vec<f32>), PipelineError> {
+    let model = load(head_path)?;
+    let meta = model.meta();
+    if !matches!(meta.arch, crowdsift_learn::Arch::Linear) {
+        return Err(PipelineError::Invalid(format!(
+            "{} reads the photos, not their embeddings (fine-tuned or from scratch): predict with the photos' store",
+            head_path.display()
+        )));
+    }
+    if x.len() != n * meta.dim {
+        return Err(PipelineError::Invalid(format!(
+            "{} takes {}-d embeddings; got {} values for {n} photos",
+            head_path.display(),
+            meta.dim,
+            x.len()
+        )));
+    }
+    Ok((meta.classes.clone(), probabilities(&*model, x, n)?))
+}
+
 #[derive(Debug, Clone)]
 pub struct PredictSummary {
     pub photos: usize,

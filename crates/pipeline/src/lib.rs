@@ -16,7 +16,7 @@ pub mod stages;
 mod train;
 
 pub use audit::{AuditSummary, audit};
-pub use classify::{PredictSummary, evaluate, predict};
+pub use classify::{PredictSummary, evaluate, predict, predict_embeddings};
 pub use crowdsift_core::{NoProgress, ProgressReporter};
 pub use dups::findings as duplicate_findings;
 pub use embed::{EmbedParams, EmbedSummary, embed};

@@ -5,14 +5,14 @@
 //! Models are loaded once per process and kept (Spark reuses its Python workers across tasks).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
 
-use crowdsift_ingest::{Fetcher, Source};
-use crowdsift_models::{ModelSpec, OnnxModel, Registry};
-use crowdsift_pipeline::{EmbedParams, NoProgress, ScanParams};
+use crowdsift_cli::Command;
+use crowdsift_models::{OnnxModel, Registry};
+use crowdsift_pipeline::NoProgress;
 use pyo3::create_exception;
-use pyo3::exceptions::PyException;
+use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
@@ -47,39 +47,30 @@ fn pipeline_err(e: crowdsift_pipeline::PipelineError) -> PyErr {
     }
 }
 
-fn open_source(src: &str, out: &Path, limits: crowdsift_core::Limits) -> PyResult<Source> {
-    let fetcher = Arc::new(Fetcher::new(limits));
-    Ok(Source::open(src, fetcher).map_err(|e| source_err(format!("opening {src}: {e}")))?.exclude(out))
+/// Little-endian f32 values (numpy's `<f4` bytes).
+fn le_f32(bytes: &[u8]) -> Vec<f32> {
+    bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
 }
 
-/// Models loaded in this process, by checksum.
-fn models() -> &'static Mutex<HashMap<String, OnnxModel>> {
-    static MODELS: OnceLock<Mutex<HashMap<String, OnnxModel>>> = OnceLock::new();
+/// Models loaded in this process, by checksum and ONNX Runtime threads.
+type LoadedModels = HashMap<(String, usize), OnnxModel>;
+
+fn models() -> &'static Mutex<LoadedModels> {
+    static MODELS: OnceLock<Mutex<LoadedModels>> = OnceLock::new();
     MODELS.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-fn spec(model: &str) -> PyResult<ModelSpec> {
-    let path = Path::new(model);
-    if model.ends_with(".onnx") || path.is_file() {
-        return ModelSpec::from_onnx_file(path).map_err(model_err);
-    }
-    let reg = Registry::discover().map_err(model_err)?;
-    reg.verified(model).cloned().map_err(model_err)
-}
-
-/// Reads, decodes and checks every photo of `source` (ingest, quality, duplicates) into the store
-/// in `out`, as `crowdsift scan`; returns counts. Photos already scanned are not read again.
-/// With `duplicates=False` duplicates are not searched: the photos are one part of a collection
-/// (see [`duplicates`]).
+/// `crowdsift scan` (ingest, quality, duplicates) into the store of its `--out`; returns counts.
+/// Photos already scanned are not read again. With `duplicates=False` duplicates are not
+/// searched: the photos are one part of a collection (see [`duplicates`]).
 #[pyfunction]
-#[pyo3(signature = (source, out, jobs=None, duplicates=true))]
-fn scan(py: Python<'_>, source: &str, out: PathBuf, jobs: Option<usize>, duplicates: bool) -> PyResult<Py<PyDict>> {
-    let mut params = ScanParams { duplicates, ..Default::default() };
-    if let Some(j) = jobs {
-        params.jobs = j.max(1);
-    }
-    let src = open_source(source, &out, params.limits)?;
-    let s = py.detach(|| crowdsift_pipeline::scan(&src, &out, &params, &NoProgress)).map_err(pipeline_err)?;
+#[pyo3(signature = (argv, duplicates=true))]
+fn scan(py: Python<'_>, argv: Vec<String>, duplicates: bool) -> PyResult<Py<PyDict>> {
+    let Command::Scan(args) = parse(argv)? else { return Err(PyValueError::new_err("not a scan command")) };
+    let mut params = crowdsift_cli::jobs::scan_params(&args).map_err(|e| PyValueError::new_err(format!("{e:#}")))?;
+    params.duplicates = duplicates;
+    let src = crowdsift_cli::jobs::open_source(&args.src, &args.out, params.limits).map_err(stage_err)?;
+    let s = py.detach(|| crowdsift_pipeline::scan(&src, &args.out, &params, &NoProgress)).map_err(pipeline_err)?;
     let d = PyDict::new(py);
     d.set_item("listed", s.listed)?;
     d.set_item("processed", s.processed)?;
@@ -91,36 +82,26 @@ fn scan(py: Python<'_>, source: &str, out: PathBuf, jobs: Option<usize>, duplica
     Ok(d.unbind())
 }
 
-/// Embeds every photo of `source` with `model` (a models.toml name or a PATH.onnx) into the store
-/// in `out`, as `crowdsift embed`; returns counts and the model's checksum.
+/// `crowdsift embed` into the store of its `--out`, with the model kept for the next call;
+/// returns counts and the model's checksum.
 #[pyfunction]
-#[pyo3(signature = (source, out, model="efficientnet-lite0", batch=16, jobs=None, threads=None))]
-fn embed(
-    py: Python<'_>,
-    source: &str,
-    out: PathBuf,
-    model: &str,
-    batch: usize,
-    jobs: Option<usize>,
-    threads: Option<usize>,
-) -> PyResult<Py<PyDict>> {
-    let spec = spec(model)?;
-    let mut params = EmbedParams { batch: batch.max(1), ..Default::default() };
-    if let Some(j) = jobs {
-        params.jobs = j.max(1);
-    }
-    let src = open_source(source, &out, params.limits)?;
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+fn embed(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
+    let Command::Embed(args) = parse(argv)? else { return Err(PyValueError::new_err("not an embed command")) };
+    let spec = crowdsift_cli::jobs::backbone_spec(&args.model).map_err(stage_err)?;
+    let params = crowdsift_cli::jobs::embed_params(&args);
+    let src = crowdsift_cli::jobs::open_source(&args.src, &args.out, params.limits).map_err(stage_err)?;
+    let threads = args.threads.unwrap_or_else(crowdsift_cli::jobs::cores);
     let s = py.detach(|| -> PyResult<crowdsift_pipeline::EmbedSummary> {
         let mut cache = models().lock().unwrap_or_else(|p| p.into_inner());
-        if !cache.contains_key(&spec.sha256) {
-            let loaded = OnnxModel::load(&spec, threads.unwrap_or(cores)).map_err(model_err)?;
-            cache.insert(spec.sha256.clone(), loaded);
+        let key = (spec.sha256.clone(), threads);
+        if !cache.contains_key(&key) {
+            let loaded = OnnxModel::load(&spec, threads).map_err(model_err)?;
+            cache.insert(key.clone(), loaded);
         }
-        let Some(m) = cache.get_mut(&spec.sha256) else {
+        let Some(m) = cache.get_mut(&key) else {
             return Err(model_err("model cache lost its entry"));
         };
-        crowdsift_pipeline::embed(&src, &out, m, &params, &NoProgress).map_err(pipeline_err)
+        crowdsift_pipeline::embed(&src, &args.out, m, &params, &NoProgress).map_err(pipeline_err)
     })?;
     let d = PyDict::new(py);
     d.set_item("computed", s.computed)?;
@@ -235,31 +216,23 @@ fn save_head(
     backbone_sha256: &str,
     params_json: &str,
 ) -> PyResult<PathBuf> {
-    let floats =
-        |b: &[u8]| -> Vec<f32> { b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect() };
     let mut meta = crowdsift_learn::HeadMeta::new(classes, dim, backbone, backbone_sha256);
     meta.params = serde_json::from_str(params_json).map_err(|e| CrowdsiftError::new_err(format!("params: {e}")))?;
     let learn_err = |e: crowdsift_learn::LearnError| CrowdsiftError::new_err(e.to_string());
-    let head = crowdsift_learn::Head::from_linear(meta, floats(weight), floats(bias)).map_err(learn_err)?;
+    let head = crowdsift_learn::Head::from_linear(meta, le_f32(weight), le_f32(bias)).map_err(learn_err)?;
     if let Some(dir) = stem.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| source_err(format!("{}: {e}", dir.display())))?;
     }
     crowdsift_learn::save(&head, &stem).map_err(learn_err)
 }
 
-/// Releases the photos of `out` into `to` as `crowdsift release` does (approved or not flagged for
-/// a person; redacted where personal data was found; written from pixels) and returns counts; the
-/// rows are in `to/manifest.parquet`.
+/// `crowdsift release`: approved photos, or photos not flagged for a person, written from pixels
+/// (redacted where personal data was found); returns counts; the rows are in `to/manifest.parquet`.
 #[pyfunction]
-#[pyo3(signature = (out, to, quality=90, jobs=None))]
-fn release(py: Python<'_>, out: PathBuf, to: PathBuf, quality: u8, jobs: Option<usize>) -> PyResult<Py<PyDict>> {
-    let job = crowdsift_review::ReleaseJob {
-        to,
-        quality: quality.clamp(1, 100),
-        jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
-        limits: crowdsift_core::Limits::default(),
-    };
-    let s = py.detach(|| crowdsift_review::release(&out, &job)).map_err(|e| match e {
+fn release(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
+    let Command::Release(args) = parse(argv)? else { return Err(PyValueError::new_err("not a release command")) };
+    let job = crowdsift_cli::jobs::release_job(&args);
+    let s = py.detach(|| crowdsift_review::release(&args.dir, &job)).map_err(|e| match e {
         e @ (crowdsift_review::ReviewError::NoResults(_) | crowdsift_review::ReviewError::Write { .. }) => {
             source_err(e)
         }
@@ -272,6 +245,234 @@ fn release(py: Python<'_>, out: PathBuf, to: PathBuf, quality: u8, jobs: Option<
     d.set_item("failed", s.failed)?;
     d.set_item("unreadable", s.unreadable)?;
     Ok(d.unbind())
+}
+
+/// Any error of a stage run from parsed arguments, typed by what is at fault.
+fn stage_err(e: anyhow::Error) -> PyErr {
+    use crowdsift_pipeline::PipelineError as E;
+    let text = format!("{e:#}");
+    for cause in e.chain() {
+        if cause.downcast_ref::<crowdsift_models::ModelError>().is_some() {
+            return ModelError::new_err(text);
+        }
+        if cause.downcast_ref::<crowdsift_ingest::IngestError>().is_some() {
+            return SourceError::new_err(text);
+        }
+        match cause.downcast_ref::<E>() {
+            Some(E::Model(_)) => return ModelError::new_err(text),
+            Some(E::Ingest(_)) => return SourceError::new_err(text),
+            _ => {}
+        }
+    }
+    CrowdsiftError::new_err(text)
+}
+
+/// Parses a command line of `crowdsift` (without the program name): the Python functions pass
+/// their keyword arguments as its flags, so every default is the command line's.
+fn parse(argv: Vec<String>) -> PyResult<Command> {
+    crowdsift_cli::parse(std::iter::once("crowdsift".to_owned()).chain(argv))
+        .map_err(|e| PyValueError::new_err(e.render().to_string()))
+}
+
+/// `(id, reason)` pairs as a list of tuples.
+type Failed = Vec<(String, String)>;
+
+fn epoch_dict<'py>(py: Python<'py>, m: &crowdsift_learn::EpochMetrics) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("epoch", m.epoch)?;
+    d.set_item("train_loss", m.train_loss)?;
+    d.set_item("val_loss", m.val_loss)?;
+    d.set_item("val_top1", m.val_top1)?;
+    d.set_item("val_top5", m.val_top5)?;
+    d.set_item("seconds", m.seconds)?;
+    Ok(d)
+}
+
+/// `crowdsift train` (or, with `--folds`, its cross-validation): per-epoch metrics, the best epoch,
+/// the checkpoint folder.
+#[pyfunction]
+fn train(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
+    let Command::Train(args) = parse(argv)? else { return Err(PyValueError::new_err("not a train command")) };
+    let job = crowdsift_cli::jobs::train_job(&args).map_err(stage_err)?;
+    let d = PyDict::new(py);
+    if let Some(k) = args.folds {
+        let cv = py
+            .detach(|| crowdsift_pipeline::cross_validate(&args.dir, &job, k, &NoProgress, &mut |_, _| {}))
+            .map_err(pipeline_err)?;
+        let folds = cv.folds.iter().map(|m| epoch_dict(py, m)).collect::<PyResult<Vec<_>>>()?;
+        d.set_item("folds", folds)?;
+        d.set_item("photos", cv.photos)?;
+        d.set_item("classes", cv.classes)?;
+        d.set_item("mean_top1", cv.mean_top1)?;
+        d.set_item("sd_top1", cv.sd_top1)?;
+        d.set_item("mean_top5", cv.mean_top5)?;
+        d.set_item("seconds", cv.seconds)?;
+        d.set_item("folds_csv", cv.folds_csv)?;
+        return Ok(d.unbind());
+    }
+    let s = py.detach(|| crowdsift_pipeline::train(&args.dir, &job, &NoProgress, &mut |_| {})).map_err(pipeline_err)?;
+    let epochs = s.epochs.iter().map(|m| epoch_dict(py, m)).collect::<PyResult<Vec<_>>>()?;
+    d.set_item("epochs", epochs)?;
+    d.set_item("best", epoch_dict(py, &s.best)?)?;
+    d.set_item("classes", s.classes)?;
+    d.set_item("train_photos", s.train_photos)?;
+    d.set_item("val_photos", s.val_photos)?;
+    d.set_item("stopped_early", s.stopped_early)?;
+    d.set_item("checkpoints", s.checkpoints)?;
+    d.set_item("tensorboard", s.tensorboard)?;
+    d.set_item("failed", s.features.map(|f| f.failed).unwrap_or_default())?;
+    Ok(d.unbind())
+}
+
+/// `crowdsift predict`: counts and the path of predictions.csv.
+#[pyfunction]
+fn predict(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
+    let Command::Predict(args) = parse(argv)? else { return Err(PyValueError::new_err("not a predict command")) };
+    let registry = Registry::discover().ok();
+    let s = py
+        .detach(|| {
+            let cores = crowdsift_cli::jobs::cores();
+            crowdsift_pipeline::predict(&args.dir, &args.head, args.top_k, registry.as_ref(), cores, &NoProgress)
+        })
+        .map_err(pipeline_err)?;
+    let d = PyDict::new(py);
+    d.set_item("photos", s.photos)?;
+    d.set_item("labelled", s.labelled)?;
+    d.set_item("agreeing", s.agreeing)?;
+    d.set_item("csv", s.csv)?;
+    Ok(d.unbind())
+}
+
+/// Class probabilities of a head on embeddings for `n` embeddings given as little-endian f32
+/// bytes (row-major `n × dim`): `(classes, probabilities as little-endian f32 bytes, n × classes)`.
+#[pyfunction]
+fn predict_embeddings<'py>(
+    py: Python<'py>,
+    head: PathBuf,
+    data: &[u8],
+    n: usize,
+) -> PyResult<(Vec<String>, Bound<'py, PyBytes>)> {
+    let x = le_f32(data);
+    let (classes, probs) = py.detach(|| crowdsift_pipeline::predict_embeddings(&head, &x, n)).map_err(pipeline_err)?;
+    let bytes: Vec<u8> = probs.iter().flat_map(|p| p.to_le_bytes()).collect();
+    Ok((classes, PyBytes::new(py, &bytes)))
+}
+
+/// `crowdsift evaluate`: the metrics (as metrics.json holds them) and the folder of its files.
+#[pyfunction]
+fn evaluate(py: Python<'_>, argv: Vec<String>) -> PyResult<(String, PathBuf)> {
+    let Command::Evaluate(args) = parse(argv)? else { return Err(PyValueError::new_err("not an evaluate command")) };
+    let registry = Registry::discover().ok();
+    let (e, dir) = py
+        .detach(|| {
+            let cores = crowdsift_cli::jobs::cores();
+            crowdsift_pipeline::evaluate(&args.dir, &args.head, args.all, registry.as_ref(), cores, &NoProgress)
+        })
+        .map_err(pipeline_err)?;
+    let json = serde_json::to_string(&e).map_err(|e| CrowdsiftError::new_err(e.to_string()))?;
+    Ok((json, dir))
+}
+
+/// `crowdsift audit` (the embeddings must be in the store): counts and the folder of labels.csv.
+#[pyfunction]
+fn audit(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
+    let Command::Audit(args) = parse(argv)? else { return Err(PyValueError::new_err("not an audit command")) };
+    if args.src.is_some() {
+        return Err(PyValueError::new_err("embed the source first (crowdsift.embed), then audit the folder"));
+    }
+    let spec = crowdsift_cli::jobs::backbone_spec(&args.model).map_err(stage_err)?;
+    let params = crowdsift_cli::jobs::audit_params(&args);
+    let s = py
+        .detach(|| crowdsift_pipeline::audit(&args.dir, &spec.name, &spec.sha256, &params, &NoProgress))
+        .map_err(pipeline_err)?;
+    let d = PyDict::new(py);
+    d.set_item("photos", s.photos)?;
+    d.set_item("classes", s.classes)?;
+    d.set_item("issues", s.issues)?;
+    d.set_item("outliers", s.outliers)?;
+    d.set_item("clusters", s.clusters)?;
+    d.set_item("conflicts", s.conflicts)?;
+    d.set_item("oos_accuracy", s.oos_accuracy)?;
+    d.set_item("dir", s.dir)?;
+    Ok(d.unbind())
+}
+
+/// `crowdsift ocr`: counts, what could not be read, the folder of the per-photo JSON files.
+#[pyfunction]
+fn ocr(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
+    let Command::Ocr(args) = parse(argv)? else { return Err(PyValueError::new_err("not an ocr command")) };
+    let reg = Registry::discover().map_err(model_err)?;
+    let (job, plan) = crowdsift_cli::jobs::ocr_job(&args, &reg).map_err(stage_err)?;
+    let src = crowdsift_cli::jobs::open_source(&args.src, &args.out, job.limits).map_err(stage_err)?;
+    let s = py.detach(|| crowdsift_pipeline::ocr(&src, &args.out, &plan, &job, &NoProgress)).map_err(pipeline_err)?;
+    let d = PyDict::new(py);
+    d.set_item("engine", s.engine)?;
+    d.set_item("read", s.read)?;
+    d.set_item("cached", s.cached)?;
+    d.set_item("lines", s.lines)?;
+    d.set_item("failed", s.failed)?;
+    d.set_item("listing_errors", s.listing_errors)?;
+    d.set_item("dir", s.dir)?;
+    Ok(d.unbind())
+}
+
+/// `crowdsift pii`: counts, what could not be read, the folder of the per-photo JSON files.
+#[pyfunction]
+fn pii(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
+    let Command::Pii(args) = parse(argv)? else { return Err(PyValueError::new_err("not a pii command")) };
+    let job = crowdsift_cli::jobs::pii_job(&args);
+    let s = py.detach(|| crowdsift_pipeline::pii(&args.dir, &job, &NoProgress)).map_err(pipeline_err)?;
+    let d = PyDict::new(py);
+    d.set_item("photos", s.photos)?;
+    d.set_item("with_pii", s.with_pii)?;
+    let failed: Failed = s.failed;
+    d.set_item("failed", failed)?;
+    d.set_item("dir", s.dir)?;
+    Ok(d.unbind())
+}
+
+/// `crowdsift redact`: counts, copies where data was still found, the folder of the records.
+#[pyfunction]
+fn redact(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
+    let Command::Redact(args) = parse(argv)? else { return Err(PyValueError::new_err("not a redact command")) };
+    let reg = Registry::discover().map_err(model_err)?;
+    let (job, plan) = crowdsift_cli::jobs::redact_job(&args, &reg).map_err(stage_err)?;
+    let s =
+        py.detach(|| crowdsift_pipeline::redact(&args.dir, &job, plan.as_ref(), &NoProgress)).map_err(pipeline_err)?;
+    let d = PyDict::new(py);
+    d.set_item("written", s.written)?;
+    d.set_item("cached", s.cached)?;
+    d.set_item("regions", s.regions)?;
+    d.set_item("residual", s.residual)?;
+    d.set_item("failed", s.failed)?;
+    d.set_item("dir", s.dir)?;
+    Ok(d.unbind())
+}
+
+/// `crowdsift report`: the path of report.html.
+#[pyfunction]
+fn report(py: Python<'_>, argv: Vec<String>) -> PyResult<PathBuf> {
+    let Command::Report(args) = parse(argv)? else { return Err(PyValueError::new_err("not a report command")) };
+    let s =
+        py.detach(|| crowdsift_pipeline::report(&args.dir, crowdsift_core::Limits::default())).map_err(pipeline_err)?;
+    Ok(s.path)
+}
+
+/// `crowdsift export`: writes the classifier (backbone + head) as one ONNX model.
+#[pyfunction]
+fn export(py: Python<'_>, argv: Vec<String>) -> PyResult<PathBuf> {
+    let Command::Export(args) = parse(argv)? else { return Err(PyValueError::new_err("not an export command")) };
+    let model = match &args.model {
+        Some(m) => m.clone(),
+        None => crowdsift_learn::load(&args.head)
+            .map_err(|e| source_err(format!("reading {}: {e}", args.head.display())))?
+            .meta()
+            .backbone
+            .clone(),
+    };
+    let spec = crowdsift_cli::jobs::backbone_spec(&model).map_err(stage_err)?;
+    py.detach(|| crowdsift_pipeline::export(&spec, &args.head, &args.out)).map_err(pipeline_err)?;
+    Ok(args.out)
 }
 
 /// Writes findings.csv and findings.parquet of the store in `out` (as every command does when it
@@ -297,5 +498,15 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(duplicates, m)?)?;
     m.add_function(wrap_pyfunction!(save_head, m)?)?;
     m.add_function(wrap_pyfunction!(release, m)?)?;
+    m.add_function(wrap_pyfunction!(train, m)?)?;
+    m.add_function(wrap_pyfunction!(predict, m)?)?;
+    m.add_function(wrap_pyfunction!(predict_embeddings, m)?)?;
+    m.add_function(wrap_pyfunction!(evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(audit, m)?)?;
+    m.add_function(wrap_pyfunction!(ocr, m)?)?;
+    m.add_function(wrap_pyfunction!(pii, m)?)?;
+    m.add_function(wrap_pyfunction!(redact, m)?)?;
+    m.add_function(wrap_pyfunction!(report, m)?)?;
+    m.add_function(wrap_pyfunction!(export, m)?)?;
     Ok(())
 }

@@ -1,10 +1,13 @@
-"""The Python package against the command line on the bundled sample photos: the same findings row
-for row, the same embeddings within 1e-5, typed errors.
+"""The Python package against the command line on the bundled sample photos (and the text photos
+of ../shared/data/ocr-dev): the same findings row for row, the same embeddings within 1e-5, the
+same training curve, predictions, evaluation and audit, the text and personal data OCR and PII
+find, redacted copies that hide it; typed errors.
 
 Run by scripts/test.sh after the wheel is built with maturin and installed; needs the crowdsift
 binary (target/debug/crowdsift) for the side-by-side runs.
 """
 
+import json
 import os
 import pathlib
 import sqlite3
@@ -17,8 +20,8 @@ import pytest
 
 import crowdsift
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
-SAMPLES = ROOT / "samples" / "manifest.csv"
+from photos import OCR_DEV, ROOT, SAMPLES, text_manifest  # noqa: E402 (the tests' folder)
+
 BINARY = ROOT / "target" / "debug" / "crowdsift"
 KEY = ["id", "stage", "check"]
 VALUES = ["id", "uri", "label", "stage", "check", "score", "threshold", "flagged", "reason", "detail"]
@@ -107,7 +110,7 @@ def test_release_writes_what_the_command_line_releases(by_cli, tmp_path):
     cli("release", by_cli, "--to", tmp_path / "cli-release")
     want = pd.read_parquet(tmp_path / "cli-release" / "manifest.parquet")
     assert sorted(got["obs_uid"]) == sorted(want["obs_uid"]) and len(got) > 0
-    assert crowdsift.last_release["unreadable"] == 1 and crowdsift.last_release["pending"]
+    assert crowdsift.last_summary["release"]["unreadable"] == 1 and crowdsift.last_summary["release"]["pending"]
     for _, row in got.iterrows():
         data = (tmp_path / "release" / row["file"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == row["sha256"]
@@ -115,3 +118,100 @@ def test_release_writes_what_the_command_line_releases(by_cli, tmp_path):
         (tmp_path / "busy").mkdir()
         (tmp_path / "busy" / "x.txt").write_text("mine")
         crowdsift.release(tmp_path / "py", tmp_path / "busy")
+
+
+def test_training_predictions_and_evaluation_equal_the_command_line(by_cli, tmp_path):
+    py = tmp_path / "py"
+    crowdsift.embed(SAMPLES, out=py)
+    trained = crowdsift.train(py, epochs=8, seed=7)
+    assert trained.head.is_file() and trained.head.with_suffix(".json").is_file()
+    assert trained.history.column_names == ["epoch", "train_loss", "val_loss", "val_top1", "val_top5", "seconds"]
+    assert trained.history.num_rows == 8 and trained.train_photos + trained.val_photos == 13
+    assert list(trained.tensorboard.glob("events.out.tfevents.*")), "TensorBoard events written"
+    # The command line on its own store: the same curve (same seed, same split, same code).
+    res = cli("train", by_cli, "--epochs", "8", "--seed", "7")
+    ckpt = pathlib.Path(res.stdout.split("checkpoints: ")[1].split()[0])
+    losses = [float(line.split("train loss ")[1].split()[0]) for line in res.stdout.splitlines() if line.startswith("epoch")]
+    np.testing.assert_allclose(trained.history["train_loss"].to_numpy(), losses, atol=1e-4)
+
+    got = crowdsift.predict(py, trained.head, top_k=3).to_pandas().set_index("id")
+    cli("predict", by_cli, "--head", ckpt / "best.safetensors", "--top-k", "3")
+    want = pd.read_csv(by_cli / "predictions.csv", dtype={"id": str, "label": str}).set_index("id")
+    assert sorted(got.index) == sorted(want.index) and len(got) == 13
+    assert (got["predicted"] == want.loc[got.index, "predicted"]).all()
+    np.testing.assert_allclose(got["confidence"], want.loc[got.index, "confidence"], atol=1e-6)
+    first = got.iloc[0]["top_k"]
+    assert len(first) == 3 and first[0]["label"] == got.iloc[0]["predicted"]
+    assert first[0]["p"] >= first[1]["p"] >= first[2]["p"]
+
+    ev = crowdsift.evaluate(py, trained.head, all=True)
+    cli("evaluate", by_cli, "--head", ckpt / "best.safetensors", "--all")
+    metrics = json.loads((by_cli / "eval" / ckpt.name / "metrics.json").read_text())
+    assert ev.photos == metrics["photos"] == 13
+    assert abs(ev.accuracy - metrics["accuracy"]) < 1e-9 and abs(ev.macro_f1 - metrics["macro_f1"]) < 1e-9
+    # Accuracy is the confusion matrix's diagonal share.
+    conf = ev.confusion.to_pandas().set_index("true")
+    assert abs(np.trace(conf.to_numpy()) / conf.to_numpy().sum() - ev.accuracy) < 1e-12
+    assert set(ev.per_class["class"].to_pylist()) == set(trained.classes)
+
+    onnx = crowdsift.export(trained.head, tmp_path / "classifier.onnx")
+    assert onnx.stat().st_size > 10_000_000, "backbone and head in one model"
+
+    cv = crowdsift.cross_validate(py, 3, epochs=4)
+    assert cv.folds.num_rows == 3 and cv.photos == 13 and 0.0 <= cv.mean_top1 <= 1.0
+    with pytest.raises(TypeError, match="epoch"):
+        crowdsift.train(py, epoch=3)
+    with pytest.raises(ValueError, match="mode"):
+        crowdsift.train(py, mode="sideways")
+
+
+def test_audit_equals_the_command_line(by_cli, tmp_path):
+    py = tmp_path / "py"
+    got = crowdsift.audit(py, source=SAMPLES, epochs=10)
+    cli("audit", by_cli, "--epochs", "10")
+    want = pd.read_csv(by_cli / "audit" / "labels.csv", dtype={"id": str, "label": str, "suggested": str})
+    got = got.to_pandas()
+    assert len(got) == len(want) == 13
+    pd.testing.assert_frame_equal(got[["id", "label", "suggested", "label_issue"]], want[["id", "label", "suggested", "label_issue"]])
+    np.testing.assert_allclose(got["p_label"], want["p_label"], atol=1e-6)
+    assert crowdsift.last_summary["audit"]["issues"] == int(want["label_issue"].sum())
+
+
+def test_ocr_pii_and_redaction_of_text_photos(tmp_path):
+    import hashlib
+
+    from PIL import Image
+
+    m = text_manifest()
+    py = tmp_path / "py"
+    lines = crowdsift.ocr(m, py)
+    gt = json.loads((OCR_DEV / "gt.json").read_text())
+    receipt = lines.to_pandas().query("id == 'receipt_cabbage'")
+    assert "Tel +49 170 1234567" in set(receipt["text"]), receipt["text"].tolist()
+    assert len(receipt) == len(gt["receipt_cabbage.jpg"])
+    assert lines.schema.field("quad").type == pa.list_(pa.list_(pa.float64(), 2), 4)
+
+    found = crowdsift.pii(py).to_pandas()
+    on_receipt = found.query("id == 'receipt_cabbage'")
+    assert set(on_receipt["kind"]) == {"person_name", "phone", "email"}
+    assert on_receipt.query("kind == 'phone'")["masked"].iloc[0] == "+49 *** *****67"
+    assert set(found.query("kind == 'face'")["id"]) >= {"astronaut", "grace_hopper"}
+
+    copies = crowdsift.redact(py).to_pandas().set_index("id")
+    row = copies.loc["receipt_cabbage"]
+    assert row["hidden"] == 3 and list(row["residual"]) == [] and row["verified"]
+    data = pathlib.Path(row["copy"]).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == row["copy_sha256"]
+    assert not Image.open(pathlib.Path(row["copy"])).getexif(), "no EXIF in a release copy"
+
+    # The command line on the same photos finds the same text and personal data.
+    manifest = tmp_path / "text.csv"
+    m.to_csv(manifest, index=False)
+    cli_out = tmp_path / "cli"
+    cli("ocr", manifest, "--out", cli_out)
+    cli("pii", cli_out)
+    stages = ["id", "stage", "check", "score", "flagged", "detail"]
+    def text_findings(out):
+        f = crowdsift.findings(out).to_pandas()
+        return f[f["stage"].isin(["ocr", "pii"])][stages].sort_values(stages[:3]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(text_findings(py), text_findings(cli_out))

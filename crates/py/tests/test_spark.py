@@ -14,8 +14,8 @@ from pyspark.sql import SparkSession
 import crowdsift
 from crowdsift import spark as cs
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
-SAMPLES = ROOT / "samples" / "manifest.csv"
+from photos import ROOT, SAMPLES, text_manifest
+
 KEY = ["id", "stage", "check"]
 VALUES = ["id", "uri", "label", "stage", "check", "score", "threshold", "flagged", "reason", "detail"]
 
@@ -152,3 +152,43 @@ def test_photos_are_read_from_s3_by_the_executors(spark, tmp_path):
     # The same findings; only where the photos came from differs.
     pd.testing.assert_frame_equal(got.drop(columns="uri"), local.drop(columns="uri"), check_dtype=False)
     assert set(got["uri"]) == set(remote["uri"])
+
+
+def test_spark_predictions_equal_crowdsift_predict(spark, tmp_path):
+    import numpy as np
+
+    m = manifest()
+    single = tmp_path / "single"
+    crowdsift.embed(m, out=single)
+    head = crowdsift.train(single, epochs=8).head
+    want = crowdsift.predict(single, head, top_k=3).to_pandas().set_index("id")
+    emb = cs.embed(spark.createDataFrame(m).repartition(2))
+    got = cs.predict(emb, head, top_k=3).toPandas().set_index("id")
+    assert sorted(got.index) == sorted(want.index) and len(got) == 13
+    for pid, row in got.iterrows():
+        w = want.loc[pid]
+        assert row["predicted"] == w["predicted"] and row["label"] == w["label"]
+        # predictions.csv holds four decimals.
+        assert abs(row["confidence"] - w["confidence"]) < 1e-4 and abs(row["p_label"] - w["p_label"]) < 1e-4
+        assert [e["label"] for e in row["top_k"]] == [e["label"] for e in w["top_k"]]
+        np.testing.assert_allclose([e["p"] for e in row["top_k"]], [e["p"] for e in w["top_k"]], atol=1e-4)
+
+
+def test_spark_ocr_and_pii_equal_the_single_machine_ones(spark, tmp_path):
+    m = text_manifest()
+    single = tmp_path / "single"
+    want_lines = crowdsift.ocr(m, single).to_pandas()
+    want_pii = crowdsift.pii(single).to_pandas()
+    df = spark.createDataFrame(m).repartition(2)
+    key = ["id", "line"]
+    got_lines = cs.ocr(df).toPandas().sort_values(key).reset_index(drop=True)
+    want_lines = want_lines.sort_values(key).reset_index(drop=True)
+    assert len(got_lines) == len(want_lines) >= 16
+    pd.testing.assert_frame_equal(got_lines.drop(columns="quad"), want_lines.drop(columns="quad"), check_dtype=False)
+    assert [list(map(list, q)) for q in got_lines["quad"]] == [list(map(list, q)) for q in want_lines["quad"]]
+
+    cols = ["id", "kind", "line", "masked", "evidence", "score", "country"]
+    got_pii = cs.pii(df).toPandas()[cols].sort_values(["id", "kind", "masked"]).reset_index(drop=True)
+    want_pii = want_pii[cols].sort_values(["id", "kind", "masked"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got_pii, want_pii, check_dtype=False)
+    assert {"phone", "email", "person_name", "face"} <= set(got_pii["kind"])

@@ -8,6 +8,17 @@ an ``s3://bucket/prefix``, or a pandas / pyarrow table of manifest rows.
     import crowdsift
     findings = crowdsift.scan("photos/", out="out")            # one row per photo per check
     emb = crowdsift.embed("photos/", out="out")                # id, label, sha256, embedding
+    trained = crowdsift.train("out", epochs=40)                # a head on the embeddings
+    crowdsift.evaluate("out", trained.head).accuracy
+    issues = crowdsift.audit("out")                            # label issues, suggested labels
+    lines = crowdsift.ocr("photos/", out="out")                # text lines with their boxes
+    personal = crowdsift.pii("out")                            # names, phones, faces, … found
+    copies = crowdsift.redact("out")                           # release copies, data hidden
+    released = crowdsift.release("out", "release/")            # what may be published
+
+Keyword arguments are the command's flags (``epochs=40`` is ``--epochs 40``); those left out take
+the command line's defaults. Counts and what could not be read are logged (logger ``crowdsift``)
+and kept in ``crowdsift.last_summary[stage]``.
 
 Errors are :class:`CrowdsiftError` (:class:`SourceError` for sources and output folders,
 :class:`ModelError` for models and ONNX Runtime). Models are loaded once per process.
@@ -16,22 +27,73 @@ Errors are :class:`CrowdsiftError` (:class:`SourceError` for sources and output 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
+import logging
 import os
 import pathlib
 import tempfile
-from typing import Any, Iterator, Optional, Union
+from typing import Any, Dict, Iterator, List, Optional, Union
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from . import _native
-from ._native import CrowdsiftError, ModelError, SourceError
+# Tesseract's OpenMP threads would spin against the engine's workers; libgomp reads the cap when
+# the native module loads it (the command line sets the same).
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+from . import _native  # noqa: E402
+from ._native import CrowdsiftError, ModelError, SourceError  # noqa: E402
 
 __version__ = _native.__version__
-__all__ = ["scan", "embed", "findings", "embeddings", "release", "CrowdsiftError", "SourceError", "ModelError"]
+__all__ = [
+    "scan", "embed", "findings", "embeddings", "train", "cross_validate", "predict", "evaluate", "export",
+    "audit", "ocr", "pii", "redact", "report", "release", "Training", "CrossValidation", "Evaluation",
+    "CrowdsiftError", "SourceError", "ModelError",
+]
 
 Source = Union[str, os.PathLike, pa.Table, Any]
+PathLike = Union[str, os.PathLike]
+
+log = logging.getLogger("crowdsift")
+
+#: The counts of the last run of each stage in this process (``last_summary["ocr"]["failed"]``
+#: lists the photos OCR could not read, with the reason).
+last_summary: Dict[str, dict] = {}
+
+
+def _argv(command: str, *positional: Any, **flags: Any) -> List[str]:
+    """A command line of ``crowdsift``: ``name=value`` becomes ``--name value``, ``name=True``
+    ``--name``; None and False are left out (the command's default)."""
+    argv = [command, *map(os.fspath, positional)]
+    for name, value in flags.items():
+        flag = "--" + name.replace("_", "-")
+        if value is None or value is False:
+            continue
+        if value is True:
+            argv.append(flag)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                argv += [flag, os.fspath(v) if isinstance(v, os.PathLike) else str(v)]
+        else:
+            argv += [flag, os.fspath(value) if isinstance(value, os.PathLike) else str(value)]
+    return argv
+
+
+def _done(stage: str, summary: dict) -> dict:
+    """Keeps and logs a stage's summary; every photo it could not use is logged with the reason."""
+    last_summary[stage] = summary
+    counts = {k: v for k, v in summary.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    log.info("%s: %s", stage, ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for key in ("failed", "listing_errors"):
+        for item in summary.get(key) or []:
+            if isinstance(item, (list, tuple)) and len(item) == 2:
+                log.warning("%s: not used: %s: %s", stage, item[0], item[1])
+            else:
+                log.warning("%s: %s: %s", stage, key.replace("_", " "), item)
+    return summary
 
 MANIFEST_COLUMNS = ("obs_uid", "label", "uri")
 
@@ -61,28 +123,37 @@ def _source_path(source: Source, out: pathlib.Path) -> Iterator[str]:
         pathlib.Path(path).unlink(missing_ok=True)
 
 
-def findings(out: Union[str, os.PathLike]) -> pa.Table:
+def findings(out: PathLike) -> pa.Table:
     """Every finding in the store of `out` (the rows of findings.parquet)."""
     return pq.read_table(_native.export_findings(pathlib.Path(out)))
 
 
-def scan(source: Source, out: Union[str, os.PathLike], *, jobs: Optional[int] = None) -> pa.Table:
-    """Ingest, quality checks and duplicates (``crowdsift scan``); returns the findings table."""
+def scan(
+    source: Source,
+    out: PathLike,
+    *,
+    jobs: Optional[int] = None,
+    thresholds: Optional[Dict[str, float]] = None,
+    max_megapixels: Optional[float] = None,
+) -> pa.Table:
+    """Ingest, quality checks and duplicates (``crowdsift scan``); returns the findings table.
+    `thresholds`: e.g. ``{"blur": 30, "too_small": 300}`` (``--threshold blur=30 …``)."""
     out = pathlib.Path(out)
+    threshold = [f"{k}={v}" for k, v in (thresholds or {}).items()]
     with _source_path(source, out) as path:
-        _native.scan(path, out, jobs)
+        _done("scan", _native.scan(_argv("scan", path, out=out, jobs=jobs, threshold=threshold, max_megapixels=max_megapixels)))
     return findings(out)
 
 
-def _scan_part(rows: pa.Table, out: Union[str, os.PathLike], jobs: Optional[int]) -> pa.Table:
+def _scan_part(rows: pa.Table, out: PathLike, jobs: Optional[int]) -> pa.Table:
     """Scans manifest rows that are one part of a collection (no duplicate search; see spark.py)."""
     out = pathlib.Path(out)
     with _source_path(rows, out) as path:
-        _native.scan(path, out, jobs, False)
+        _native.scan(_argv("scan", path, out=out, jobs=jobs), False)
     return findings(out)
 
 
-def embeddings(out: Union[str, os.PathLike], model_sha256: str) -> pa.Table:
+def embeddings(out: PathLike, model_sha256: str) -> pa.Table:
     """The embeddings stored in `out` by the model with checksum `model_sha256`."""
     ids, labels, shas, dim, data = _native.embeddings(pathlib.Path(out), model_sha256)
     values = pa.array(np.frombuffer(data, dtype="<f4"), type=pa.float32())
@@ -92,28 +163,290 @@ def embeddings(out: Union[str, os.PathLike], model_sha256: str) -> pa.Table:
 
 def embed(
     source: Source,
-    out: Union[str, os.PathLike],
+    out: PathLike,
     *,
-    model: str = "efficientnet-lite0",
-    batch: int = 16,
+    model: Optional[str] = None,
+    batch: Optional[int] = None,
     jobs: Optional[int] = None,
     threads: Optional[int] = None,
 ) -> pa.Table:
-    """Backbone embeddings of every photo (``crowdsift embed``), cached by photo and model checksum."""
+    """Backbone embeddings of every photo (``crowdsift embed``), cached by photo and model checksum;
+    `model`: a models.toml name (default efficientnet-lite0) or a PATH.onnx."""
     out = pathlib.Path(out)
     with _source_path(source, out) as path:
-        summary = _native.embed(path, out, model, batch, jobs, threads)
+        summary = _done("embed", _native.embed(_argv("embed", path, out=out, model=model, batch=batch, jobs=jobs, threads=threads)))
     table = embeddings(out, summary["model_sha256"])
     return table.replace_schema_metadata({"model": summary["model"], "model_sha256": summary["model_sha256"]})
 
 
-def release(out: Union[str, os.PathLike], to: Union[str, os.PathLike], *, quality: int = 90, jobs: Optional[int] = None) -> pa.Table:
+@dataclasses.dataclass
+class Training:
+    """A trained classifier: `head` is the best epoch's checkpoint (for predict, evaluate, export)."""
+
+    head: pathlib.Path
+    checkpoints: pathlib.Path
+    tensorboard: pathlib.Path
+    classes: List[str]
+    #: One row per epoch: epoch, train_loss, val_loss, val_top1, val_top5, seconds.
+    history: pa.Table
+    best: dict
+    train_photos: int
+    val_photos: int
+    stopped_early: bool
+
+
+@dataclasses.dataclass
+class CrossValidation:
+    #: One row per fold: its last epoch's metrics.
+    folds: pa.Table
+    mean_top1: float
+    sd_top1: float
+    mean_top5: float
+    seconds: float
+    photos: int
+    classes: int
+    #: ``id,fold`` of every photo.
+    folds_csv: pathlib.Path
+
+
+_TRAIN_FLAGS = (
+    "model", "epochs", "val_split", "lr", "weight_decay", "hidden", "unfreeze", "views", "backbone_lr",
+    "warmup", "dropout", "size", "batch", "patience", "seed", "jobs",
+)
+
+
+def _train_argv(out: PathLike, mode: str, class_weights: bool, options: Dict[str, Any], **extra: Any) -> List[str]:
+    unknown = sorted(set(options) - set(_TRAIN_FLAGS))
+    if unknown:
+        raise TypeError(f"unknown training option(s): {', '.join(unknown)} (known: {', '.join(_TRAIN_FLAGS)})")
+    return _argv("train", out, mode=mode, no_class_weights=not class_weights, **options, **extra)
+
+
+def train(
+    out: PathLike,
+    *,
+    mode: str = "transfer",
+    class_weights: bool = True,
+    resume: Optional[PathLike] = None,
+    **options: Any,
+) -> Training:
+    """Trains a classifier on the photos embedded in `out` (``crowdsift train``): `mode` transfer
+    (a head on the cached embeddings), finetune or scratch; `options` are the command's
+    (``epochs``, ``lr``, ``val_split``, ``hidden``, ``unfreeze``, ``model``, ``seed``, …)."""
+    s = _done("train", _native.train(_train_argv(out, mode, class_weights, options, resume=resume)))
+    ckpt = pathlib.Path(s["checkpoints"])
+    return Training(
+        head=ckpt / "best.safetensors",
+        checkpoints=ckpt,
+        tensorboard=pathlib.Path(s["tensorboard"]),
+        classes=list(s["classes"]),
+        history=pa.Table.from_pylist(s["epochs"]),
+        best=s["best"],
+        train_photos=s["train_photos"],
+        val_photos=s["val_photos"],
+        stopped_early=s["stopped_early"],
+    )
+
+
+def cross_validate(
+    out: PathLike, folds: int = 5, *, mode: str = "transfer", class_weights: bool = True, **options: Any
+) -> CrossValidation:
+    """K-fold cross-validation (``crowdsift train --folds K``; byte-identical photos share a fold)."""
+    s = _done("cross_validate", _native.train(_train_argv(out, mode, class_weights, options, folds=folds)))
+    return CrossValidation(
+        folds=pa.Table.from_pylist(s["folds"]),
+        mean_top1=s["mean_top1"],
+        sd_top1=s["sd_top1"],
+        mean_top5=s["mean_top5"],
+        seconds=s["seconds"],
+        photos=s["photos"],
+        classes=s["classes"],
+        folds_csv=pathlib.Path(s["folds_csv"]),
+    )
+
+
+def _read_csv(path: PathLike, strings: List[str]) -> pa.Table:
+    """A CSV the engine wrote, with the given columns read as text (labels and ids can look like
+    numbers)."""
+    opts = pcsv.ConvertOptions(column_types={c: pa.string() for c in strings}, strings_can_be_null=False)
+    return pcsv.read_csv(path, convert_options=opts)
+
+
+def predict(out: PathLike, head: PathLike, *, top_k: Optional[int] = None) -> pa.Table:
+    """Item types of every embedded photo of `out` by a trained head (``crowdsift predict``): id,
+    label, predicted, confidence, p_label, and top_k as a list of (label, p)."""
+    s = _done("predict", _native.predict(_argv("predict", out, head=head, top_k=top_k)))
+    table = _read_csv(s["csv"], ["id", "label", "predicted", "top_k"])
+    entries = [
+        [{"label": l, "p": float(p)} for l, p in (e.rsplit(":", 1) for e in cell.split(";") if e)]
+        for cell in table["top_k"].to_pylist()
+    ]
+    kind = pa.list_(pa.struct([("label", pa.string()), ("p", pa.float64())]))
+    return table.set_column(table.column_names.index("top_k"), "top_k", pa.array(entries, type=kind))
+
+
+@dataclasses.dataclass
+class Evaluation:
+    photos: int
+    accuracy: float
+    top5: float
+    macro_f1: float
+    #: Expected calibration error (10 bins).
+    ece: float
+    #: class, support, precision, recall, f1.
+    per_class: pa.Table
+    #: One row per true class, one column per predicted class.
+    confusion: pa.Table
+    #: metrics.json, per_class.csv, confusion.csv, confusion.svg.
+    dir: pathlib.Path
+
+
+def evaluate(out: PathLike, head: PathLike, *, all: bool = False) -> Evaluation:
+    """Accuracy, per-class precision/recall/F1, confusion and calibration of a head on its
+    validation split (or, with ``all=True``, every labelled photo) (``crowdsift evaluate``)."""
+    text, folder = _native.evaluate(_argv("evaluate", out, head=head, all=all))
+    e = json.loads(text)
+    _done("evaluate", {k: e[k] for k in ("photos", "accuracy", "top5", "macro_f1", "ece")})
+    confusion = {"true": e["classes"]}
+    for j, c in enumerate(e["classes"]):
+        confusion[c] = [row[j] for row in e["confusion"]]
+    return Evaluation(
+        photos=e["photos"],
+        accuracy=e["accuracy"],
+        top5=e["top5"],
+        macro_f1=e["macro_f1"],
+        ece=e["ece"],
+        per_class=pa.Table.from_pylist(e["per_class"]),
+        confusion=pa.table(confusion),
+        dir=pathlib.Path(folder),
+    )
+
+
+def export(head: PathLike, to: PathLike, *, model: Optional[str] = None) -> pathlib.Path:
+    """The classifier (backbone + head) as one ONNX model at `to` (``crowdsift export``)."""
+    return pathlib.Path(_native.export(_argv("export", head=head, out=to, model=model)))
+
+
+def audit(out: PathLike, *, source: Optional[Source] = None, model: Optional[str] = None, **options: Any) -> pa.Table:
+    """Label audit of the photos embedded in `out` (``crowdsift audit``; `source` is embedded
+    first): one row per labelled photo with the suggested label, whether it is a label issue and
+    its rank in the review queue, neighbours, outlier score, duplicate cluster. `options`: folds,
+    epochs, k, knn_weight, dup_similarity, outlier_z, exact_limit, probes, seed."""
+    if source is not None:
+        embed(source, out, model=model)
+    s = _done("audit", _native.audit(_argv("audit", out, model=model, **options)))
+    return _read_csv(pathlib.Path(s["dir"]) / "labels.csv", ["id", "label", "suggested", "nearest"])
+
+
+def _records(folder: pathlib.Path) -> Iterator[dict]:
+    for path in sorted(folder.glob("*.json")):
+        with open(path, encoding="utf-8") as f:
+            yield json.load(f)
+
+
+_QUAD = pa.list_(pa.list_(pa.float64(), 2), 4)
+
+
+def ocr(
+    source: Source,
+    out: PathLike,
+    *,
+    engine: Optional[str] = None,
+    lang: Optional[str] = None,
+    models: Optional[str] = None,
+    tile: Optional[int] = None,
+    jobs: Optional[int] = None,
+    debug_overlay: bool = False,
+) -> pa.Table:
+    """Text lines of every photo (``crowdsift ocr``), cached by photo: one row per line with id,
+    uri, sha256, line (its index), text, confidence, script, engine, turned and quad (four corners
+    in pixels of the upright photo). Photos without text have no row."""
+    out = pathlib.Path(out)
+    with _source_path(source, out) as path:
+        s = _done("ocr", _native.ocr(_argv("ocr", path, out=out, engine=engine, lang=lang, models=models, tile=tile, jobs=jobs, debug_overlay=debug_overlay)))
+    rows = []
+    for doc in _records(pathlib.Path(s["dir"])):
+        for i, line in enumerate(doc["lines"]):
+            rows.append({
+                "id": doc["id"], "uri": doc["uri"], "sha256": doc["sha256"], "line": i, "text": line["text"],
+                "confidence": line["confidence"], "script": line.get("script"), "engine": line.get("engine"),
+                "turned": line.get("turned", False), "quad": line["quad"],
+            })
+    schema = pa.schema([
+        ("id", pa.string()), ("uri", pa.string()), ("sha256", pa.string()), ("line", pa.int32()),
+        ("text", pa.string()), ("confidence", pa.float64()), ("script", pa.string()), ("engine", pa.string()),
+        ("turned", pa.bool_()), ("quad", _QUAD),
+    ])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def pii(
+    out: PathLike,
+    *,
+    country: Optional[str] = None,
+    lexicon: Optional[PathLike] = None,
+    faces: bool = True,
+    face_side: Optional[int] = None,
+) -> pa.Table:
+    """Personal data in the photos `ocr` read into `out` (``crowdsift pii``): one row per finding
+    with id, uri, sha256, country, kind (face, phone, email, person_name, …), line (the OCR line, or
+    None), masked value, evidence, score and quad. Photos without personal data have no row."""
+    s = _done("pii", _native.pii(_argv("pii", out, country=country, lexicon=lexicon, no_faces=not faces, face_side=face_side)))
+    rows = []
+    for doc in _records(pathlib.Path(s["dir"])):
+        for f in doc["findings"]:
+            rows.append({
+                "id": doc["id"], "uri": doc["uri"], "sha256": doc["sha256"], "country": doc.get("country"),
+                "kind": f["kind"], "line": f.get("line"), "masked": f.get("masked"), "evidence": f.get("evidence"),
+                "score": f.get("score"), "quad": f["quad"],
+            })
+    schema = pa.schema([
+        ("id", pa.string()), ("uri", pa.string()), ("sha256", pa.string()), ("country", pa.string()),
+        ("kind", pa.string()), ("line", pa.int32()), ("masked", pa.string()), ("evidence", pa.string()),
+        ("score", pa.float64()), ("quad", _QUAD),
+    ])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def redact(
+    out: PathLike,
+    *,
+    style: Optional[str] = None,
+    quality: Optional[int] = None,
+    verify: bool = True,
+    models: Optional[str] = None,
+    jobs: Optional[int] = None,
+) -> pa.Table:
+    """Release copies with the personal data `pii` found hidden (``crowdsift redact``): one row per
+    copy with id, uri, source_sha256, copy (its path), copy_sha256, style, hidden (regions), kinds
+    hidden, verified, and residual (kinds still found when the copy was read again)."""
+    out = pathlib.Path(out)
+    s = _done("redact", _native.redact(_argv("redact", out, style=style, quality=quality, no_verify=not verify, models=models, jobs=jobs)))
+    rows = []
+    for doc in _records(pathlib.Path(s["dir"]).parent / "redact"):
+        rows.append({
+            "id": doc["id"], "uri": doc["uri"], "source_sha256": doc["source_sha256"],
+            "copy": str(out / doc["output"]), "copy_sha256": doc["output_sha256"], "style": doc["style"],
+            "hidden": len(doc["hidden"]), "kinds": sorted({h["kind"] for h in doc["hidden"]}),
+            "verified": doc.get("verified", False),
+            "residual": sorted({r["kind"] if isinstance(r, dict) else str(r) for r in doc.get("residual", [])}),
+        })
+    schema = pa.schema([
+        ("id", pa.string()), ("uri", pa.string()), ("source_sha256", pa.string()), ("copy", pa.string()),
+        ("copy_sha256", pa.string()), ("style", pa.string()), ("hidden", pa.int32()), ("kinds", pa.list_(pa.string())),
+        ("verified", pa.bool_()), ("residual", pa.list_(pa.string())),
+    ])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def report(out: PathLike) -> pathlib.Path:
+    """Writes `out`/report.html (``crowdsift report``) and returns its path."""
+    return pathlib.Path(_native.report(_argv("report", out)))
+
+
+def release(out: PathLike, to: PathLike, *, quality: Optional[int] = None, jobs: Optional[int] = None) -> pa.Table:
     """The release (``crowdsift release``): approved photos, or photos nothing flagged for a person,
     written into `to`/images without metadata (redacted where personal data was found); returns
-    the manifest's rows. What was left out and why: ``crowdsift.last_release``."""
-    global last_release
-    last_release = _native.release(pathlib.Path(out), pathlib.Path(to), quality, jobs)
+    the manifest's rows. What was left out and why: ``last_summary["release"]["pending"]``."""
+    _done("release", _native.release(_argv("release", out, to=to, quality=quality, jobs=jobs)))
     return pq.read_table(pathlib.Path(to) / "manifest.parquet")
-
-
-last_release: dict = {}

@@ -2,7 +2,11 @@
 
     from crowdsift import spark as cs
     manifest = spark.read.csv("s3://bucket/manifest.csv", header=True)   # obs_uid, label, uri
-    findings = cs.scan(manifest)
+    findings = cs.scan(manifest)                      # quality and duplicates
+    emb = cs.embed(manifest)                           # id, label, sha256, embedding
+    head, _ = cs.train_head(emb, stem="heads/lr", backbone_sha256=...)
+    preds = cs.predict(emb, head)                      # as `crowdsift predict`
+    personal = cs.pii(manifest)                        # OCR, then personal data
 
 Each task runs the engine (``mapInArrow``) on its partition's photos, read from the paths or
 ``s3://`` uris in the rows (give absolute paths: a relative one is taken from the executor's working
@@ -91,8 +95,7 @@ def scan(manifest, *, jobs: int = 1, max_hash_distance: Optional[int] = None):
     from . import _native
 
     spark = manifest.sparkSession
-    cols = [F.col(c).cast("string").alias(c) for c in manifest.columns]
-    parts = manifest.select(*cols).mapInArrow(_scan_partition(jobs), _PART_DDL).cache()
+    parts = _manifest_strings(manifest).mapInArrow(_scan_partition(jobs), _PART_DDL).cache()
     per_photo = parts.where(F.col("kind") == "finding").select(*_FINDINGS_COLUMNS)
     keys = parts.where(F.col("kind") == "key").select("id", "k_sha256", "k_pixels", "k_pixel_sha256", "k_phash")
     collected = keys.toArrow() if hasattr(keys, "toArrow") else pa.Table.from_pandas(keys.toPandas())
@@ -147,10 +150,7 @@ def embed(manifest, *, model: str = "efficientnet-lite0", batch: int = 16, threa
     Executors find the models through ``CROWDSIFT_MODELS`` (set it with
     ``spark.executorEnv.CROWDSIFT_MODELS``) or a models.toml above their working folder.
     """
-    from pyspark.sql import functions as F
-
-    cols = [F.col(c).cast("string").alias(c) for c in manifest.columns]
-    return manifest.select(*cols).mapInArrow(_embed_partition(model, batch, threads), EMBEDDINGS_DDL)
+    return _manifest_strings(manifest).mapInArrow(_embed_partition(model, batch, threads), EMBEDDINGS_DDL)
 
 
 def train_head(
@@ -191,3 +191,110 @@ def train_head(
         backbone_sha256, json.dumps({"trainer": "spark.ml LogisticRegression", **params}),
     )
     return path, model
+
+
+PREDICTIONS_DDL = (
+    "id string, label string, predicted string, confidence double, p_label double, "
+    "top_k array<struct<label:string,p:double>>"
+)
+
+
+def _predict_partition(head: str, top_k: int):
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        import numpy as np
+
+        from . import _native
+
+        for batch in batches:
+            n = batch.num_rows
+            if n == 0:
+                continue
+            vectors = batch.column("embedding")
+            x = np.asarray(vectors.flatten().to_numpy(zero_copy_only=False), dtype="<f4")
+            classes, data = _native.predict_embeddings(head, x.tobytes(), n)
+            probs = np.frombuffer(data, dtype="<f4").reshape(n, len(classes))
+            index = {c: i for i, c in enumerate(classes)}
+            labels = batch.column("label").to_pylist()
+            # As `crowdsift predict`: classes by falling probability, ties in class order.
+            order = np.argsort(-probs, axis=1, kind="stable")
+            rows = {"predicted": [], "confidence": [], "p_label": [], "top_k": []}
+            for i in range(n):
+                p, o = probs[i], order[i]
+                given = index.get(labels[i])
+                rows["predicted"].append(classes[o[0]])
+                rows["confidence"].append(float(p[o[0]]))
+                rows["p_label"].append(None if given is None else float(p[given]))
+                rows["top_k"].append([{"label": classes[k], "p": float(p[k])} for k in o[: max(top_k, 1)]])
+            kind = pa.list_(pa.struct([("label", pa.string()), ("p", pa.float64())]))
+            yield pa.RecordBatch.from_arrays(
+                [batch.column("id"), batch.column("label"), pa.array(rows["predicted"], pa.string()),
+                 pa.array(rows["confidence"], pa.float64()), pa.array(rows["p_label"], pa.float64()),
+                 pa.array(rows["top_k"], type=kind)],
+                names=["id", "label", "predicted", "confidence", "p_label", "top_k"],
+            )
+
+    return run
+
+
+def predict(embeddings, head, *, top_k: int = 5):
+    """Predictions of a head trained on embeddings (``crowdsift train --mode transfer`` or
+    ``train_head``) for a DataFrame with ``embed``'s columns: ``id``, ``label``, ``predicted``,
+    ``confidence``, ``p_label`` and ``top_k`` — the columns of ``crowdsift predict``, unrounded.
+    The head file must be readable at the same path on every executor (a shared filesystem, or
+    ``SparkContext.addFile`` and ``SparkFiles.get``). Fine-tuned heads read the photos, not their
+    embeddings, and are refused.
+    """
+    import os
+
+    cols = ["id", "label", "embedding"]
+    return embeddings.select(*cols).mapInArrow(_predict_partition(os.fspath(head), top_k), PREDICTIONS_DDL)
+
+
+_QUAD_DDL = "array<array<double>>"
+OCR_DDL = (
+    "id string, uri string, sha256 string, line int, text string, confidence double, script string, "
+    f"engine string, turned boolean, quad {_QUAD_DDL}"
+)
+PII_DDL = (
+    "id string, uri string, sha256 string, country string, kind string, line int, masked string, "
+    f"evidence string, score double, quad {_QUAD_DDL}"
+)
+
+
+def _text_partition(stage: str, options: dict):
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        import crowdsift
+
+        rows = pa.Table.from_batches(list(batches))
+        if rows.num_rows == 0:
+            return
+        with tempfile.TemporaryDirectory(prefix="crowdsift-part-") as out:
+            table = crowdsift.ocr(rows, out, jobs=1, **options.get("ocr", {}))
+            if stage == "pii":
+                table = crowdsift.pii(out, **options.get("pii", {}))
+            quad = pa.list_(pa.list_(pa.float64()))
+            table = table.set_column(table.column_names.index("quad"), "quad", table["quad"].cast(quad))
+            yield from table.to_batches()
+
+    return run
+
+
+def _manifest_strings(manifest):
+    from pyspark.sql import functions as F
+
+    return manifest.select(*[F.col(c).cast("string").alias(c) for c in manifest.columns])
+
+
+def ocr(manifest, **options):
+    """Text lines (``crowdsift ocr``) of a DataFrame of manifest rows: the columns of
+    ``crowdsift.ocr``, one row per line. `options`: engine, lang, models, tile. Each task loads
+    the OCR models once (a second or so): give partitions of hundreds of photos or more."""
+    return _manifest_strings(manifest).mapInArrow(_text_partition("ocr", {"ocr": options}), OCR_DDL)
+
+
+def pii(manifest, *, ocr_options: Optional[dict] = None, **options):
+    """Personal data (``crowdsift ocr`` then ``crowdsift pii``) in the photos of a DataFrame of
+    manifest rows (its ``country`` column, if any, validates phone numbers): the columns of
+    ``crowdsift.pii``, one row per finding. `options`: country, lexicon, faces, face_side."""
+    parts = {"ocr": ocr_options or {}, "pii": options}
+    return _manifest_strings(manifest).mapInArrow(_text_partition("pii", parts), PII_DDL)
