@@ -10,7 +10,8 @@
 #     headless), scikit-image and matplotlib
 #     (their sample photographs: portraits and photos without people for the face detector), Faker, phonenumbers,
 #     segno and python-barcode (the generated personal-data set: names, valid numbers, QR codes,
-#     barcodes).
+#     barcodes), maturin, pytest, pandas, pyarrow, PySpark and nbclient/ipykernel (the Python
+#     package, its Spark helpers and the example notebook).
 # Idempotent: what is present is not installed again.
 set -euo pipefail
 
@@ -60,6 +61,8 @@ if ((want_test)); then
   python3 -c "import pandas, pyarrow; assert int(pandas.__version__.split('.')[0]) == 2" 2>/dev/null ||
     py_missing+=("pandas>=2,<3" "pyarrow")
   python3 -c "import pyspark" 2>/dev/null || py_missing+=("pyspark>=3.5")
+  # The example notebook, executed headless in a fresh kernel.
+  python3 -c "import nbclient, nbformat, ipykernel" 2>/dev/null || py_missing+=("nbclient" "nbformat" "ipykernel")
 fi
 if ((${#py_missing[@]})); then
   echo "setup: installing ${py_missing[*]} (PyPI)" >&2

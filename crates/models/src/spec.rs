@@ -282,7 +282,7 @@ impl Registry {
             }
         }
         Err(config_err(
-            "models.toml not found above the crowdsift executable or the current folder; set CROWDSIFT_MODELS",
+            "models.toml not found above the crowdsift executable or the current folder; set CROWDSIFT_MODELS to it (from Python: pip install crowdsift[models])",
         ))
     }
 
