@@ -1,6 +1,8 @@
-//! `crowdsift._native`: the Rust engine for Python. Each function runs one stage exactly as the
-//! command line does (same code, same store layout in `out`), with the interpreter released while
-//! it works; the Python package (python/crowdsift) turns the outputs into pyarrow tables.
+//! `crowdsift._native`: the Rust engine for Python. Each stage function takes the command line
+//! that would run it (`["train", DIR, "--epochs", "5"]`), parsed by the command line's own
+//! argument definitions (`crowdsift_cli`), and runs the stage as the command does (same code, same
+//! store layout), with the interpreter released while it works; it returns counts, and the Python
+//! package (python/crowdsift) reads what the stage wrote into pyarrow tables.
 //!
 //! Models are loaded once per process and kept (Spark reuses its Python workers across tasks).
 

@@ -141,6 +141,9 @@ def test_a_head_trained_with_mllib_predicts_the_same_in_crowdsift(spark, tmp_pat
         for item in row["top_k"].split(";"):
             label, prob = item.rsplit(":", 1)
             assert abs(float(prob) - p[classes.index(label)]) < 1e-3, (row["id"], label, prob)
+    # Exported with its backbone, the MLlib head runs anywhere ONNX does.
+    onnx = crowdsift.export(path, tmp_path / "mllib.onnx")
+    assert onnx.stat().st_size > 10_000_000
 
 
 def test_photos_are_read_from_s3_by_the_executors(spark, tmp_path):

@@ -288,7 +288,7 @@ def _manifest_strings(manifest):
 def ocr(manifest, **options):
     """Text lines (``crowdsift ocr``) of a DataFrame of manifest rows: the columns of
     ``crowdsift.ocr``, one row per line. `options`: engine, lang, models, tile. Each task loads
-    the OCR models once (a second or so): give partitions of hundreds of photos or more."""
+    the OCR models once (0.3 s measured on 2 cores): partitions of hundreds of photos amortise it."""
     return _manifest_strings(manifest).mapInArrow(_text_partition("ocr", {"ocr": options}), OCR_DDL)
 
 
