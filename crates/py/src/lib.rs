@@ -49,6 +49,15 @@ fn pipeline_err(e: crowdsift_pipeline::PipelineError) -> PyErr {
     }
 }
 
+/// A Python dict of `key => value` pairs (returns from the enclosing function on a conversion error).
+macro_rules! dict {
+    ($py:expr, { $($k:literal => $v:expr),* $(,)? }) => {{
+        let d = PyDict::new($py);
+        $( d.set_item($k, $v)?; )*
+        d
+    }};
+}
+
 /// Little-endian f32 values (numpy's `<f4` bytes).
 fn le_f32(bytes: &[u8]) -> Vec<f32> {
     bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
@@ -73,15 +82,16 @@ fn scan(py: Python<'_>, argv: Vec<String>, duplicates: bool) -> PyResult<Py<PyDi
     params.duplicates = duplicates;
     let src = crowdsift_cli::jobs::open_source(&args.src, &args.out, params.limits).map_err(stage_err)?;
     let s = py.detach(|| crowdsift_pipeline::scan(&src, &args.out, &params, &NoProgress)).map_err(pipeline_err)?;
-    let d = PyDict::new(py);
-    d.set_item("listed", s.listed)?;
-    d.set_item("processed", s.processed)?;
-    d.set_item("resumed", s.resumed)?;
-    d.set_item("photos", s.totals.images)?;
-    d.set_item("usable", s.totals.usable)?;
-    d.set_item("flagged_photos", s.totals.flagged_images)?;
-    d.set_item("listing_errors", s.listing_errors)?;
-    Ok(d.unbind())
+    Ok(dict!(py, {
+        "listed" => s.listed,
+        "processed" => s.processed,
+        "resumed" => s.resumed,
+        "photos" => s.totals.images,
+        "usable" => s.totals.usable,
+        "flagged_photos" => s.totals.flagged_images,
+        "listing_errors" => s.listing_errors,
+    })
+    .unbind())
 }
 
 /// `crowdsift embed` into the store of its `--out`, with the model kept for the next call;
@@ -105,13 +115,14 @@ fn embed(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
         };
         crowdsift_pipeline::embed(&src, &args.out, m, &params, &NoProgress).map_err(pipeline_err)
     })?;
-    let d = PyDict::new(py);
-    d.set_item("computed", s.computed)?;
-    d.set_item("cached", s.cached)?;
-    d.set_item("model", s.model)?;
-    d.set_item("model_sha256", s.model_sha256)?;
-    d.set_item("failed", s.failed)?;
-    Ok(d.unbind())
+    Ok(dict!(py, {
+        "computed" => s.computed,
+        "cached" => s.cached,
+        "model" => s.model,
+        "model_sha256" => s.model_sha256,
+        "failed" => s.failed,
+    })
+    .unbind())
 }
 
 /// The embeddings in the store in `out` from the model with checksum `model_sha256`:
@@ -240,13 +251,14 @@ fn release(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
         }
         other => CrowdsiftError::new_err(other.to_string()),
     })?;
-    let d = PyDict::new(py);
-    d.set_item("released", s.released)?;
-    d.set_item("rejected", s.rejected)?;
-    d.set_item("pending", s.pending)?;
-    d.set_item("failed", s.failed)?;
-    d.set_item("unreadable", s.unreadable)?;
-    Ok(d.unbind())
+    Ok(dict!(py, {
+        "released" => s.released,
+        "rejected" => s.rejected,
+        "pending" => s.pending,
+        "failed" => s.failed,
+        "unreadable" => s.unreadable,
+    })
+    .unbind())
 }
 
 /// Any error of a stage run from parsed arguments, typed by what is at fault.
@@ -276,18 +288,15 @@ fn parse(argv: Vec<String>) -> PyResult<Command> {
         .map_err(|e| PyValueError::new_err(e.render().to_string()))
 }
 
-/// `(id, reason)` pairs as a list of tuples.
-type Failed = Vec<(String, String)>;
-
 fn epoch_dict<'py>(py: Python<'py>, m: &crowdsift_learn::EpochMetrics) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("epoch", m.epoch)?;
-    d.set_item("train_loss", m.train_loss)?;
-    d.set_item("val_loss", m.val_loss)?;
-    d.set_item("val_top1", m.val_top1)?;
-    d.set_item("val_top5", m.val_top5)?;
-    d.set_item("seconds", m.seconds)?;
-    Ok(d)
+    Ok(dict!(py, {
+        "epoch" => m.epoch,
+        "train_loss" => m.train_loss,
+        "val_loss" => m.val_loss,
+        "val_top1" => m.val_top1,
+        "val_top5" => m.val_top5,
+        "seconds" => m.seconds,
+    }))
 }
 
 /// `crowdsift train` (or, with `--folds`, its cross-validation): per-epoch metrics, the best epoch,
@@ -296,34 +305,37 @@ fn epoch_dict<'py>(py: Python<'py>, m: &crowdsift_learn::EpochMetrics) -> PyResu
 fn train(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
     let Command::Train(args) = parse(argv)? else { return Err(PyValueError::new_err("not a train command")) };
     let job = crowdsift_cli::jobs::train_job(&args).map_err(stage_err)?;
-    let d = PyDict::new(py);
+    let epochs =
+        |ms: &[crowdsift_learn::EpochMetrics]| ms.iter().map(|m| epoch_dict(py, m)).collect::<PyResult<Vec<_>>>();
     if let Some(k) = args.folds {
         let cv = py
             .detach(|| crowdsift_pipeline::cross_validate(&args.dir, &job, k, &NoProgress, &mut |_, _| {}))
             .map_err(pipeline_err)?;
-        let folds = cv.folds.iter().map(|m| epoch_dict(py, m)).collect::<PyResult<Vec<_>>>()?;
-        d.set_item("folds", folds)?;
-        d.set_item("photos", cv.photos)?;
-        d.set_item("classes", cv.classes)?;
-        d.set_item("mean_top1", cv.mean_top1)?;
-        d.set_item("sd_top1", cv.sd_top1)?;
-        d.set_item("mean_top5", cv.mean_top5)?;
-        d.set_item("seconds", cv.seconds)?;
-        d.set_item("folds_csv", cv.folds_csv)?;
-        return Ok(d.unbind());
+        return Ok(dict!(py, {
+            "folds" => epochs(&cv.folds)?,
+            "photos" => cv.photos,
+            "classes" => cv.classes,
+            "mean_top1" => cv.mean_top1,
+            "sd_top1" => cv.sd_top1,
+            "mean_top5" => cv.mean_top5,
+            "seconds" => cv.seconds,
+            "folds_csv" => cv.folds_csv,
+        })
+        .unbind());
     }
     let s = py.detach(|| crowdsift_pipeline::train(&args.dir, &job, &NoProgress, &mut |_| {})).map_err(pipeline_err)?;
-    let epochs = s.epochs.iter().map(|m| epoch_dict(py, m)).collect::<PyResult<Vec<_>>>()?;
-    d.set_item("epochs", epochs)?;
-    d.set_item("best", epoch_dict(py, &s.best)?)?;
-    d.set_item("classes", s.classes)?;
-    d.set_item("train_photos", s.train_photos)?;
-    d.set_item("val_photos", s.val_photos)?;
-    d.set_item("stopped_early", s.stopped_early)?;
-    d.set_item("checkpoints", s.checkpoints)?;
-    d.set_item("tensorboard", s.tensorboard)?;
-    d.set_item("failed", s.features.map(|f| f.failed).unwrap_or_default())?;
-    Ok(d.unbind())
+    Ok(dict!(py, {
+        "epochs" => epochs(&s.epochs)?,
+        "best" => epoch_dict(py, &s.best)?,
+        "classes" => s.classes,
+        "train_photos" => s.train_photos,
+        "val_photos" => s.val_photos,
+        "stopped_early" => s.stopped_early,
+        "checkpoints" => s.checkpoints,
+        "tensorboard" => s.tensorboard,
+        "failed" => s.features.map(|f| f.failed).unwrap_or_default(),
+    })
+    .unbind())
 }
 
 /// `crowdsift predict`: counts and the path of predictions.csv.
@@ -337,12 +349,13 @@ fn predict(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
             crowdsift_pipeline::predict(&args.dir, &args.head, args.top_k, registry.as_ref(), cores, &NoProgress)
         })
         .map_err(pipeline_err)?;
-    let d = PyDict::new(py);
-    d.set_item("photos", s.photos)?;
-    d.set_item("labelled", s.labelled)?;
-    d.set_item("agreeing", s.agreeing)?;
-    d.set_item("csv", s.csv)?;
-    Ok(d.unbind())
+    Ok(dict!(py, {
+        "photos" => s.photos,
+        "labelled" => s.labelled,
+        "agreeing" => s.agreeing,
+        "csv" => s.csv,
+    })
+    .unbind())
 }
 
 /// Class probabilities of a head on embeddings for `n` embeddings given as little-endian f32
@@ -387,16 +400,17 @@ fn audit(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
     let s = py
         .detach(|| crowdsift_pipeline::audit(&args.dir, &spec.name, &spec.sha256, &params, &NoProgress))
         .map_err(pipeline_err)?;
-    let d = PyDict::new(py);
-    d.set_item("photos", s.photos)?;
-    d.set_item("classes", s.classes)?;
-    d.set_item("issues", s.issues)?;
-    d.set_item("outliers", s.outliers)?;
-    d.set_item("clusters", s.clusters)?;
-    d.set_item("conflicts", s.conflicts)?;
-    d.set_item("oos_accuracy", s.oos_accuracy)?;
-    d.set_item("dir", s.dir)?;
-    Ok(d.unbind())
+    Ok(dict!(py, {
+        "photos" => s.photos,
+        "classes" => s.classes,
+        "issues" => s.issues,
+        "outliers" => s.outliers,
+        "clusters" => s.clusters,
+        "conflicts" => s.conflicts,
+        "oos_accuracy" => s.oos_accuracy,
+        "dir" => s.dir,
+    })
+    .unbind())
 }
 
 /// `crowdsift ocr`: counts, what could not be read, the folder of the per-photo JSON files.
@@ -407,15 +421,16 @@ fn ocr(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
     let (job, plan) = crowdsift_cli::jobs::ocr_job(&args, &reg).map_err(stage_err)?;
     let src = crowdsift_cli::jobs::open_source(&args.src, &args.out, job.limits).map_err(stage_err)?;
     let s = py.detach(|| crowdsift_pipeline::ocr(&src, &args.out, &plan, &job, &NoProgress)).map_err(pipeline_err)?;
-    let d = PyDict::new(py);
-    d.set_item("engine", s.engine)?;
-    d.set_item("read", s.read)?;
-    d.set_item("cached", s.cached)?;
-    d.set_item("lines", s.lines)?;
-    d.set_item("failed", s.failed)?;
-    d.set_item("listing_errors", s.listing_errors)?;
-    d.set_item("dir", s.dir)?;
-    Ok(d.unbind())
+    Ok(dict!(py, {
+        "engine" => s.engine,
+        "read" => s.read,
+        "cached" => s.cached,
+        "lines" => s.lines,
+        "failed" => s.failed,
+        "listing_errors" => s.listing_errors,
+        "dir" => s.dir,
+    })
+    .unbind())
 }
 
 /// `crowdsift pii`: counts, what could not be read, the folder of the per-photo JSON files.
@@ -424,13 +439,13 @@ fn pii(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
     let Command::Pii(args) = parse(argv)? else { return Err(PyValueError::new_err("not a pii command")) };
     let job = crowdsift_cli::jobs::pii_job(&args);
     let s = py.detach(|| crowdsift_pipeline::pii(&args.dir, &job, &NoProgress)).map_err(pipeline_err)?;
-    let d = PyDict::new(py);
-    d.set_item("photos", s.photos)?;
-    d.set_item("with_pii", s.with_pii)?;
-    let failed: Failed = s.failed;
-    d.set_item("failed", failed)?;
-    d.set_item("dir", s.dir)?;
-    Ok(d.unbind())
+    Ok(dict!(py, {
+        "photos" => s.photos,
+        "with_pii" => s.with_pii,
+        "failed" => s.failed,
+        "dir" => s.dir,
+    })
+    .unbind())
 }
 
 /// `crowdsift redact`: counts, copies where data was still found, the folder of the records.
@@ -441,14 +456,15 @@ fn redact(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
     let (job, plan) = crowdsift_cli::jobs::redact_job(&args, &reg).map_err(stage_err)?;
     let s =
         py.detach(|| crowdsift_pipeline::redact(&args.dir, &job, plan.as_ref(), &NoProgress)).map_err(pipeline_err)?;
-    let d = PyDict::new(py);
-    d.set_item("written", s.written)?;
-    d.set_item("cached", s.cached)?;
-    d.set_item("regions", s.regions)?;
-    d.set_item("residual", s.residual)?;
-    d.set_item("failed", s.failed)?;
-    d.set_item("dir", s.dir)?;
-    Ok(d.unbind())
+    Ok(dict!(py, {
+        "written" => s.written,
+        "cached" => s.cached,
+        "regions" => s.regions,
+        "residual" => s.residual,
+        "failed" => s.failed,
+        "dir" => s.dir,
+    })
+    .unbind())
 }
 
 /// `crowdsift report`: the path of report.html.
