@@ -369,7 +369,8 @@ def ocr(
     jobs: Optional[int] = None,
     debug_overlay: bool = False,
 ) -> pa.Table:
-    """Text lines of every photo (``crowdsift ocr``), cached by photo: one row per line with id,
+    """Reads the text of every photo of `source` (``crowdsift ocr``; photos already read are not
+    read again) and returns the lines of every photo read into `out`: one row per line with id,
     uri, sha256, line (its index), text, confidence, script, engine, turned and quad (four corners
     in pixels of the upright photo). Photos without text have no row."""
     out = pathlib.Path(out)
