@@ -8,7 +8,9 @@ use crowdsift_ingest::{Fetcher, Source};
 use crowdsift_models::{ModelSpec, Registry};
 use crowdsift_pipeline::ScanParams;
 
-use crate::args::{AuditArgs, EmbedArgs, Mode, OcrArgs, PiiArgs, RedactArgs, ReleaseArgs, ScanArgs, TrainArgs};
+use crate::args::{
+    AuditArgs, EmbedArgs, ExportArgs, Mode, OcrArgs, PiiArgs, RedactArgs, ReleaseArgs, ScanArgs, TrainArgs,
+};
 
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
@@ -27,6 +29,19 @@ pub fn backbone_spec(model: &str) -> Result<ModelSpec> {
         return Ok(ModelSpec::from_onnx_file(path)?);
     }
     Ok(Registry::discover()?.verified(model)?.clone())
+}
+
+/// The backbone a head is exported with: `--model`, else the models.toml entry the head names.
+pub fn export_backbone(args: &ExportArgs) -> Result<ModelSpec> {
+    let model = match &args.model {
+        Some(m) => m.clone(),
+        None => crowdsift_learn::load(&args.head)
+            .with_context(|| format!("reading {}", args.head.display()))?
+            .meta()
+            .backbone
+            .clone(),
+    };
+    backbone_spec(&model)
 }
 
 fn apply_threshold(p: &mut crowdsift_quality::Params, spec: &str) -> Result<()> {

@@ -290,15 +290,7 @@ fn train(args: &TrainArgs, quiet: bool) -> Result<bool> {
 }
 
 fn export(args: &ExportArgs) -> Result<bool> {
-    let model = match &args.model {
-        Some(m) => m.clone(),
-        None => crowdsift_learn::load(&args.head)
-            .with_context(|| format!("reading {}", args.head.display()))?
-            .meta()
-            .backbone
-            .clone(),
-    };
-    let spec = jobs::backbone_spec(&model)?;
+    let spec = jobs::export_backbone(args)?;
     crowdsift_pipeline::export(&spec, &args.head, &args.out)
         .with_context(|| format!("exporting {} to {}", args.head.display(), args.out.display()))?;
     ignore_broken_pipe(writeln!(

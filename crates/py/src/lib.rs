@@ -269,7 +269,11 @@ fn stage_err(e: anyhow::Error) -> PyErr {
         if cause.downcast_ref::<crowdsift_models::ModelError>().is_some() {
             return ModelError::new_err(text);
         }
-        if cause.downcast_ref::<crowdsift_ingest::IngestError>().is_some() {
+        // A head or source that cannot be read (job builders load heads; training errors come
+        // through `pipeline_err`).
+        if cause.downcast_ref::<crowdsift_ingest::IngestError>().is_some()
+            || cause.downcast_ref::<crowdsift_learn::LearnError>().is_some()
+        {
             return SourceError::new_err(text);
         }
         match cause.downcast_ref::<E>() {
@@ -480,15 +484,7 @@ fn report(py: Python<'_>, argv: Vec<String>) -> PyResult<PathBuf> {
 #[pyfunction]
 fn export(py: Python<'_>, argv: Vec<String>) -> PyResult<PathBuf> {
     let Command::Export(args) = parse(argv)? else { return Err(PyValueError::new_err("not an export command")) };
-    let model = match &args.model {
-        Some(m) => m.clone(),
-        None => crowdsift_learn::load(&args.head)
-            .map_err(|e| source_err(format!("reading {}: {e}", args.head.display())))?
-            .meta()
-            .backbone
-            .clone(),
-    };
-    let spec = crowdsift_cli::jobs::backbone_spec(&model).map_err(stage_err)?;
+    let spec = crowdsift_cli::jobs::export_backbone(&args).map_err(stage_err)?;
     py.detach(|| crowdsift_pipeline::export(&spec, &args.head, &args.out)).map_err(pipeline_err)?;
     Ok(args.out)
 }
