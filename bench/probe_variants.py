@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""How much do the photo's framing and the choice of backbone move a linear probe on ifct-dev?
+Embeddings of both offline backbones (the ONNX files in ../shared/models/backbone, run with
+onnxruntime) under five framings of the mostly 307×173 photos, and the two backbones concatenated,
+scored with standardised scikit-learn LogisticRegression on the folds of bench/seed_table.py.
+
+    python3 bench/seed_table.py       # first: makes the folds
+    python3 bench/probe_variants.py   # pip install onnxruntime pillow scikit-learn; ~1 minute
+
+Writes bench/results/probe_variants.{md,json}.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data" / "ifct-dev"
+MODELS = ROOT.parent / "shared" / "models" / "backbone"
+BACKBONES = {  # file, mean, std (pixels 0–255), as each model declares
+    "efficientnet-lite0": ("efficientnet_lite0.onnx", [127.0] * 3, [128.0] * 3),
+    "mobilenet-v2": ("mobilenet_v2.onnx", [123.675, 116.28, 103.53], [58.395, 57.12, 57.375]),
+}
+S = 224
+
+
+def framings(img):
+    """The photo framed five ways; each yields the views whose embeddings are averaged."""
+    from PIL import Image
+    w, h = img.size
+    s = 256 / min(w, h)
+    r = img.resize((round(w * s), round(h * s)), Image.BICUBIC)
+    x0, y0 = (r.width - S) // 2, (r.height - S) // 2
+    squash = img.resize((S, S), Image.BICUBIC)
+    s = S / max(w, h)
+    small = img.resize((max(1, round(w * s)), max(1, round(h * s))), Image.BICUBIC)
+    letterbox = Image.new("RGB", (S, S), (127, 127, 127))
+    letterbox.paste(small, ((S - small.width) // 2, (S - small.height) // 2))
+    s = S / min(w, h)
+    r3 = img.resize((max(S, round(w * s)), max(S, round(h * s))), Image.BICUBIC)
+    thirds = [r3.crop((int((r3.width - S) * t), int((r3.height - S) * t), int((r3.width - S) * t) + S,
+                       int((r3.height - S) * t) + S)) for t in (0.0, 0.5, 1.0)]
+    flip = Image.FLIP_LEFT_RIGHT
+    return {
+        "centre crop (declared: short side 256, crop 224)": [r.crop((x0, y0, x0 + S, y0 + S))],
+        "whole photo squashed to 224²": [squash],
+        "whole photo squashed + its mirror": [squash, squash.transpose(flip)],
+        "whole photo letterboxed": [letterbox],
+        "3 crops along the long side, + mirrors": thirds + [c.transpose(flip) for c in thirds],
+    }
+
+
+def main() -> None:
+    import onnxruntime as ort
+    import sklearn
+    from PIL import Image
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    warnings.filterwarnings("ignore")
+    found = sorted((ROOT / "bench" / "work" / "seed_table").glob("cv/*/folds.csv"), key=lambda p: p.stat().st_mtime)
+    if not found:
+        raise SystemExit("no folds: run python3 bench/seed_table.py first")
+    folds = {r["id"]: int(r["fold"]) for r in csv.DictReader(open(found[-1]))}
+    rows = list(csv.DictReader(open(DATA / "manifest.csv")))
+    imgs = [Image.open(DATA / r["uri"]).convert("RGB") for r in rows]
+    y = np.array([r["label"] for r in rows])
+    f = np.array([folds[r["obs_uid"]] for r in rows])
+    feats: dict[tuple[str, str], np.ndarray] = {}
+    for bb, (file, mean, std) in BACKBONES.items():
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = os.cpu_count() or 1
+        sess = ort.InferenceSession(str(MODELS / file), so, providers=["CPUExecutionProvider"])
+        out = [o.name for o in sess.get_outputs()].index("embedding")
+        per: dict[str, list] = {}
+        for img in imgs:
+            for name, views in framings(img).items():
+                x = np.stack([((np.asarray(v, np.float32) - mean) / std).transpose(2, 0, 1) for v in views])
+                per.setdefault(name, []).append(sess.run(None, {"input": x.astype(np.float32)})[out].mean(0))
+        for name, v in per.items():
+            feats[(bb, name)] = np.stack(v)
+    for name in framings(imgs[0]):
+        feats[("both, concatenated", name)] = np.hstack([feats[(bb, name)] for bb in BACKBONES])
+
+    res = {"photos": len(rows), "versions": {"onnxruntime": ort.__version__, "scikit-learn": sklearn.__version__}, "runs": []}
+    for (bb, name), X in feats.items():
+        accs = [float((make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)).fit(X[f != k], y[f != k])
+                       .predict(X[f == k]) == y[f == k]).mean()) for k in range(5)]
+        res["runs"].append({"backbone": bb, "framing": name, "fold_top1": accs,
+                            "mean": float(np.mean(accs)), "sd": float(np.std(accs))})
+    out = ROOT / "bench" / "results"
+    (out / "probe_variants.json").write_text(json.dumps(res, indent=1))
+    L = ["# Linear probe on ifct-dev: framing of the photo and choice of backbone", "",
+         f"Generated by `python3 bench/probe_variants.py`; onnxruntime {res['versions']['onnxruntime']}, "
+         f"scikit-learn {res['versions']['scikit-learn']}. {res['photos']} photos, the 5 folds of "
+         "bench/seed_table.py, standardised LogisticRegression (C = 1). Views of one photo are averaged "
+         "in embedding space.", "",
+         "| backbone | framing | top-1 (mean ± sd) | per fold |", "|---|---|---|---|"]
+    for r in res["runs"]:
+        L.append(f"| {r['backbone']} | {r['framing']} | {100 * r['mean']:.1f}% ± {100 * r['sd']:.1f}% | "
+                 f"{', '.join(f'{100 * a:.1f}' for a in r['fold_top1'])} |")
+    (out / "probe_variants.md").write_text("\n".join(L) + "\n")
+    print("\n".join(L))
+
+
+if __name__ == "__main__":
+    main()
