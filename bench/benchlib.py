@@ -1,6 +1,7 @@
-"""Shared by the OCR benchmarks: the edit distance they score with (the same measure as
-crates/ocr/src/eval.rs: insertions, deletions and substitutions of Unicode characters) and the
-crowdsift binary they run."""
+"""Shared by the benchmarks: the edit distance the OCR benchmarks score with (the same measure as
+crates/ocr/src/eval.rs: insertions, deletions and substitutions of Unicode characters), the
+crowdsift binary they run, and the cross-validation folds of bench/seed_table.py that the
+classification benchmarks share."""
 
 import argparse
 import subprocess
@@ -27,3 +28,16 @@ def crowdsift_binary() -> Path:
     if binary == ROOT / "target" / "release" / "crowdsift":
         subprocess.run(["cargo", "build", "--release", "-q", "-p", "crowdsift-cli"], cwd=ROOT, check=True)
     return binary
+
+
+def seed_folds() -> Path:
+    """The folds.csv (`id,fold`) of the latest `crowdsift train --folds 5` run of bench/seed_table.py."""
+    found = sorted((ROOT / "bench" / "work" / "seed_table").glob("cv/*/folds.csv"), key=lambda p: p.stat().st_mtime)
+    if not found:
+        raise SystemExit("no folds under bench/work/seed_table: run python3 bench/seed_table.py first")
+    return found[-1]
+
+
+def fold_cells(r: dict) -> str:
+    """`mean% ± sd% | fold, fold, …` of a result with `mean`, `sd` and `fold_top1` (fractions)."""
+    return f"{100 * r['mean']:.1f}% ± {100 * r['sd']:.1f}% | {', '.join(f'{100 * a:.1f}' for a in r['fold_top1'])}"

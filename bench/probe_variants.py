@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchlib import fold_cells, seed_folds
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "ifct-dev"
 MODELS = ROOT.parent / "shared" / "models" / "backbone"
@@ -64,10 +66,7 @@ def main() -> None:
     from sklearn.preprocessing import StandardScaler
 
     warnings.filterwarnings("ignore")
-    found = sorted((ROOT / "bench" / "work" / "seed_table").glob("cv/*/folds.csv"), key=lambda p: p.stat().st_mtime)
-    if not found:
-        raise SystemExit("no folds: run python3 bench/seed_table.py first")
-    folds = {r["id"]: int(r["fold"]) for r in csv.DictReader(open(found[-1]))}
+    folds = {r["id"]: int(r["fold"]) for r in csv.DictReader(open(seed_folds()))}
     rows = list(csv.DictReader(open(DATA / "manifest.csv")))
     imgs = [Image.open(DATA / r["uri"]).convert("RGB") for r in rows]
     y = np.array([r["label"] for r in rows])
@@ -103,8 +102,7 @@ def main() -> None:
          "in embedding space.", "",
          "| backbone | framing | top-1 (mean ± sd) | per fold |", "|---|---|---|---|"]
     for r in res["runs"]:
-        L.append(f"| {r['backbone']} | {r['framing']} | {100 * r['mean']:.1f}% ± {100 * r['sd']:.1f}% | "
-                 f"{', '.join(f'{100 * a:.1f}' for a in r['fold_top1'])} |")
+        L.append(f"| {r['backbone']} | {r['framing']} | {fold_cells(r)} |")
     (out / "probe_variants.md").write_text("\n".join(L) + "\n")
     print("\n".join(L))
 
