@@ -109,8 +109,19 @@ async fn review_three(url: &str, driver: u16) -> (Vec<String>, String) {
     press(&c, 'k').await;
     assert_eq!(shown_after(&c, &second).await, first);
     assert!(text(&c, "#plabel").await.ends_with(&format!("→ {suggested}")), "{}", text(&c, "#plabel").await);
-    // The picture is served (the image element loaded it).
-    let loaded = c.execute("return document.getElementById('img').naturalWidth", vec![]).await.unwrap();
+    // The picture is served (the image element loaded it). Loading finishes after the page has
+    // moved on, so wait for it rather than read naturalWidth at once (0 on a busy machine).
+    let mut loaded = serde_json::Value::Null;
+    for _ in 0..100 {
+        loaded = c
+            .execute("const i = document.getElementById('img'); return i.complete ? i.naturalWidth : -1", vec![])
+            .await
+            .unwrap();
+        if loaded.as_i64() != Some(-1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     assert!(loaded.as_u64().unwrap_or(0) > 100, "{loaded:?}");
 
     // In the personal-data queue, mark a region the redaction should also hide, then approve.
