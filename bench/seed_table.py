@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchlib import fold_cells
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work" / "seed_table"
 BIN = ROOT / "target" / "release" / "crowdsift"
@@ -106,8 +108,7 @@ def main() -> None:
          "(train) and the whole command including computing and caching features on first use (total).", "",
          "| model | epochs | top-1 (mean ± sd over folds) | per fold | train | total |", "|---|---|---|---|---|---|"]
     for name, r in res["runs"].items():
-        L.append(f"| {name} | {r['epochs'] or '-'} | {100 * r['mean']:.1f}% ± {100 * r['sd']:.1f}% | "
-                 f"{', '.join(f'{100 * a:.1f}' for a in r['fold_top1'])} | {r['train_seconds']} s | {r['seconds']} s |")
+        L.append(f"| {name} | {r['epochs'] or '-'} | {fold_cells(r)} | {r['train_seconds']} s | {r['seconds']} s |")
     L += ["", "The seed project's Spark table (other photos: 1,927 photos of 9 classes, Inception-v1): "
           "from scratch 23.9 % (40 epochs, 1,266 s), transfer learning 65.4 % (40 epochs, 210 s), "
           "fine-tuning 81.5 % (15 epochs, 489 s)."]
