@@ -24,7 +24,7 @@ def crowdsift_binary() -> Path:
     """`--bin PATH` from the command line, else the release build (built first)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=str(ROOT / "target" / "release" / "crowdsift"))
-    binary = Path(ap.parse_args().bin)
+    binary = Path(ap.parse_known_args()[0].bin)
     if binary == ROOT / "target" / "release" / "crowdsift":
         subprocess.run(["cargo", "build", "--release", "-q", "-p", "crowdsift-cli"], cwd=ROOT, check=True)
     return binary

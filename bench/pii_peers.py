@@ -5,7 +5,7 @@ The photos are the generated evaluation set (scripts/make_pii_eval.py --seed 11)
 notes holding names, phone numbers of ten countries, e-mails, addresses, dates of birth, national
 IDs, payment cards and IBANs, in English, French, Spanish, Portuguese, Indonesian, Vietnamese,
 Swahili, Arabic, Bengali and Hindi, typed and handwriting-style; plus the same 110 photos with
-ordinary price-label text in place of the personal data.
+ordinary price-label text in place of the personal data; and 48 phone-size notes (see pii_leak.py).
 
 - crowdsift: `crowdsift ocr manifest.csv` (the manifest's `lang` and `country` columns, as a survey's
   manifest would have them), `crowdsift pii`, `crowdsift redact` (blur, verification on);
@@ -43,6 +43,7 @@ from pathlib import Path
 from shapely.geometry import Polygon
 
 from benchlib import crowdsift_binary
+from pii_leak import make_set
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work" / "pii_peers"
@@ -92,7 +93,7 @@ def tally(truth, findings):
         for c in score(photo["pii"], found, any_kind=True).values():
             a = [x + y for x, y in zip(a, c)]
         anyk = [x + y for x, y in zip(anyk, a)]
-        for g in (photo["lang"], photo["style"]):
+        for g in (photo["lang"], photo["style"], "set: " + photo.get("group", "eval")):
             groups[g] = [x + y for x, y in zip(groups[g], a)]
     return kinds, anyk, groups
 
@@ -149,7 +150,8 @@ def run_presidio(set_dir: Path, truth):
     findings, other = {}, 0
     for photo in truth:
         img = Image.open(set_dir / "images" / photo["file"]).convert("RGB")
-        kwargs = {"lang": f"{photo['hint']}+eng" if photo["hint"] != "eng" else "eng"}
+        hint = photo.get("hint") or "eng"
+        kwargs = {"lang": f"{hint}+eng" if hint != "eng" else "eng"}
         # What ImageRedactorEngine.redact does, without analysing the photo twice: analyse, then
         # fill each box.
         results = engine.image_analyzer_engine.analyze(img, ocr_kwargs=kwargs)
@@ -173,12 +175,10 @@ def run_presidio(set_dir: Path, truth):
 
 def main():
     binary = crowdsift_binary()
-    set_dir = WORK / "set"
-    shutil.rmtree(set_dir, ignore_errors=True)
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_pii_eval.py"), "--out", str(set_dir), "--seed", "11"],
-                   check=True)
+    set_dir = make_set()
     truth = json.loads((set_dir / "truth.json").read_text())
     n = len(truth)
+    n_pii = sum(1 for t in truth if t["pii"])
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     os.environ.update(env)
     cs_found, cs_times, residual, faces = run_crowdsift(binary, set_dir)
@@ -190,9 +190,11 @@ def main():
     lines = [
         "# Personal data in photos: crowdsift vs Presidio image redactor",
         "",
-        f"Generated set (scripts/make_pii_eval.py --seed 11): {n} photos, {n // 2} with "
-        f"{sum(len(t['pii']) for t in truth)} planted values, {n // 2} clean twins. Finding right at "
-        f"same kind and box IoU >= {MIN_IOU}. 2 cores. `python3 bench/pii_peers.py`.",
+        f"Generated set (scripts/make_pii_eval.py --seed 11): {n} photos, {n_pii} with "
+        f"{sum(len(t['pii']) for t in truth)} planted values — the 110 evaluation photos and their clean twins "
+        "(960x720, with their manifest's country and language), and 48 phone-size notes (1600x1200 and "
+        "4000x3000; bare names, numbers and e-mails, mostly handwritten; no country or language in the "
+        f"manifest). Finding right at same kind and box IoU >= {MIN_IOU}. 2 cores. `python3 bench/pii_peers.py`.",
         "",
         "| kind | values | crowdsift precision | crowdsift recall | Presidio precision | Presidio recall |",
         "|---|---|---|---|---|---|",

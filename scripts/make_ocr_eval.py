@@ -207,13 +207,16 @@ def turn(photo, lines, degrees):
     return photo.transpose(op), [(t, [list(f(x, y)) for x, y in q]) for t, q in lines]
 
 
-def start(doc, seed, per_language):
-    """The command line of a set generator (`--out`, `--seed`, `--per-language`), its seeded
-    generator and the background photos; checks Pillow can shape complex scripts."""
+def start(doc, seed, per_language, more=None):
+    """The command line of a set generator (`--out`, `--seed`, `--per-language`, and what `more`
+    adds to the parser), its seeded generator and the background photos; checks Pillow can shape
+    complex scripts."""
     ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--seed", type=int, default=seed)
     ap.add_argument("--per-language", type=int, default=per_language)
+    if more:
+        more(ap)
     args = ap.parse_args()
     if not features.check("raqm"):
         raise SystemExit("Pillow lacks libraqm (complex-script shaping): install Pillow from PyPI")

@@ -24,6 +24,17 @@ For every photo `NNN_pii.jpg` there is `NNN_clean.jpg`: the same photo and note 
 personal data replaced by ordinary price-label text of the same language (items, prices, weights,
 product codes, opening hours, dates without a leading word) — what must not be flagged.
 
+Then `--notes N` photos (default 48, `NNN_note.jpg`) as a survey's crowd sends them and as a new
+user tried crowdsift on: a real food photo at phone size (1600x1200, every fourth 4000x3000, with
+sensor-like noise) with a typed price tag, and on two in three a note carrying a collector's name,
+phone number, sometimes an e-mail or an address, written bare (no leading word), mostly in
+handwriting-style fonts in blue or black ink, slightly turned. Their manifest rows have no country
+and no language: phone numbers must be recognised without knowing the country. Half the names are a
+known given name with a family name the gazetteer holds out, half are wholly unknown to it (names of
+other Faker locales than the gazetteer's); numbers are new random valid mobile numbers of fifteen
+countries. Of the other third, half carry a handwritten note without personal data (a price, an
+offer) and half only typed text: the clean photos that should be released without a person.
+
 Writes DIR/images/*.jpg, DIR/manifest.csv (obs_uid,label,uri,lang,country: `lang` is the Tesseract
 hint for the script) and DIR/truth.json: a list of {file, twin, lang, country, style, condition,
 pii: [{kind, text, leading, quad}]}, where quad is the box of the value itself (not its leading
@@ -33,8 +44,11 @@ word) in photo pixels. Same seed + same fonts + same Pillow/Faker/phonenumbers -
 import csv
 import io
 import json
+import random
 import sys
 from pathlib import Path
+
+import numpy as np
 
 import barcode
 import phonenumbers
@@ -46,6 +60,8 @@ from PIL import Image, ImageDraw, ImageFont
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_name_gazetteer import held_out  # noqa: E402
 from make_ocr_eval import HANDWRITING, TYPED, apply, covers, font_path, placement, start, warp  # noqa: E402
+
+GAZETTEER = Path(__file__).resolve().parent.parent / "crates" / "pii" / "data" / "names.tsv"
 
 # lang -> (country, Faker locale, Tesseract hint, script, leading words by kind, ordinary lines)
 LANGS = {
@@ -376,8 +392,145 @@ def paste_barcode(photo, code, spot):
             "quad": [[x, y], [x + w, y], [x + w, y + h], [x, y + h]]}
 
 
+# The notes: the countries whose numbers are written (national format, or international for one in
+# four), the Faker locales their collectors' names come from (Latin script: the handwriting fonts
+# have no other), and the languages of the typed price tag beside them.
+NOTE_COUNTRIES = {
+    "KE": ["en_KE", "sw"], "TZ": ["sw", "en_KE"], "UG": ["en_KE", "sw"], "NG": ["en_NG", "yo_NG", "ig_NG", "ha_NG"],
+    "GH": ["tw_GH", "en_GB"], "BR": ["pt_BR"], "MX": ["es_MX"], "CO": ["es_CO"], "FR": ["fr_FR"],
+    "SN": ["fr_FR", "fr_BE"], "ID": ["id_ID"], "IN": ["en_IN"], "BD": ["en_BD"], "PH": ["fil_PH", "en_PH"],
+    "PK": ["en_PK"],
+}
+# Locales whose names the gazetteer does not hold (it is built from other ones).
+UNSEEN_LOCALES = ["yo_NG", "ig_NG", "ha_NG", "tw_GH", "fil_PH", "en_PK", "zu_ZA", "it_IT", "pl_PL", "tr_TR", "de_DE",
+                  "nl_NL", "ro_RO", "es_AR", "es_CL", "fr_BE"]
+TAG_LANGS = ["eng", "fra", "spa", "por", "ind", "swa"]
+INKS = [(20, 40, 150), (30, 30, 110), (25, 25, 25), (50, 50, 60), (10, 70, 160)]
+PAPERS = [(252, 252, 248), (255, 242, 150), (250, 246, 232), (235, 245, 255)]
+OFFERS = ["Promo 2 x 1", "Today only", "New stock", "Special price", "Buy 2 get 1", "Fresh today", "Half price",
+          "Sold by kg", "Ask inside", "Last pieces"]
+
+
+def gazetteer():
+    names = {"given": set(), "family": set()}
+    for line in GAZETTEER.read_text().splitlines():
+        kind, _, name = line.partition("\t")
+        if kind in names:
+            names[kind].add(name.lower())
+    return names
+
+
+def note_name(r, country, known, unseen):
+    """A collector's name: a known given name and a family name the gazetteer lacks (`unseen` false),
+    or both parts unknown to it, from a locale it was not built from; sometimes three words."""
+    for _ in range(400):
+        loc = r.choice(UNSEEN_LOCALES if unseen else NOTE_COUNTRIES[country])
+        fake = Faker(loc)
+        fake.seed_instance(r.randrange(1 << 30))
+        given, family = fake.first_name(), fake.last_name()
+        if " " in given or " " in family or not given.isalpha() or not family.replace("-", "").isalpha():
+            continue
+        g_known, f_known = given.lower() in known["given"], family.lower() in known["family"] | known["given"]
+        if (not unseen and g_known and not f_known) or (unseen and not g_known and not f_known
+                                                        and given.lower() not in known["family"]):
+            if r.random() < 0.2:
+                extra = Faker(loc)
+                extra.seed_instance(r.randrange(1 << 30))
+                middle = extra.last_name()
+                if middle.isalpha() and middle.lower() not in known["family"] | known["given"]:
+                    return f"{given} {middle} {family}"
+            return f"{given} {family}"
+    raise SystemExit(f"no name for {country}")
+
+
+def noisy(photo, r, sigma):
+    a = np.asarray(photo, dtype=np.float32)
+    noise = np.random.default_rng(r.randrange(1 << 30)).normal(0.0, sigma, a.shape)
+    return Image.fromarray(np.clip(a + noise, 0, 255).astype(np.uint8))
+
+
+def handwriting_for(r, texts):
+    fonts = [f for f in HANDWRITING + EXTRA_HANDWRITING if Path(f).is_file() and all(covers(f, t) for t in texts)]
+    return r.choice(fonts) if fonts else None
+
+
+# More handwriting-style fonts for the notes when Debian's packages are installed
+# (fonts-breip, fonts-humor-sans, fonts-rufscript: scripts/setup.sh --test).
+EXTRA_HANDWRITING = [
+    "/usr/share/fonts/truetype/breip/Breip.ttf",
+    "/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf",
+    "/usr/share/fonts/opentype/rufscript/Rufscript010.otf",
+    "/usr/share/fonts/truetype/rufscript/Rufscript010.ttf",
+]
+
+
+def make_notes(args, backgrounds, truth, rows):
+    """The `--notes` photos (see the module's doc), appended to `truth` and `rows`."""
+    r = random.Random(args.seed * 1000 + 17)
+    known = gazetteer()
+    countries = list(NOTE_COUNTRIES)
+    for i in range(args.notes):
+        big = i % 4 == 3
+        size = (4000, 3000) if big else (1600, 1200)
+        k = size[1] / 1200
+        photo = Image.open(r.choice(backgrounds)).convert("RGB").resize(size, Image.BICUBIC)
+        photo = noisy(photo, r, r.uniform(2.0, 5.0)).convert("RGBA")
+        lang = r.choice(TAG_LANGS)
+        ordinary = LANGS[lang][5]
+        tag = [r.choice(ordinary), r.choice(ordinary + NUMERIC[1:])]
+        tag_font = font_path(r.choice(TYPED["Latin"]))
+        tag_card, _ = render([(None, t) for t in tag], tag_font, int(r.randint(30, 40) * k),
+                             False, r.choice(PAPERS), (30, 30, 30))
+        kind = ["pii", "pii", "clean"][i % 3]
+        country = countries[i % len(countries)]
+        # Where the note goes: the upper or lower half, the tag in the other.
+        top = r.random() < 0.5
+        half = (size[0], size[1] // 2)
+        condition = "rotated" if r.random() < 0.7 else "clean"
+
+        def put(card, upper, fill):
+            to_half = placement(r, half, card.size, condition, fill=fill, angles=(2, 9), jitter=(0.05, 0.05))
+            shift = np.array([[1, 0, 0], [0, 1, 0 if upper else size[1] // 2], [0, 0, 1]], dtype=float)
+            return shift @ to_half
+
+        to_tag = put(tag_card, not top, (0.5, 0.8))
+        photo.alpha_composite(warp(tag_card, size, to_tag))
+        pii, style = [], "typed"
+        if kind == "pii" or i % 6 == 2:
+            fake = Faker(r.choice(NOTE_COUNTRIES[country]))
+            fake.seed_instance(r.randrange(1 << 30))
+            if kind == "pii":
+                items = [("person_name", note_name(r, country, known, unseen=i % 2 == 1)),
+                         ("phone", phone(r, country, "intl" if r.random() < 0.25 else "national"))]
+                if r.random() < 0.4:
+                    items.append(("email", email(r, fake)))
+                elif r.random() < 0.3:
+                    items.append(("address", fake.street_address().split("\n")[0]))
+                r.shuffle(items)
+            else:
+                items = [(None, r.choice(OFFERS)), (None, r.choice(ordinary))]
+            texts = [v for _, v in items]
+            hand = handwriting_for(r, texts) if r.random() < 0.8 or kind != "pii" else None
+            style = "handwriting" if hand else "typed"
+            path = hand or font_path(r.choice(TYPED["Latin"]))
+            note_size = int((r.randint(40, 54) if hand else r.randint(32, 40)) * k)
+            card, boxes = render([(None, v) for _, v in items], path, note_size, False, r.choice(PAPERS),
+                                 r.choice(INKS))
+            to_note = put(card, top, (0.6, 0.85))
+            photo.alpha_composite(warp(card, size, to_note))
+            pii = [{"kind": kd, "text": v, "leading": None, "quad": quad(to_note, vb)}
+                   for (kd, v), (_, vb) in zip(items, boxes) if kd]
+        name = f"{i:03d}_note.jpg"
+        photo.convert("RGB").save(args.out / "images" / name, quality=90)
+        truth.append({"file": name, "twin": None, "lang": lang, "hint": "", "country": country, "style": style,
+                      "condition": condition, "group": "notes", "size": f"{size[0]}x{size[1]}", "pii": pii})
+        rows.append({"obs_uid": name[:-4], "label": "pii" if pii else "clean", "uri": f"images/{name}",
+                     "lang": "", "country": ""})
+
+
 def main():
-    args, r, backgrounds = start(__doc__, seed=11, per_language=11)
+    args, r, backgrounds = start(__doc__, seed=11, per_language=11,
+                                 more=lambda ap: ap.add_argument("--notes", type=int, default=48))
     truth, rows, k = [], [], 0
     for li, (lang, (country, locale, hint, script, _, ordinary)) in enumerate(LANGS.items()):
         fake = Faker(locale)
@@ -422,13 +575,15 @@ def main():
                 rows.append({"obs_uid": f"{name}_{variant}", "label": variant, "uri": f"images/{file}", "lang": hint,
                              "country": country})
             k += 1
+    make_notes(args, backgrounds, truth, rows)
     (args.out / "truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1))
     with open(args.out / "manifest.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=["obs_uid", "label", "uri", "lang", "country"])
         w.writeheader()
         w.writerows(rows)
     n = sum(len(t["pii"]) for t in truth)
-    print(f"{2 * k} photos ({k} with personal data, {k} without), {n} planted values -> {args.out}")
+    print(f"{2 * k} photos ({k} with personal data, {k} without) and {args.notes} notes, {n} planted values"
+          f" -> {args.out}")
 
 
 if __name__ == "__main__":

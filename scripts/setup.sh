@@ -28,7 +28,7 @@ deb_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "insta
 debs=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-vie tesseract-ocr-ben tesseract-ocr-hin tesseract-ocr-tha
   tesseract-ocr-ara tesseract-ocr-khm)
 ((want_test)) && debs+=(fonts-noto-core fonts-dejavu-core fonts-dkg-handwriting fonts-comic-neue fonts-femkeklaver
-  fonts-kristi fonts-dancingscript chromium chromium-driver)
+  fonts-kristi fonts-dancingscript fonts-breip fonts-humor-sans fonts-rufscript chromium chromium-driver)
 for pkg in "${debs[@]}"; do
   deb_installed "$pkg" || missing+=("$pkg")
 done

@@ -141,6 +141,18 @@ pub struct PiiArgs {
     /// More leading words: a TOML file shaped like crates/pii/data/lexicon.toml.
     #[arg(long)]
     pub lexicon: Option<PathBuf>,
+    /// Countries whose national phone numbers are recognised when written without a country
+    /// code and the photo's own country is not known (ISO 3166 alpha-2, comma-separated)
+    /// [default: the survey countries KE,TZ,UG,NG,GH,SN,FR,MX,CO,BR,ID,VN,PH,IN,PK,BD,SA].
+    #[arg(long, value_delimiter = ',')]
+    pub phone_regions: Option<Vec<String>>,
+    /// Release rule: a line read with less confidence than this (and not hidden) holds its photo
+    /// for a person.
+    #[arg(long, default_value_t = crowdsift_pii::safety::SafetyParams::default().min_confidence)]
+    pub min_confidence: f32,
+    /// Release rule: a line at least this likely handwritten holds its photo for a person.
+    #[arg(long, default_value_t = crowdsift_pii::safety::SafetyParams::default().handwriting)]
+    pub handwriting: f32,
     /// Do not search the photos for faces (CenterFace).
     #[arg(long)]
     pub no_faces: bool,

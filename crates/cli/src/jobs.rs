@@ -151,6 +151,12 @@ pub fn pii_job(args: &PiiArgs) -> crowdsift_pipeline::PiiJob {
     crowdsift_pipeline::PiiJob {
         country: args.country.clone(),
         lexicon: args.lexicon.clone(),
+        regions: args.phone_regions.clone(),
+        safety: crowdsift_pii::safety::SafetyParams {
+            min_confidence: args.min_confidence,
+            handwriting: args.handwriting,
+            ..Default::default()
+        },
         faces: (!args.no_faces).then(|| "centerface".to_owned()),
         face_side: args.face_side,
         ..Default::default()

@@ -92,12 +92,15 @@ fn pii(args: &PiiArgs, quiet: bool) -> Result<bool> {
     let s = crowdsift_pipeline::pii(&args.dir, &job, &progress::Bar::new(quiet))
         .with_context(|| format!("finding personal data in {}", args.dir.display()))?;
     let kinds: Vec<String> = s.by_kind.iter().map(|(k, n)| format!("{} {n}", k.as_str())).collect();
+    let doubts: Vec<String> = s.by_doubt.iter().map(|(k, n)| format!("{k} {n}")).collect();
     let mut text = format!(
-        "{} photos, {} with personal data ({}) in {:.1} s\nwrote {}/<photo>.json; findings.csv, findings.parquet\n",
+        "{} photos, {} with personal data ({}) in {:.1} s\n{} to be seen by a person before release ({})\nwrote {}/<photo>.json; findings.csv, findings.parquet\n",
         s.photos,
         s.with_pii,
         if kinds.is_empty() { "none".to_owned() } else { kinds.join(", ") },
         s.elapsed.as_secs_f64(),
+        s.needs_person,
+        if doubts.is_empty() { "none".to_owned() } else { doubts.join(", ") },
         s.dir.display()
     );
     for (file, why) in &s.failed {
@@ -184,6 +187,10 @@ fn release(args: &ReleaseArgs) -> Result<bool> {
         s.unreadable,
         if s.removed > 0 { format!(", {} files of the earlier release removed", s.removed) } else { String::new() }
     ))?;
+    if !s.held.is_empty() {
+        let why: Vec<String> = s.held.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        ignore_broken_pipe(writeln!(out, "held back for a person: {}", why.join(", ")))?;
+    }
     for (id, why) in s.pending.iter().take(20) {
         ignore_broken_pipe(writeln!(out, "  not released: {id}: {why}"))?;
     }

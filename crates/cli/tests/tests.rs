@@ -10,6 +10,7 @@ mod audit;
 mod embed;
 mod finetune;
 mod hostile;
+mod leak;
 mod ocr;
 mod redact;
 mod resume;

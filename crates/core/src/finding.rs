@@ -43,6 +43,12 @@ impl fmt::Display for Stage {
     }
 }
 
+/// The checks of stage `pii` that hold a photo for a person before it is released — the release
+/// rule for text (`crowdsift_pii::safety`): handwriting, text not read with good confidence, text
+/// found but not read, text not classified. The other `pii` checks name kinds of personal data
+/// found, which redaction hides.
+pub const PII_DOUBTS: [&str; 4] = ["handwriting", "low_confidence_text", "unread_text", "unclassified_text"];
+
 /// Why a photo could not be used at all. Each is a stable code written to every output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -10,7 +10,7 @@ mod progress;
 mod record;
 pub mod rng;
 
-pub use finding::{Finding, Reason, Stage};
+pub use finding::{Finding, PII_DOUBTS, Reason, Stage};
 pub use limits::Limits;
 pub use progress::{NoProgress, ProgressReporter};
 pub use record::{ImageRecord, Meta};

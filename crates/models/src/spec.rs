@@ -165,6 +165,21 @@ struct File {
     ocr: BTreeMap<String, OcrSpec>,
     #[serde(default)]
     face: BTreeMap<String, FaceSpec>,
+    #[serde(default)]
+    style: BTreeMap<String, StyleSpec>,
+}
+
+/// A text-line style classifier (`[style.NAME]` in models.toml): safetensors weights of
+/// `crowdsift_ocr::style`. It gives a probability; what counts as handwriting is the release
+/// rule's threshold (`crowdsift_pii::safety`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StyleSpec {
+    pub source: String,
+    pub license: String,
+    pub model: PinnedFile,
+    #[serde(skip)]
+    pub name: String,
 }
 
 /// A face detector (`[face.NAME]` in models.toml): one ONNX file and the score a face must reach.
@@ -186,6 +201,7 @@ pub struct Registry {
     models: BTreeMap<String, ModelSpec>,
     ocr: BTreeMap<String, OcrSpec>,
     face: BTreeMap<String, FaceSpec>,
+    style: BTreeMap<String, StyleSpec>,
 }
 
 fn config_err(msg: impl Into<String>) -> ModelError {
@@ -256,7 +272,16 @@ impl Registry {
                 (name, spec)
             })
             .collect();
-        Ok(Registry { root, models, ocr, face })
+        let style = file
+            .style
+            .into_iter()
+            .map(|(name, mut spec)| {
+                spec.model.path = root.join(&spec.model.file);
+                spec.name = name.clone();
+                (name, spec)
+            })
+            .collect();
+        Ok(Registry { root, models, ocr, face, style })
     }
 
     /// Finds models.toml: `$CROWDSIFT_MODELS` (the file or its folder), else the nearest one in the
@@ -300,6 +325,13 @@ impl Registry {
     /// The face detector `name`, with its file's checksum verified.
     pub fn verified_face(&self, name: &str) -> Result<&FaceSpec, ModelError> {
         let spec = lookup(&self.face, "face detector", name)?;
+        spec.model.verified()?;
+        Ok(spec)
+    }
+
+    /// The text-line style classifier `name`, with its file's checksum verified.
+    pub fn verified_style(&self, name: &str) -> Result<&StyleSpec, ModelError> {
+        let spec = lookup(&self.style, "style classifier", name)?;
         spec.model.verified()?;
         Ok(spec)
     }

@@ -11,6 +11,7 @@ use image::{GrayImage, Luma};
 use imageproc::contours::find_contours;
 use imageproc::geometry::convex_hull;
 use imageproc::point::Point;
+use imageproc::region_labelling::{Connectivity, connected_components};
 
 /// A corner in pixels.
 pub type Pt = [f32; 2];
@@ -28,11 +29,15 @@ pub struct DbParams {
     pub max_candidates: usize,
     /// Dilate the binary map by 2 × 2 first.
     pub dilate: bool,
+    /// Cut lines the map joins apart (see [`boxes`]). Off for the coarse whole-photo pass over
+    /// a photo that is also searched in tiles: there, lines are a few pixels high and the tiles
+    /// find them.
+    pub split_joined: bool,
 }
 
 impl Default for DbParams {
     fn default() -> Self {
-        DbParams { thresh: 0.3, box_thresh: 0.5, unclip: 1.6, max_candidates: 1000, dilate: false }
+        DbParams { thresh: 0.3, box_thresh: 0.5, unclip: 1.6, max_candidates: 1000, dilate: false, split_joined: true }
     }
 }
 
@@ -201,46 +206,223 @@ pub fn walk_order(q: Quad) -> Quad {
 
 /// Text boxes in a `w` × `h` probability map, in the pixels of the `src_w` × `src_h` photo it
 /// was computed from.
+///
+/// Beyond PaddleOCR: lines written close together touch in the binarised map where a few
+/// letters reach into the line below; their one contour's rectangle spans both lines, scores low
+/// (the gap between them is inside it) and would be dropped with the text of both. Such a contour
+/// is cut across its rectangle where few of its pixels are (the gaps between the lines, see
+/// [`bands`]) and each band found again.
 pub fn boxes(prob: &[f32], w: usize, h: usize, src_w: u32, src_h: u32, p: &DbParams) -> Vec<Quad> {
     if w == 0 || h == 0 || prob.len() != w * h {
         return Vec::new();
     }
     let bin = bitmap(prob, w, h, p);
-    let (sx, sy) = (f64::from(src_w) / w as f64, f64::from(src_h) / h as f64);
+    // Which blob each text pixel belongs to: a blob's bands hold its pixels, not a neighbour's.
+    let labels = connected_components(&bin, Connectivity::Eight, Luma([0u8]));
+    let fits: Vec<(u32, Fit, Rect, [usize; 4])> = find_contours::<i32>(&bin)
+        .into_iter()
+        .take(p.max_candidates)
+        .map(|contour| {
+            let blob = contour.points.first().map_or(0, |q| labels.get_pixel(q.x as u32, q.y as u32).0[0]);
+            let (fit, rect, bounds) = contour_box(prob, w, h, src_w, src_h, p, contour.points);
+            (blob, fit, rect, bounds)
+        })
+        .collect();
+    // The usual height of a line in this map, to tell a box holding two lines.
+    let mut heights: Vec<f64> = fits.iter().filter(|f| matches!(f.1, Fit::Box(_))).map(|f| f.2.short_side()).collect();
+    heights.sort_by(f64::total_cmp);
+    let line = heights.get(heights.len() / 2).copied().unwrap_or(f64::MAX);
     let mut out = Vec::new();
-    for contour in find_contours::<i32>(&bin).into_iter().take(p.max_candidates) {
-        let hull: Vec<[f64; 2]> =
-            convex_hull(contour.points).into_iter().map(|Point { x, y }| [f64::from(x), f64::from(y)]).collect();
-        let rect = min_area_rect(&hull);
-        if rect.short_side() < 3.0 {
-            continue;
+    for (blob, fit, rect, bounds) in fits {
+        // Lines joined in the map: a box that scores low, or one as high as two lines.
+        let split = match fit {
+            _ if !p.split_joined => Vec::new(),
+            Fit::LowScore => bands(&labels, blob, &rect, bounds),
+            Fit::Box(_) if rect.short_side() >= 1.7 * line && rect.short_side() >= 12.0 => {
+                bands(&labels, blob, &rect, bounds)
+            }
+            _ => Vec::new(),
+        };
+        // The bands are taken when at least two of them give boxes shaped like lines (twice as long
+        // as high); else the contour is what it was (a box, or nothing).
+        let mut pieces = Vec::new();
+        for band in split {
+            for c in find_contours::<i32>(&band.image).into_iter().take(p.max_candidates) {
+                let pts = c.points.into_iter().map(|q| Point::new(q.x + band.dx, q.y + band.dy)).collect();
+                if let (Fit::Box(q), r, _) = contour_box(prob, w, h, src_w, src_h, p, pts)
+                    && r.a.max(r.b) >= 2.0 * r.a.min(r.b)
+                {
+                    pieces.push(q);
+                }
+            }
         }
-        let corners = mini_box(rect.corners());
-        if box_score(prob, w, h, &corners) < p.box_thresh {
-            continue;
+        match fit {
+            _ if pieces.len() >= 2 => out.extend(pieces),
+            Fit::Box(q) => out.push(q),
+            _ => {}
         }
-        let (area, perimeter) = (4.0 * rect.a * rect.b, 4.0 * (rect.a + rect.b));
-        let grow = area * f64::from(p.unclip) / perimeter.max(1e-9);
-        let big = Rect { a: rect.a + grow, b: rect.b + grow, ..rect };
-        if big.short_side() < 5.0 {
-            continue;
-        }
-        let scaled = mini_box(big.corners()).map(|[x, y]| {
-            [
-                (x * sx).round_ties_even().clamp(0.0, f64::from(src_w)),
-                (y * sy).round_ties_even().clamp(0.0, f64::from(src_h)),
-            ]
-        });
-        let q = clockwise(scaled).map(|[x, y]| {
-            [x.min(f64::from(src_w.saturating_sub(1))).trunc(), y.min(f64::from(src_h.saturating_sub(1))).trunc()]
-        });
-        let side = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
-        if side(q[0], q[1]) as i64 <= 3 || side(q[0], q[3]) as i64 <= 3 {
-            continue;
-        }
-        out.push(walk_order(q.map(|[x, y]| [x as f32, y as f32])));
     }
     out
+}
+
+/// Splits bins `lo..hi` of a profile across a blob at its deepest valley — a bin holding less than
+/// half of the lower of the peaks on either side, each peak at least a quarter of the fullest bin
+/// (`full`) — and then each side again; pushes the runs that remain.
+fn valleys(counts: &[usize], lo: usize, hi: usize, full: usize, runs: &mut Vec<(usize, usize)>) {
+    // The deepest bins; of several as deep, the middle one.
+    let mut best: Option<(f64, Vec<usize>)> = None;
+    for v in lo + 2..hi.saturating_sub(2) {
+        let left = counts[lo..v].iter().copied().max().unwrap_or(0);
+        let right = counts[v + 1..hi].iter().copied().max().unwrap_or(0);
+        let peak = left.min(right);
+        if peak * 4 < full || peak == 0 {
+            continue;
+        }
+        let ratio = counts[v] as f64 / peak as f64;
+        match &mut best {
+            Some((r, at)) if (ratio - *r).abs() < 1e-9 => at.push(v),
+            Some((r, _)) if ratio >= *r => {}
+            _ if ratio < 0.5 => best = Some((ratio, vec![v])),
+            _ => {}
+        }
+    }
+    match best {
+        Some((_, at)) => {
+            let v = at[at.len() / 2];
+            valleys(counts, lo, v, full, runs);
+            valleys(counts, v + 1, hi, full, runs);
+        }
+        None => {
+            // Without the thin tails where the bridge to the next line was.
+            let top = counts[lo..hi].iter().copied().max().unwrap_or(0);
+            let thick = |&i: &usize| counts[i] * 4 >= top && counts[i] > 0;
+            if let (Some(a), Some(b)) = ((lo..hi).find(thick), (lo..hi).rev().find(thick)) {
+                runs.push((a, b + 1));
+            }
+        }
+    }
+}
+
+/// Part of the binary map, with a border of one empty pixel (contours are traced inside an
+/// image), and where its (0, 0) is in the map.
+struct Band {
+    image: GrayImage,
+    dx: i32,
+    dy: i32,
+}
+
+/// The lines of a contour that spans several: the pixels of its blob (`blob` in `labels`) within
+/// `bounds` (x0, y0, x1, y1), binned by their distance across the rectangle `r`; bins holding less than a fifth of the fullest
+/// bin's pixels are gaps between lines, and each run of fuller bins a band of its own. One band
+/// (no gap) gives nothing: the contour is what it is.
+fn bands(labels: &image::ImageBuffer<Luma<u32>, Vec<u32>>, blob: u32, r: &Rect, bounds: [usize; 4]) -> Vec<Band> {
+    let [x0, y0, x1, y1] = bounds;
+    let v = [-r.u[1], r.u[0]];
+    let across = |x: usize, y: usize| (x as f64 - r.c[0]) * v[0] + (y as f64 - r.c[1]) * v[1];
+    let n = (2.0 * r.b).ceil() as usize + 3;
+    let bin_of = |x: usize, y: usize| ((across(x, y) + r.b + 1.0).max(0.0) as usize).min(n - 1);
+    let mut counts = vec![0usize; n];
+    for y in y0..=y1 {
+        for x in x0..=x1 {
+            if blob > 0 && labels.get_pixel(x as u32, y as u32).0[0] == blob {
+                counts[bin_of(x, y)] += 1;
+            }
+        }
+    }
+    let full = counts.iter().copied().max().unwrap_or(0);
+    let mut runs = Vec::new();
+    valleys(&counts, 0, n, full, &mut runs);
+    if runs.len() < 2 {
+        return Vec::new();
+    }
+    runs.into_iter()
+        .map(|(lo, hi)| {
+            let image = GrayImage::from_fn((x1 - x0 + 3) as u32, (y1 - y0 + 3) as u32, |x, y| {
+                let (x, y) = (x as usize, y as usize);
+                let inside = (1..=x1 - x0 + 1).contains(&x) && (1..=y1 - y0 + 1).contains(&y);
+                let on = inside && {
+                    let (mx, my) = (x - 1 + x0, y - 1 + y0);
+                    labels.get_pixel(mx as u32, my as u32).0[0] == blob && (lo..hi).contains(&bin_of(mx, my))
+                };
+                Luma([if on { 255 } else { 0 }])
+            });
+            Band { image, dx: x0 as i32 - 1, dy: y0 as i32 - 1 }
+        })
+        .collect()
+}
+
+/// What one contour gives.
+enum Fit {
+    Box(Quad),
+    /// Too thin to be text.
+    Small,
+    /// Its rectangle's mean probability is below the box threshold.
+    LowScore,
+}
+
+fn contour_box(
+    prob: &[f32],
+    w: usize,
+    h: usize,
+    src_w: u32,
+    src_h: u32,
+    p: &DbParams,
+    points: Vec<Point<i32>>,
+) -> (Fit, Rect, [usize; 4]) {
+    let (sx, sy) = (f64::from(src_w) / w as f64, f64::from(src_h) / h as f64);
+    let hull: Vec<[f64; 2]> =
+        convex_hull(points).into_iter().map(|Point { x, y }| [f64::from(x), f64::from(y)]).collect();
+    let rect = min_area_rect(&hull);
+    let lim = |v: f64, n: usize| (v.max(0.0) as usize).min(n - 1);
+    let (xs, ys) = (hull.iter().map(|q| q[0]), hull.iter().map(|q| q[1]));
+    let bounds = [
+        lim(xs.clone().fold(f64::MAX, f64::min), w),
+        lim(ys.clone().fold(f64::MAX, f64::min), h),
+        lim(xs.fold(f64::MIN, f64::max), w),
+        lim(ys.fold(f64::MIN, f64::max), h),
+    ];
+    (box_of(prob, w, h, (sx, sy), src_w, src_h, p, &rect), rect, bounds)
+}
+
+/// The box a contour's rectangle gives: scored, grown, in photo pixels.
+#[allow(clippy::too_many_arguments)]
+fn box_of(
+    prob: &[f32],
+    w: usize,
+    h: usize,
+    (sx, sy): (f64, f64),
+    src_w: u32,
+    src_h: u32,
+    p: &DbParams,
+    rect: &Rect,
+) -> Fit {
+    if rect.short_side() < 3.0 {
+        return Fit::Small;
+    }
+    let corners = mini_box(rect.corners());
+    if box_score(prob, w, h, &corners) < p.box_thresh {
+        return Fit::LowScore;
+    }
+    let (area, perimeter) = (4.0 * rect.a * rect.b, 4.0 * (rect.a + rect.b));
+    let grow = area * f64::from(p.unclip) / perimeter.max(1e-9);
+    let big = Rect { a: rect.a + grow, b: rect.b + grow, ..*rect };
+    if big.short_side() < 5.0 {
+        return Fit::Small;
+    }
+    let scaled = mini_box(big.corners()).map(|[x, y]| {
+        [
+            (x * sx).round_ties_even().clamp(0.0, f64::from(src_w)),
+            (y * sy).round_ties_even().clamp(0.0, f64::from(src_h)),
+        ]
+    });
+    let q = clockwise(scaled).map(|[x, y]| {
+        [x.min(f64::from(src_w.saturating_sub(1))).trunc(), y.min(f64::from(src_h.saturating_sub(1))).trunc()]
+    });
+    let side = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
+    if side(q[0], q[1]) as i64 <= 3 || side(q[0], q[3]) as i64 <= 3 {
+        return Fit::Small;
+    }
+    Fit::Box(walk_order(q.map(|[x, y]| [x as f32, y as f32])))
 }
 
 /// Axis-aligned bounds of a quad: (x0, y0, x1, y1).
@@ -309,6 +491,30 @@ mod tests {
             }
         }
         m
+    }
+
+    /// Two lines joined where letters of one reach into the other: one contour, whose rectangle
+    /// holds the gap between them and scores low. Cut at the gap, they are two lines again.
+    #[test]
+    fn lines_touching_in_the_map_are_split_not_dropped() {
+        let (w, h) = (200, 80);
+        let mut m = vec![0f32; w * h];
+        for y in (10..20).chain(40..50) {
+            for x in 10..190 {
+                m[y * w + x] = 0.95;
+            }
+        }
+        // The bridge: a few letters reaching across the gap.
+        for y in 20..40 {
+            for x in 90..96 {
+                m[y * w + x] = 0.45;
+            }
+        }
+        let found = boxes(&m, w, h, w as u32, h as u32, &DbParams::default());
+        assert_eq!(found.len(), 2, "{found:?}");
+        let mut tops: Vec<f32> = found.iter().map(|q| q[0][1]).collect();
+        tops.sort_by(f32::total_cmp);
+        assert!(tops[0] < 15.0 && tops[1] > 25.0, "{tops:?}");
     }
 
     #[test]

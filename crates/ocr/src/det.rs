@@ -58,9 +58,11 @@ impl Detector {
         params: &DbParams,
         tile: Option<u32>,
     ) -> Result<Vec<Quad>, OcrError> {
-        let mut all = self.detect(img, params)?;
         let (w, h) = img.dimensions();
-        if let Some(tile) = tile.filter(|&t| t >= 64 && 4 * w.max(h) > 5 * t) {
+        let tile = tile.filter(|&t| t >= 64 && 4 * w.max(h) > 5 * t);
+        let whole = DbParams { split_joined: params.split_joined && tile.is_none(), ..*params };
+        let mut all = self.detect(img, &whole)?;
+        if let Some(tile) = tile {
             let starts = |len: u32| -> Vec<u32> {
                 let stride = tile * 3 / 4;
                 let mut v: Vec<u32> = (0..len.saturating_sub(tile)).step_by(stride as usize).collect();

@@ -8,10 +8,11 @@
 
 use image::RgbImage;
 
-use crowdsift_models::{OcrSpec, Registry};
+use crowdsift_models::{OcrSpec, Registry, StyleSpec};
 
+use crate::style::StyleClassifier;
 use crate::tess::{self, Tesseract};
-use crate::{OcrError, PpOcr, TextLine, script};
+use crate::{OcrError, Page, PpOcr, TextLine, crop, script};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -147,13 +148,19 @@ impl ReaderConfig {
 pub struct ModelPlan<'r> {
     pub main: Option<&'r OcrSpec>,
     pub alt: Vec<(&'r OcrSpec, Vec<&'static str>)>,
+    /// The handwriting classifier every line is given to ([`crate::style`]).
+    pub style: Option<&'r StyleSpec>,
 }
+
+/// The style classifier of models.toml that OCR runs on every line.
+pub const STYLE_MODEL: &str = "handwriting";
 
 impl<'r> ModelPlan<'r> {
     /// `models` is the main set's name in the registry.
     pub fn new(reg: &'r Registry, models: &str, config: &ReaderConfig) -> Result<Self, OcrError> {
+        let style = Some(reg.verified_style(STYLE_MODEL)?);
         if config.engine == Engine::Tesseract {
-            return Ok(ModelPlan { main: None, alt: Vec::new() });
+            return Ok(ModelPlan { main: None, alt: Vec::new(), style });
         }
         let main = reg.verified_ocr(models)?;
         let alt = config
@@ -161,7 +168,7 @@ impl<'r> ModelPlan<'r> {
             .into_iter()
             .map(|(name, scripts)| Ok((reg.verified_ocr(name)?, scripts)))
             .collect::<Result<Vec<_>, OcrError>>()?;
-        Ok(ModelPlan { main: Some(main), alt })
+        Ok(ModelPlan { main: Some(main), alt, style })
     }
 
     /// One worker's reader: every model set loaded with `threads` threads, searching photos in
@@ -177,6 +184,9 @@ impl<'r> ModelPlan<'r> {
         let mut reader = Reader::new(self.main.map(load).transpose()?, config.clone())?;
         for (spec, scripts) in &self.alt {
             reader.add_models(load(spec)?, scripts.clone());
+        }
+        if let Some(spec) = self.style {
+            reader.style = Some(StyleClassifier::load(&spec.model.path)?);
         }
         Ok(reader)
     }
@@ -195,6 +205,9 @@ impl<'r> ModelPlan<'r> {
         for (spec, scripts) in &self.alt {
             key += &format!("{}({}):", set(spec), scripts.join(","));
         }
+        if let Some(s) = self.style {
+            key += &format!("{}:{}:", s.name, short(&s.model.sha256));
+        }
         key + &config.key()
     }
 }
@@ -206,6 +219,8 @@ pub struct Reader {
     alt: Vec<(PpOcr, Vec<&'static str>)>,
     packs: Vec<Pack>,
     config: ReaderConfig,
+    /// Tells handwritten lines from typed ones.
+    style: Option<StyleClassifier>,
 }
 
 struct Pack {
@@ -243,7 +258,7 @@ impl Reader {
             }
             packs.push(Pack { tess: Tesseract::new(&lang)?, lang, script, respell });
         }
-        Ok(Reader { pp, alt: Vec::new(), packs, config })
+        Ok(Reader { pp, alt: Vec::new(), packs, config, style: None })
     }
 
     /// Uses `pp` instead of the main model set for photos whose hinted languages are in `scripts`.
@@ -259,6 +274,12 @@ impl Reader {
     /// As [`Reader::read`], with the photo's languages when known (a manifest's country, say):
     /// only the Tesseract packs of those languages are tried.
     pub fn read_hinted(&mut self, img: &RgbImage, langs: Option<&[String]>) -> Result<Vec<TextLine>, OcrError> {
+        Ok(self.read_page(img, langs)?.lines)
+    }
+
+    /// The lines read, and the boxes found but not read with the configured confidence; each
+    /// with its probability of being handwritten when a style classifier is loaded.
+    pub fn read_page(&mut self, img: &RgbImage, langs: Option<&[String]>) -> Result<Page, OcrError> {
         let min = self.config.min_confidence;
         let hinted: Vec<&str> = langs.unwrap_or_default().iter().filter_map(|l| script::of_language(l)).collect();
         let alt = self.alt.iter().position(|(_, scripts)| scripts.iter().any(|s| hinted.contains(s)));
@@ -266,9 +287,9 @@ impl Reader {
             Some(i) => Some(&mut self.alt[i].0),
             None => self.pp.as_mut(),
         };
-        let lines = match (self.config.engine, pp) {
-            (Engine::Tesseract, _) | (_, None) => self.tesseract_page(img),
-            (Engine::Ppocr, Some(pp)) => pp.read_all(img)?.into_iter().map(|(l, _)| l).collect(),
+        let lines: Vec<(TextLine, Option<RgbImage>)> = match (self.config.engine, pp) {
+            (Engine::Tesseract, _) | (_, None) => self.tesseract_page(img).into_iter().map(|l| (l, None)).collect(),
+            (Engine::Ppocr, Some(pp)) => pp.read_all(img)?.into_iter().map(|(l, c)| (l, Some(c))).collect(),
             (Engine::Auto, Some(pp)) => {
                 let usable = |p: &Pack| langs.is_none_or(|l| l.contains(&p.lang));
                 let respell: Vec<usize> =
@@ -294,12 +315,20 @@ impl Reader {
                         order.retain(|&i| i != k);
                         order.insert(0, k);
                     }
-                    out.push(line);
+                    out.push((line, Some(crop)));
                 }
                 out
             }
         };
-        Ok(lines.into_iter().filter(|l| l.confidence >= min).collect())
+        let mut page = Page::default();
+        for (mut line, crop) in lines {
+            if let Some(style) = &self.style {
+                let crop = crop.unwrap_or_else(|| crop::crop_quad(img, &line.quad));
+                line.handwriting = style.handwriting(std::slice::from_ref(&crop))?.first().copied();
+            }
+            if line.confidence >= min { page.lines.push(line) } else { page.unread.push(line) }
+        }
+        Ok(page)
     }
 
     fn tesseract_page(&mut self, img: &RgbImage) -> Vec<TextLine> {
@@ -317,6 +346,7 @@ impl Reader {
                     confidence: p.confidence,
                     turned: false,
                     engine: engine.clone(),
+                    handwriting: None,
                 }
             })
             .collect()

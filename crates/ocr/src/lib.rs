@@ -15,6 +15,7 @@ pub mod eval;
 mod lines;
 mod rec;
 pub mod script;
+pub mod style;
 // The one module with `unsafe`: calls into libtesseract's C API (see its header).
 #[allow(unsafe_code)]
 pub mod tess;
@@ -57,6 +58,20 @@ pub struct TextLine {
     /// Writing system of most of its letters (`Latin`, `Bengali`, …; `Common` for digits only).
     #[serde(default)]
     pub script: String,
+    /// Probability that the line is handwritten ([`style`]); `None` when no style classifier ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handwriting: Option<f32>,
+}
+
+/// What OCR found in one photo: the lines it read, and the boxes the detector found that no
+/// recogniser could read with at least the configured confidence (illegible writing — or texture
+/// the detector took for text). Nothing found is dropped without a trace: the release rule decides
+/// what unread boxes mean (see `crowdsift_pii::safety`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Page {
+    pub lines: Vec<TextLine>,
+    #[serde(default)]
+    pub unread: Vec<TextLine>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -194,6 +209,7 @@ impl PpOcr {
                     confidence,
                     turned,
                     engine: self.name.clone(),
+                    handwriting: None,
                 };
                 (line, crop)
             })

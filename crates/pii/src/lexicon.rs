@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::names::Gazetteer;
+use crate::patterns::Regions;
 use crate::{Kind, PiiError};
 
 const BUILTIN: &str = include_str!("../data/lexicon.toml");
@@ -24,6 +25,8 @@ pub struct Lexicon {
     entries: Vec<Entry>,
     /// Given and family names, for names without a leading word.
     pub names: Gazetteer,
+    /// Countries whose national phone numbers are recognised when a photo's own is not known.
+    pub regions: Regions,
 }
 
 /// A leading word at the start of a line.
@@ -40,8 +43,11 @@ impl Lexicon {
     /// The built-in lexicon: ten languages (en, fr, es, pt, id, vi, sw, ar, bn, hi).
     pub fn builtin() -> Self {
         // The built-in file is part of the binary and checked by the tests.
-        let mut lex = Lexicon::parse(BUILTIN, "built-in lexicon")
-            .unwrap_or(Lexicon { entries: Vec::new(), names: Gazetteer::default() });
+        let mut lex = Lexicon::parse(BUILTIN, "built-in lexicon").unwrap_or(Lexicon {
+            entries: Vec::new(),
+            names: Gazetteer::default(),
+            regions: Regions::survey(),
+        });
         lex.names = Gazetteer::builtin();
         lex
     }
@@ -73,7 +79,7 @@ impl Lexicon {
                 }
             }
         }
-        let mut lex = Lexicon { entries, names: Gazetteer::default() };
+        let mut lex = Lexicon { entries, names: Gazetteer::default(), regions: Regions::survey() };
         lex.sort();
         Ok(lex)
     }

@@ -7,10 +7,19 @@
 //!   of the word's kind;
 //! - a pattern recognised anywhere, with its check digits where it has them ([`patterns`]).
 //!
+//! - without a leading word, what a value looks like and where it is written: a name the gazetteer
+//!   knows ([`names`]); an address, by its street word and number ([`address`]); on a note that
+//!   also holds a phone number or an e-mail address, a line written like a name; on a handwritten
+//!   line, words written like a name.
+//!
 //! Each [`PiiFinding`] carries the region to hide (a quad in photo pixels: the part of the line the
 //! value takes, or the whole line below), the evidence and a score. The value itself is kept only
 //! masked (`+49 *** ***4567`): findings end up in reports and review screens.
+//!
+//! What was not found is not proof that nothing is there: [`safety`] decides which photos a person
+//! must see before they are released.
 
+pub mod address;
 pub mod barcode;
 pub mod eval;
 pub mod face;
@@ -19,6 +28,7 @@ pub mod names;
 pub mod patterns;
 pub mod qr;
 pub mod rows;
+pub mod safety;
 
 use crowdsift_ocr::{Quad, TextLine};
 use serde::{Deserialize, Serialize};
@@ -129,7 +139,8 @@ pub fn add_codes(found: &mut Vec<PiiFinding>, img: &image::GrayImage, scale: f32
 }
 
 /// Finds personal data in the text lines of one photo. `country` (ISO 3166 alpha-2, e.g. `KE`)
-/// lets phone numbers written without their country code be validated.
+/// lets phone numbers written without their country code be validated for it first; the
+/// lexicon's regions are tried for the others.
 pub fn find(lines: &[TextLine], lexicon: &Lexicon, country: Option<&str>) -> Vec<PiiFinding> {
     let rows = rows::rows(lines);
     // Numbers on a right-to-left photo may come in visual order, also on lines OCR read without
@@ -138,7 +149,7 @@ pub fn find(lines: &[TextLine], lexicon: &Lexicon, country: Option<&str>) -> Vec
     let mut out: Vec<PiiFinding> = Vec::new();
     for row in &rows {
         let rtl = rtl_photo || is_rtl(&row.text);
-        for h in patterns::find(&row.text, country, rtl) {
+        for h in patterns::find(&row.text, country, &lexicon.regions, rtl) {
             out.push(PiiFinding {
                 kind: h.kind,
                 quad: row.region(lines, h.start, h.end),
@@ -170,21 +181,65 @@ pub fn find(lines: &[TextLine], lexicon: &Lexicon, country: Option<&str>) -> Vec
         }
         out.push(PiiFinding { kind: lead.kind, quad, evidence, score: 0.8, masked: mask(&value), line: Some(at) });
     }
-    // Names without a leading word, on rows where nothing else was found.
+    // Without a leading word, on rows where nothing else was found: names the gazetteer knows,
+    // then addresses by their street word and number.
+    let bare = |out: &[PiiFinding], row: &rows::Row| !out.iter().any(|f| f.line == Some(row.first()));
     for row in &rows {
-        if out.iter().any(|f| f.line == Some(row.first())) {
+        if !bare(&out, row) {
             continue;
         }
-        if let Some(h) = lexicon.names.find(&row.text) {
+        let found = lexicon
+            .names
+            .find(&row.text)
+            .map(|h| (Kind::PersonName, h.start, h.end, h.score, h.evidence))
+            .or_else(|| address::find(&row.text).map(|h| (Kind::Address, h.start, h.end, 0.6, h.evidence)));
+        if let Some((kind, start, end, score, evidence)) = found {
             out.push(PiiFinding {
-                kind: Kind::PersonName,
-                quad: row.region(lines, h.start, h.end),
-                evidence: h.evidence,
-                score: h.score,
-                masked: mask(&row.text[h.start..h.end]),
+                kind,
+                quad: row.region(lines, start, end),
+                evidence,
+                score,
+                masked: mask(&row.text[start..end]),
                 line: Some(row.first()),
             });
         }
+    }
+    // Names the gazetteer does not know, by where they are written: a line written like a name on
+    // a note that holds a phone number or an e-mail address, or on a handwritten line.
+    let notes = rows::notes(&rows, lines);
+    let contact_note: Vec<bool> = (0..rows.len())
+        .map(|i| {
+            out.iter().any(|f| {
+                matches!(f.kind, Kind::Phone | Kind::Email)
+                    && rows.iter().position(|r| Some(r.first()) == f.line).is_some_and(|j| notes[j] == notes[i])
+            })
+        })
+        .collect();
+    for (i, row) in rows.iter().enumerate() {
+        if !bare(&out, row) {
+            continue;
+        }
+        let handwritten = row.handwriting(lines).is_some_and(|p| p >= safety::HANDWRITING);
+        // On a note with a phone number, one capital is enough: OCR often lowers the first
+        // letter of a name ("izgü Öcalan").
+        let capital = row.text.chars().any(char::is_uppercase);
+        let (evidence, score, span) = if contact_note[i]
+            && let Some(span) = names::name_like(&row.text, handwritten || capital)
+        {
+            ("words written like a name, on a note with a phone number or e-mail address", 0.55, span)
+        } else if handwritten && let Some(span) = names::name_like(&row.text, true) {
+            ("words written like a name, on a handwritten line", 0.5, span)
+        } else {
+            continue;
+        };
+        out.push(PiiFinding {
+            kind: Kind::PersonName,
+            quad: row.region(lines, span.0, span.1),
+            evidence: evidence.to_owned(),
+            score,
+            masked: mask(&row.text[span.0..span.1]),
+            line: Some(row.first()),
+        });
     }
     out.sort_by_key(|f| f.line);
     out
@@ -269,6 +324,7 @@ mod tests {
             turned: false,
             engine: "test".into(),
             script: "Latin".into(),
+            handwriting: None,
         }
     }
 
@@ -302,6 +358,28 @@ mod tests {
         let (x0, x1) = (l.quad[0][0], l.quad[1][0]);
         assert!((f[0].quad[0][0] - x0).abs() < 1e-3, "{:?} starts at the line's left end", f[0].quad);
         assert!(f[0].quad[1][0] < x0 + 0.8 * (x1 - x0), "{:?} leaves the leading word", f[0].quad);
+    }
+
+    /// The note of issue 19, as OCR read it on a food photo whose manifest row had no country:
+    /// the e-mail was found, the name and the Brazilian mobile number were released untouched.
+    #[test]
+    fn issue_19_a_bare_name_and_phone_on_a_note_are_found_without_a_country() {
+        let mut lines =
+            vec![line("Bna Beatriz Souza", 0.0), line("(21) 98877-6655", 30.0), line("ana.souza@gmail.com", 60.0)];
+        let found = |lines: &[TextLine]| {
+            find(lines, &Lexicon::builtin(), None).iter().map(|f| (f.kind, f.line)).collect::<Vec<_>>()
+        };
+        let all = [(Kind::PersonName, Some(0)), (Kind::Phone, Some(1)), (Kind::Email, Some(2))];
+        assert_eq!(found(&lines), all);
+        // A name the gazetteer does not know, on the same note as the phone number.
+        lines[0].text = "Xaviera Qorvannes".into();
+        assert_eq!(found(&lines), all);
+        // The same words on a price tag with no contact on it are not a name; handwritten, they are.
+        let alone = vec![line("Xaviera Qorvannes", 0.0), line("Arroz 5 kg R$ 24,90", 30.0)];
+        assert!(found(&alone).is_empty());
+        let mut hand = alone.clone();
+        hand[0].handwriting = Some(0.9);
+        assert_eq!(found(&hand), [(Kind::PersonName, Some(0))]);
     }
 
     #[test]

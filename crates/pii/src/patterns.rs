@@ -2,7 +2,12 @@
 //!
 //! - e-mail addresses;
 //! - phone numbers: digit runs that libphonenumber's metadata (crate `phonenumber`) accepts as a
-//!   valid number, international (`+…`) or national for the photo's country;
+//!   valid number of a kind a person has, international (`+…`) or national — for the photo's
+//!   country, or, when it is not known or the number is not one of its own, for any of the
+//!   survey's countries ([`Regions`]); a number written without its country is never taken for a
+//!   phone when it has the shape of something else a price tag holds: a price (`1.250.000`), a
+//!   date, a time, a product's barcode digits, a code after `SKU`/`No.`/`Ref`, an amount after a
+//!   currency or before a unit;
 //! - payment card numbers: 15–19 digits passing the Luhn check (13-digit runs are left out: most
 //!   are EAN-13 barcodes printed under the price);
 //! - IBANs: country code, check digits, 11–30 letters or digits, ISO 7064 mod 97 = 1;
@@ -36,13 +41,52 @@ static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
 static DIGITS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\+?\(?\d[\d ().\-/]{5,}\d").expect("regex"));
 static IBAN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b").expect("regex"));
 
-/// Every pattern hit in `text`; `country` (ISO 3166 alpha-2) lets national phone numbers parse.
+/// The countries whose national phone numbers are recognised without a country code when a
+/// photo's own country is not known (or the number is not one of its own).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Regions(Vec<phonenumber::country::Id>);
+
+/// The survey's countries, by default: where the price-survey collections crowdsift serves come
+/// from (East and West Africa, Latin America, France, South and South-East Asia, Saudi Arabia).
+pub const SURVEY_REGIONS: [&str; 17] =
+    ["KE", "TZ", "UG", "NG", "GH", "SN", "FR", "MX", "CO", "BR", "ID", "VN", "PH", "IN", "PK", "BD", "SA"];
+
+impl Regions {
+    /// ISO 3166 alpha-2 codes; an unknown code is an error naming it.
+    pub fn parse<S: AsRef<str>>(codes: &[S]) -> Result<Regions, String> {
+        codes
+            .iter()
+            .map(|c| {
+                let c = c.as_ref().trim().to_ascii_uppercase();
+                c.parse::<phonenumber::country::Id>().map_err(|_| format!("unknown country code {c:?}"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Regions)
+    }
+
+    pub fn survey() -> Regions {
+        Regions::parse(&SURVEY_REGIONS).unwrap_or(Regions(Vec::new()))
+    }
+
+    pub fn codes(&self) -> Vec<String> {
+        self.0.iter().map(|r| format!("{r:?}")).collect()
+    }
+}
+
+impl Default for Regions {
+    fn default() -> Self {
+        Regions::survey()
+    }
+}
+
+/// Every pattern hit in `text`; `country` (ISO 3166 alpha-2) lets national phone numbers parse,
+/// and `regions` are tried for a national number that is not `country`'s.
 /// Digits of other scripts (Arabic-Indic, Bengali, Devanagari, Thai, …) count as digits. On a
 /// right-to-left line (`rtl`) OCR may give the groups of a number in visual order, last group
 /// first (`7689 995 051` for `051 995 7689`): a number that validates only reversed counts.
-pub fn find(text: &str, country: Option<&str>, rtl: bool) -> Vec<Hit> {
+pub fn find(text: &str, country: Option<&str>, regions: &Regions, rtl: bool) -> Vec<Hit> {
     let (ascii, back) = ascii_digits(text);
-    let mut hits = find_ascii(&ascii, country, rtl);
+    let mut hits = find_ascii(&ascii, country, regions, rtl);
     for h in &mut hits {
         (h.start, h.end) = (back[h.start], back[h.end]);
     }
@@ -70,7 +114,7 @@ fn ascii_digits(text: &str) -> (String, Vec<usize>) {
     (out, back)
 }
 
-fn find_ascii(text: &str, country: Option<&str>, rtl: bool) -> Vec<Hit> {
+fn find_ascii(text: &str, country: Option<&str>, regions: &Regions, rtl: bool) -> Vec<Hit> {
     let mut hits: Vec<Hit> = EMAIL
         .find_iter(text)
         .map(|m| Hit { start: m.start(), end: m.end(), kind: Kind::Email, evidence: "e-mail address" })
@@ -98,10 +142,119 @@ fn find_ascii(text: &str, country: Option<&str>, rtl: bool) -> Vec<Hit> {
         });
         if let Some((kind, evidence)) = found {
             hits.push(Hit { start: m.start(), end: m.end(), kind, evidence });
+        } else if let Some(evidence) = bare_phone(text, m.start(), m.end(), country, regions) {
+            hits.push(Hit { start: m.start(), end: m.end(), kind: Kind::Phone, evidence });
         }
     }
     hits.sort_by_key(|h| h.start);
     hits
+}
+
+/// A national phone number written without its country code and not valid for the photo's own
+/// country (or none is known): valid, of a kind a person has, for at least one of `regions`, and
+/// written as people write phone numbers rather than as a price tag writes anything else.
+fn bare_phone(text: &str, start: usize, end: usize, country: Option<&str>, regions: &Regions) -> Option<&'static str> {
+    let s = text[start..end].trim();
+    if s.starts_with('+') || s.starts_with("00") || !phone_shaped(s) || explain_number(text, start, end).is_some() {
+        return None;
+    }
+    // Digits in one run without the trunk prefix most survey countries dial at home (0) are a code
+    // or a misread barcode more often than a phone number ("89971059034", "40063831").
+    if !s.contains(|c: char| !c.is_ascii_digit()) && !s.starts_with('0') {
+        return None;
+    }
+    let own = country.and_then(|c| c.to_ascii_uppercase().parse::<phonenumber::country::Id>().ok());
+    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    let accepted = regions.0.iter().filter(|r| Some(**r) != own && personal_valid(Some(**r), &digits)).count();
+    match accepted {
+        0 => None,
+        1 => Some("phone number without country code, valid in one survey country (libphonenumber)"),
+        _ => Some("phone number without country code, valid in several survey countries (libphonenumber)"),
+    }
+}
+
+/// Whether a digit run is grouped as phone numbers are written: 8 to 13 digits, in groups joined
+/// by single spaces, hyphens, dots or brackets, and none of the shapes of [`benign_shape`].
+pub fn phone_shaped(s: &str) -> bool {
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    (8..=13).contains(&digits) && !s.contains("  ") && benign_shape(s).is_none()
+}
+
+/// What a run of digits is by its shape alone, when that says it is not personal: a date
+/// (`12/05/2026`, `12.05.2026`), a number with thousands separators (`1.250.000`), a fraction or
+/// anything with `/`, a barcode's digits (1-6-6 or 1-5-5-1 groups, or 12–13 digits with a valid
+/// GS1 check digit).
+pub fn benign_shape(s: &str) -> Option<&'static str> {
+    let groups: Vec<&str> = s.split(|c: char| !c.is_ascii_digit()).filter(|g| !g.is_empty()).collect();
+    let lens: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+    let digits: String = groups.concat();
+    if s.contains('/') {
+        return Some("a date or a fraction");
+    }
+    if matches!(lens.as_slice(), [1 | 2, 1 | 2, 2 | 4] | [4, 1 | 2, 1 | 2]) && !s.contains(' ') {
+        return Some("a date");
+    }
+    if lens.len() >= 2 && lens[0] <= 3 && lens[1..].iter().all(|&l| l == 3) && !s.contains(' ') {
+        return Some("an amount with thousands separators");
+    }
+    // A barcode's digits: the EAN-13/UPC-A groupings, or 12–13 digits with a valid GS1 check digit
+    // in the long groups OCR reads them in (phone numbers come in groups of two to four).
+    let long_groups = lens.len() <= 3 && lens.iter().all(|l| *l == 1 || *l >= 5);
+    if matches!(lens.as_slice(), [1, 6, 6] | [1, 5, 5, 1]) || long_groups && gtin_valid(&digits) {
+        return Some("a product's barcode digits");
+    }
+    if TIME_RANGE.is_match(s.trim()) {
+        return Some("opening hours");
+    }
+    None
+}
+
+/// Opening hours: `08.00 - 21.00`, `8:00-20:00`.
+static TIME_RANGE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\d{1,2}[.:h]\d{2}\s*[-–]\s*\d{1,2}[.:h]\d{2}$").expect("regex"));
+
+/// What a number on a price tag is when it is not personal data: an amount after a currency or
+/// before a unit, a product code after its label, a time. `None`: nothing explains it.
+pub fn explain_number(text: &str, start: usize, end: usize) -> Option<&'static str> {
+    let before: String = text[..start].chars().rev().take(12).collect::<String>().chars().rev().collect();
+    let after: String = text[end..].chars().take(8).collect();
+    let word_before = before.trim_end().rsplit(|c: char| c.is_whitespace()).next().unwrap_or("").to_lowercase();
+    let word_after = after
+        .trim_start()
+        .split(|c: char| c.is_whitespace() || c == '.' || c == ',')
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    const CURRENCY: [&str; 24] = [
+        "$", "€", "£", "₹", "৳", "₦", "₫", "rp", "rp.", "ksh", "tsh", "ush", "r$", "usd", "eur", "inr", "tk", "rs",
+        "rs.", "cfa", "fcfa", "ghs", "sar", "php",
+    ];
+    const UNITS: [&str; 16] =
+        ["g", "kg", "mg", "ml", "l", "cl", "lb", "oz", "pcs", "x", "đ", "€", "ريال", "টাকা", "रुपये", "baht"];
+    const CODES: [&str; 24] = [
+        "sku", "no", "no.", "nº", "n°", "#", "ref", "ref.", "art", "art.", "lot", "code", "plu", "batch", "member",
+        "card", "account", "invoice", "receipt", "order", "ticket", "serial", "item", "ean",
+    ];
+    if CURRENCY.iter().any(|c| word_before == *c || word_before.ends_with(c) && c.len() > 1) {
+        return Some("an amount after its currency");
+    }
+    if UNITS.contains(&word_after.as_str()) {
+        return Some("an amount before its unit");
+    }
+    if CODES.contains(&word_before.trim_end_matches(':')) {
+        return Some("a product code");
+    }
+    None
+}
+
+/// The GS1 check digit of a GTIN-12 (UPC-A) or GTIN-13 (EAN-13).
+pub fn gtin_valid(digits: &str) -> bool {
+    let d: Vec<u32> = digits.chars().filter_map(|c| c.to_digit(10)).collect();
+    if !matches!(d.len(), 12 | 13) {
+        return false;
+    }
+    // From the right, the check digit has weight 1, the next 3, then 1, …
+    d.iter().rev().enumerate().map(|(i, v)| if i % 2 == 1 { 3 * v } else { *v }).sum::<u32>() % 10 == 0
 }
 
 /// What a run of digits is, if anything: a national ID, a card, a phone number (in that order).
@@ -142,7 +295,13 @@ pub fn phone_valid(s: &str, country: Option<&str>) -> bool {
         None if intl => format!("+{digits}"),
         None => digits,
     };
-    phonenumber::parse(if intl { None } else { region }, &number).is_ok_and(|n| {
+    personal_valid(if intl { None } else { region }, &number)
+}
+
+/// Whether `number` (digits, `+` first when international) parses for `region` as a valid number
+/// of a kind a person has.
+fn personal_valid(region: Option<phonenumber::country::Id>, number: &str) -> bool {
+    phonenumber::parse(region, number).is_ok_and(|n| {
         use phonenumber::Type;
         // Numbers a person has; freephone, premium, shared-cost, company-wide (UAN), emergency and
         // voicemail numbers belong to businesses and services (Brazil's 4004-xxxx, 0800 lines).
@@ -264,7 +423,10 @@ mod tests {
     use super::*;
 
     fn kinds(text: &str, country: Option<&str>) -> Vec<(Kind, String)> {
-        find(text, country, false).into_iter().map(|h| (h.kind, text[h.start..h.end].to_owned())).collect()
+        find(text, country, &Regions::survey(), false)
+            .into_iter()
+            .map(|h| (h.kind, text[h.start..h.end].to_owned()))
+            .collect()
     }
 
     #[test]
@@ -276,7 +438,7 @@ mod tests {
         assert_eq!(kinds("Tel +49 170 1234567", None), [(Kind::Phone, "+49 170 1234567".into())]);
         // National numbers need the country: Kenya 0712 345678, Bangladesh 01712-345678.
         assert_eq!(kinds("0712 345678", Some("KE")), [(Kind::Phone, "0712 345678".into())]);
-        assert!(kinds("0712 345678", None).is_empty());
+        assert!(find("0712 345678", None, &Regions(Vec::new()), false).is_empty());
         assert_eq!(kinds("01712-345678", Some("bd")), [(Kind::Phone, "01712-345678".into())]);
         // Prices, weights and dates are not phone numbers.
         assert!(
@@ -294,6 +456,41 @@ mod tests {
     }
 
     #[test]
+    fn bare_national_numbers_are_phones_in_some_survey_country_and_price_tag_numbers_are_not() {
+        // Nigeria, Ghana, Kenya, Colombia, Brazil, Indonesia: written without a country code,
+        // on photos whose country is not known.
+        for s in ["0806 446 5620", "023 172 4017", "0715 690817", "321 6310202", "(21) 98877-6655", "0815-138-305"] {
+            let h = find(s, None, &Regions::survey(), false);
+            assert_eq!(h.len(), 1, "{s}: {h:?}");
+            assert_eq!((h[0].kind, h[0].start, h[0].end), (Kind::Phone, 0, s.len()), "{s}");
+            assert!(h[0].evidence.contains("without country code"), "{:?}", h[0]);
+        }
+        // A Tanzanian number on a photo said to be from Kenya is still a phone number.
+        assert_eq!(kinds("0621 095 328", Some("KE")).len(), 1);
+        // Amounts, codes, dates and barcode digits of any shape are not.
+        for s in [
+            "Total Rp 1.250.000",
+            "Harga Rp 12500000",
+            "KSh 12 500 000",
+            "No. 08064465",
+            "SKU 0806446562",
+            "8 901030 865278",
+            "4006381333931",
+            "Caduca 12/05/2026",
+            "12.05.2026",
+            "89971059034",
+            "2 x 5000000 g",
+            "Buka 08.00 - 21.00",
+            "8901030 865278",
+        ] {
+            assert!(kinds(s, None).is_empty(), "{s}: {:?}", kinds(s, None));
+        }
+        assert_eq!(Regions::parse(&["ke", "br"]).unwrap().codes(), ["KE", "BR"]);
+        assert!(Regions::parse(&["XX"]).is_err());
+        assert_eq!(Regions::survey().codes().len(), SURVEY_REGIONS.len());
+    }
+
+    #[test]
     fn digits_of_other_scripts_are_digits() {
         // Bangladesh 01712-345678 in Bengali digits, Saudi 051 234 5678 in Arabic-Indic ones.
         let bengali = "ফোন: ০১৭১২-৩৪৫৬৭৮";
@@ -301,9 +498,9 @@ mod tests {
         assert_eq!(kinds("هاتف ٠٥١ ٢٣٤ ٥٦٧٨", Some("SA")), [(Kind::Phone, "٠٥١ ٢٣٤ ٥٦٧٨".into())]);
         assert_eq!(digit_value('९'), Some(9));
         // Groups in visual order on a right-to-left line.
-        let h = find("7689 995 051 :", Some("SA"), true);
+        let h = find("7689 995 051 :", Some("SA"), &Regions::survey(), true);
         assert_eq!(h.iter().map(|h| (h.kind, h.start, h.end)).collect::<Vec<_>>(), [(Kind::Phone, 0, 12)]);
-        assert!(find("7689 995 051 :", Some("SA"), false).is_empty());
+        assert!(find("7689 995 051 :", Some("SA"), &Regions(Vec::new()), false).is_empty());
         // Brazil's mobile numbers with the ninth digit, written without spaces.
         assert_eq!(kinds("+551190307-5736", None), [(Kind::Phone, "+551190307-5736".into())]);
         assert_eq!(digit_value('a'), None);

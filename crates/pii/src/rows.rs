@@ -27,6 +27,19 @@ impl Row {
         [a[0], b[1], b[2], a[3]]
     }
 
+    /// How likely the row is handwritten: its pieces' probabilities, weighted by their length
+    /// (`None` when no style classifier looked at them).
+    pub fn handwriting(&self, lines: &[TextLine]) -> Option<f32> {
+        let (mut sum, mut weight) = (0.0, 0.0);
+        for &(_, li) in &self.parts {
+            let p = lines[li].handwriting?;
+            let w = lines[li].text.chars().count().max(1) as f32;
+            sum += p * w;
+            weight += w;
+        }
+        (weight > 0.0).then(|| sum / weight)
+    }
+
     /// The region bytes `start..end` of the text take: the matching part of each piece they
     /// overlap (by character count within a piece), spanned from the first to the last.
     pub fn region(&self, lines: &[TextLine], start: usize, end: usize) -> Quad {
@@ -73,6 +86,45 @@ fn rtl(text: &str) -> bool {
     crate::is_rtl(text)
 }
 
+/// Which note (sticker, tag, sheet) each row is written on, as an index per row: rows written
+/// one under another — each starting at most 1.6 line heights below the one above, overlapping it
+/// horizontally, of similar height — are on one note.
+pub fn notes(rows: &[Row], lines: &[TextLine]) -> Vec<usize> {
+    let boxes: Vec<[f32; 4]> = rows
+        .iter()
+        .map(|r| {
+            let q = r.quad(lines);
+            let xs = q.map(|p| p[0]);
+            let ys = q.map(|p| p[1]);
+            let lo = |v: [f32; 4]| v.into_iter().fold(f32::MAX, f32::min);
+            let hi = |v: [f32; 4]| v.into_iter().fold(f32::MIN, f32::max);
+            [lo(xs), lo(ys), hi(xs), hi(ys)]
+        })
+        .collect();
+    let mut note: Vec<usize> = (0..rows.len()).collect();
+    fn root(note: &mut [usize], mut i: usize) -> usize {
+        while note[i] != i {
+            note[i] = note[note[i]];
+            i = note[i];
+        }
+        i
+    }
+    for i in 0..boxes.len() {
+        for j in 0..boxes.len() {
+            let (a, b) = (boxes[i], boxes[j]);
+            let (ha, hb) = ((a[3] - a[1]).max(1.0), (b[3] - b[1]).max(1.0));
+            let gap = b[1] - a[3];
+            let similar = ha.max(hb) <= 2.0 * ha.min(hb);
+            let overlap = a[0].max(b[0]) < a[2].min(b[2]);
+            if i != j && similar && overlap && gap >= -0.5 * ha && gap <= 1.6 * ha.max(hb) {
+                let (ri, rj) = (root(&mut note, i), root(&mut note, j));
+                note[ri] = rj;
+            }
+        }
+    }
+    (0..rows.len()).map(|i| root(&mut note, i)).collect()
+}
+
 /// The rows of a photo's lines. Right-to-left lines are left as they are.
 pub fn rows(lines: &[TextLine]) -> Vec<Row> {
     let mut order: Vec<usize> = (0..lines.len()).collect();
@@ -117,6 +169,7 @@ mod tests {
             turned: false,
             engine: "test".into(),
             script: "Latin".into(),
+            handwriting: None,
         }
     }
 
@@ -138,5 +191,9 @@ mod tests {
         let q = r.region(&lines, 4, r.text.len());
         assert!(q[0][0] >= 145.0 - 10.0 && q[0][0] < 150.0 && (q[1][0] - 220.0).abs() < 1e-3, "{q:?}");
         assert_eq!(r.quad(&lines)[1], lines[0].quad[1]);
+        // The pieces and "TOTAL 3.60" below them are one note; "far away" is a note of its own.
+        let n = notes(&rows, &lines);
+        assert_eq!(n[0], n[1]);
+        assert_ne!(n[0], n[2]);
     }
 }

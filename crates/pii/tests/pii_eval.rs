@@ -23,7 +23,7 @@ fn generate(dir: &Path) -> Vec<EvalPhoto> {
         .arg(&script)
         .arg("--out")
         .arg(dir)
-        .args(["--seed", "11"])
+        .args(["--seed", "11", "--notes", "0"])
         .output()
         .expect("python3 runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -99,23 +99,24 @@ fn planted_personal_data_is_found_and_ordinary_text_is_not() {
         }
     }
     eprintln!("{}\nphotos without personal data flagged: {clean_flagged} of 110", b.table());
-    // (kind, precision floor, recall floor). Measured: precision 1.00 for every kind but phone
-    // (0.98); recall name 0.93 (without a leading word their family names are held out of the
-    // gazetteer), phone 0.86, e-mail 0.77 (handwritten ones misread), ID 1.00, card 0.90, IBAN
-    // 1.00, address 0.50, date of birth 0.80, QR codes and loyalty barcodes 0.98; any kind 0.87 at
-    // precision 0.996; no clean twin flagged (their product barcodes and EAN numbers included).
+    // (kind, precision floor, recall floor). Measured: precision 1.00 for every kind but name
+    // (0.98) and phone (0.97); recall name 0.98 (without a leading word their family names are held
+    // out of the gazetteer), phone 0.89 (national numbers without a leading word also found for the
+    // survey's other countries), e-mail 0.77 (handwritten ones misread), ID 1.00, card 0.90, IBAN
+    // 1.00, address 0.50, date of birth 0.85, QR codes and loyalty barcodes 0.98; any kind 0.89 at
+    // precision 0.99; no clean twin flagged (their product barcodes and EAN numbers included).
     let floors = [
-        (Kind::PersonName, 0.95, 0.85),
-        (Kind::Phone, 0.95, 0.8),
+        (Kind::PersonName, 0.95, 0.93),
+        (Kind::Phone, 0.95, 0.84),
         (Kind::Email, 0.95, 0.72),
         (Kind::IdNumber, 0.95, 0.9),
         (Kind::CardNumber, 0.95, 0.8),
         (Kind::Iban, 0.95, 0.85),
         (Kind::Address, 0.95, 0.45),
-        (Kind::DateOfBirth, 0.95, 0.7),
+        (Kind::DateOfBirth, 0.95, 0.75),
         (Kind::QrOrBarcode, 0.95, 0.9),
     ];
-    assert!(b.any.precision() >= 0.98 && b.any.recall() >= 0.82, "{:?}", b.any);
+    assert!(b.any.precision() >= 0.98 && b.any.recall() >= 0.85, "{:?}", b.any);
     assert!(clean_flagged <= 2, "{clean_flagged} photos without personal data flagged");
     for (kind, precision, recall) in floors {
         let c = b.kind(kind);

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::bounded;
 use crowdsift_core::{Finding, ImageRecord, Limits, ProgressReporter, Stage};
 use crowdsift_ingest::{DecodeParams, Fit, Source, decode, file_stem, sha256_hex};
-use crowdsift_ocr::{ModelPlan, ReaderConfig, TextLine};
+use crowdsift_ocr::{ModelPlan, Page, ReaderConfig, TextLine};
 use image::{Rgb, RgbImage};
 use serde::Serialize;
 
@@ -96,7 +96,7 @@ enum Work {
         sha: String,
         len: u64,
         size: (u32, u32),
-        lines: Vec<TextLine>,
+        page: Page,
         overlay: Option<RgbImage>,
     },
     Cached {
@@ -124,6 +124,14 @@ fn finding(id: &str, lines: &[TextLine]) -> Finding {
         reason: None,
         detail: if text.is_empty() { "no text found".into() } else { text.join(" | ") },
     }
+}
+
+/// A page as the store keeps it: `{"lines": […], "unread": […]}`, or the bare list of lines
+/// that stores written before unread boxes were kept hold.
+fn parse_page(json: &str) -> Page {
+    serde_json::from_str(json)
+        .or_else(|_| serde_json::from_str::<Vec<TextLine>>(json).map(|lines| Page { lines, unread: Vec::new() }))
+        .unwrap_or_default()
 }
 
 /// Reads the text of every photo of `source` with the model sets of `plan` into the store in `out`.
@@ -193,16 +201,16 @@ pub fn ocr(
                             } else {
                                 match decode(&bytes, &dp) {
                                     Err(e) => Work::Failed { id, reason: e.to_string() },
-                                    Ok(d) => match model.read_hinted(&d.image, hint.as_deref()) {
+                                    Ok(d) => match model.read_page(&d.image, hint.as_deref()) {
                                         Err(e) => Work::Failed { id, reason: format!("OCR: {e}") },
-                                        Ok(lines) => Work::Read {
+                                        Ok(page) => Work::Read {
                                             key,
-                                            overlay: job.overlay.then(|| overlay(&d.image, &lines)),
+                                            overlay: job.overlay.then(|| overlay(&d.image, &page.lines)),
                                             size: d.image.dimensions(),
                                             record: item.record,
                                             sha,
                                             len,
-                                            lines,
+                                            page,
                                         },
                                     },
                                 }
@@ -219,7 +227,7 @@ pub fn ocr(
         let lister = s.spawn(|| feed(source, item_tx, |_| false));
         for w in work_rx {
             progress.advance(1);
-            let (record, key, sha, len, size, lines, picture) = match w {
+            let (record, key, sha, len, size, page, picture) = match w {
                 Work::Failed { id, reason } => {
                     summary.failed.push((id, reason));
                     continue;
@@ -227,16 +235,16 @@ pub fn ocr(
                 Work::Cached { record, key, sha, len } => {
                     summary.cached += 1;
                     let Some((w, h, json)) = store.ocr(&key, &sha)? else { continue };
-                    let lines: Vec<TextLine> = serde_json::from_str(&json).unwrap_or_default();
-                    (record, key, sha, len, (w, h), lines, None)
+                    (record, key, sha, len, (w, h), parse_page(&json), None)
                 }
-                Work::Read { record, key, sha, len, size, lines, overlay } => {
+                Work::Read { record, key, sha, len, size, page, overlay } => {
                     summary.read += 1;
-                    let json = serde_json::to_string(&lines).unwrap_or_default();
+                    let json = serde_json::to_string(&page).unwrap_or_default();
                     store.put_ocr(&key, &[(sha.clone(), size.0, size.1, json)])?;
-                    (record, key, sha, len, size, lines, overlay)
+                    (record, key, sha, len, size, page, overlay)
                 }
             };
+            let lines = &page.lines;
             summary.lines += lines.len() as u64;
             let stem = file_stem(&record.id);
             if let Some(p) = picture {
@@ -245,14 +253,14 @@ pub fn ocr(
             }
             let doc = serde_json::json!({
                 "id": record.id, "uri": record.uri, "sha256": sha, "engine": key,
-                "width": size.0, "height": size.1, "lines": lines,
+                "width": size.0, "height": size.1, "lines": lines, "unread": page.unread,
             });
             let path = dir.join(format!("{stem}.json"));
             std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap_or_default())
                 .map_err(|source| PipelineError::Io { path: path.clone(), source })?;
             let id = record.id.clone();
             store.register_images(run_id, &[(record, sha, len)])?;
-            store.replace_findings(run_id, Stage::Ocr, &[finding(&id, &lines)])?;
+            store.replace_findings(run_id, Stage::Ocr, &[finding(&id, lines)])?;
         }
         let listing = lister.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         summary.listed = listing.listed;

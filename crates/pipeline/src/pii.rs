@@ -15,6 +15,8 @@ use crowdsift_core::{Finding, Limits, ProgressReporter, Stage};
 use crowdsift_ingest::{DecodeParams, Fetcher, Fit, Location, decode, file_stem, sha256_hex};
 use crowdsift_ocr::TextLine;
 use crowdsift_pii::face::FaceDetector;
+use crowdsift_pii::patterns::Regions;
+use crowdsift_pii::safety::{self, Assessment, SafetyParams};
 use crowdsift_pii::{Kind, Lexicon, PiiFinding};
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +29,11 @@ pub struct PiiJob {
     pub country: Option<String>,
     /// More leading words (a file shaped like the built-in lexicon).
     pub lexicon: Option<PathBuf>,
+    /// Countries whose national phone numbers are recognised without a country code (ISO 3166
+    /// alpha-2; `None`: the survey countries, `crowdsift_pii::patterns::SURVEY_REGIONS`).
+    pub regions: Option<Vec<String>>,
+    /// When a photo's text needs a person before release.
+    pub safety: SafetyParams,
     /// Face detector of models.toml (`None`: faces are not searched).
     pub faces: Option<String>,
     /// Long side, in pixels, photos are searched for faces at.
@@ -41,6 +48,8 @@ impl Default for PiiJob {
         PiiJob {
             country: None,
             lexicon: None,
+            regions: None,
+            safety: SafetyParams::default(),
             faces: Some("centerface".into()),
             face_side: FACE_SIDE,
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -54,6 +63,9 @@ pub struct PiiSummary {
     pub photos: u64,
     pub with_pii: u64,
     pub by_kind: BTreeMap<Kind, u64>,
+    /// Photos whose text needs a person before release, and how many by check.
+    pub needs_person: u64,
+    pub by_doubt: BTreeMap<&'static str, u64>,
     /// OCR files that could not be read, with the reason.
     pub failed: Vec<(String, String)>,
     pub dir: PathBuf,
@@ -79,10 +91,16 @@ struct OcrDoc {
     uri: String,
     sha256: String,
     lines: Vec<TextLine>,
+    /// Boxes found but not read (absent in what older versions wrote).
+    #[serde(default)]
+    unread: Vec<TextLine>,
 }
 
-/// The findings rows of one photo: a `pii` row (how many regions) and one per kind.
-fn rows(id: &str, found: &[PiiFinding]) -> Vec<Finding> {
+/// The findings rows of one photo: a `pii` row (how many regions), one per kind, and the release
+/// rule's checks: `handwriting` (the most likely handwritten line) and `low_confidence_text` (the
+/// least confident line not hidden) whenever the photo has text, `unread_text` and
+/// `unclassified_text` when flagged.
+fn rows(id: &str, found: &[PiiFinding], a: &Assessment, p: &SafetyParams) -> Vec<Finding> {
     let row = |check: &str, score: f64, flagged: bool, detail: String| {
         Finding::scored(id, Stage::Pii, check, score, flagged, detail)
     };
@@ -101,12 +119,31 @@ fn rows(id: &str, found: &[PiiFinding]) -> Vec<Finding> {
         let detail = v.iter().map(|f| format!("{} ({})", f.masked, f.evidence)).collect::<Vec<_>>().join(" | ");
         out.push(row(k.as_str(), f64::from(best), true, detail));
     }
+    let doubts = |check: &str| a.of(check).map(|d| d.detail.clone()).collect::<Vec<_>>();
+    let thresholded = |check: &str, score: f32, threshold: f32, flagged: bool, none: &str| {
+        let d = doubts(check);
+        let detail = if d.is_empty() { none.to_owned() } else { d.join(" | ") };
+        Finding { threshold: Some(f64::from(threshold)), ..row(check, f64::from(score), flagged, detail) }
+    };
+    if let Some(h) = a.handwriting {
+        out.push(thresholded("handwriting", h, p.handwriting, h >= p.handwriting, "typed text only"));
+    }
+    if let Some(c) = a.min_confidence {
+        let none = "every line not hidden read with good confidence";
+        out.push(thresholded("low_confidence_text", c, p.min_confidence, c < p.min_confidence, none));
+    }
+    for check in ["unread_text", "unclassified_text"] {
+        let d = doubts(check);
+        if !d.is_empty() {
+            out.push(row(check, d.len() as f64, true, d.join(" | ")));
+        }
+    }
     out
 }
 
 /// One photo's result, from a worker to the writer.
 enum Work {
-    Done { doc: OcrDoc, country: Option<String>, found: Vec<PiiFinding>, problems: Vec<String> },
+    Done { doc: OcrDoc, country: Option<String>, found: Vec<PiiFinding>, assessment: Assessment, problems: Vec<String> },
     Failed { file: String, reason: String },
 }
 
@@ -164,7 +201,8 @@ impl Searcher<'_> {
                 }
             }
         }
-        Work::Done { doc, country, found, problems }
+        let assessment = safety::assess(&doc.lines, &doc.unread, &found, &self.job.safety);
+        Work::Done { doc, country, found, assessment, problems }
     }
 }
 
@@ -174,10 +212,13 @@ impl Searcher<'_> {
 /// photos; this thread writes the results.
 pub fn pii(out: &Path, job: &PiiJob, progress: &dyn ProgressReporter) -> Result<PiiSummary, PipelineError> {
     let started = Instant::now();
-    let lexicon = match &job.lexicon {
+    let mut lexicon = match &job.lexicon {
         Some(p) => Lexicon::with_file(p).map_err(|e| PipelineError::Invalid(e.to_string()))?,
         None => Lexicon::builtin(),
     };
+    if let Some(r) = &job.regions {
+        lexicon.regions = Regions::parse(r).map_err(PipelineError::Invalid)?;
+    }
     let jobs = job.jobs.max(1);
     let mut detectors = Vec::new();
     for _ in 0..jobs {
@@ -196,6 +237,8 @@ pub fn pii(out: &Path, job: &PiiJob, progress: &dyn ProgressReporter) -> Result<
         photos: 0,
         with_pii: 0,
         by_kind: BTreeMap::new(),
+        needs_person: 0,
+        by_doubt: BTreeMap::new(),
         failed: Vec::new(),
         dir: dir.clone(),
         elapsed: Duration::ZERO,
@@ -219,13 +262,20 @@ pub fn pii(out: &Path, job: &PiiJob, progress: &dyn ProgressReporter) -> Result<
         s.spawn(move || send_all(files, file_tx));
         for w in work_rx {
             progress.advance(1);
-            let (doc, country, found, problems) = match w {
+            let (doc, country, found, assessment, problems) = match w {
                 Work::Failed { file, reason } => {
                     summary.failed.push((file, reason));
                     continue;
                 }
-                Work::Done { doc, country, found, problems } => (doc, country, found, problems),
+                Work::Done { doc, country, found, assessment, problems } => (doc, country, found, assessment, problems),
             };
+            summary.needs_person += u64::from(assessment.needs_person());
+            let mut checks: Vec<&'static str> = assessment.doubts.iter().map(|d| d.check).collect();
+            checks.sort_unstable();
+            checks.dedup();
+            for c in checks {
+                *summary.by_doubt.entry(c).or_default() += 1;
+            }
             summary.failed.extend(problems.into_iter().map(|p| (doc.id.clone(), p)));
             summary.photos += 1;
             summary.with_pii += u64::from(!found.is_empty());
@@ -234,11 +284,12 @@ pub fn pii(out: &Path, job: &PiiJob, progress: &dyn ProgressReporter) -> Result<
             }
             let record = serde_json::json!({
                 "id": doc.id, "uri": doc.uri, "sha256": doc.sha256, "country": country, "findings": found,
+                "needs_person": assessment.doubts,
             });
             let target = dir.join(format!("{}.json", file_stem(&doc.id)));
             std::fs::write(&target, serde_json::to_string_pretty(&record).unwrap_or_default())
                 .map_err(|source| PipelineError::Io { path: target.clone(), source })?;
-            store.replace_findings(run_id, Stage::Pii, &rows(&doc.id, &found))?;
+            store.replace_findings(run_id, Stage::Pii, &rows(&doc.id, &found, &assessment, &job.safety))?;
         }
         Ok(())
     });

@@ -196,6 +196,10 @@ def test_ocr_pii_and_redaction_of_text_photos(tmp_path):
     assert set(on_receipt["kind"]) == {"person_name", "phone", "email"}
     assert on_receipt.query("kind == 'phone'")["masked"].iloc[0] == "+49 *** *****67"
     assert set(found.query("kind == 'face'")["id"]) >= {"astronaut", "grace_hopper"}
+    # The typed receipt needs nobody as far as its text goes (its personal data is hidden).
+    held = crowdsift.held(py).to_pandas()
+    assert "receipt_cabbage" not in set(held["id"]), held
+    assert set(held["check"]) <= {"handwriting", "low_confidence_text", "unread_text", "unclassified_text"}
 
     copies = crowdsift.redact(py).to_pandas().set_index("id")
     row = copies.loc["receipt_cabbage"]

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crowdsift_core::Stage;
+use crowdsift_core::{PII_DOUBTS, Stage};
 use crowdsift_store::{FindingRow, Histogram, Store, Verdict};
 
 use crate::export::ExportError;
@@ -308,10 +308,29 @@ pub fn render(store: &Store, out: &Path, thumbs: Thumbnails<'_>) -> Result<(Stri
             html,
             "<p data-count=\"pii_photos\">{pii_photos} photos with personal data</p><table><tr><th>kind</th><th>photos</th></tr>"
         );
-        for (_, kind, n, _) in finding_counts.iter().filter(|c| c.0 == "pii" && c.1 != "pii") {
+        let doubt = |check: &str| PII_DOUBTS.contains(&check);
+        for (_, kind, n, _) in finding_counts.iter().filter(|c| c.0 == "pii" && c.1 != "pii" && !doubt(&c.1)) {
             let _ = write!(html, "<tr><td>{}</td><td class=\"num\">{n}</td></tr>", esc(kind));
         }
-        html.push_str("</table><div class=\"gallery\">");
+        html.push_str("</table>");
+        // The release rule for text: what holds photos for a person (crowdsift_pii::safety).
+        let held: Vec<_> = finding_counts.iter().filter(|c| c.0 == "pii" && doubt(&c.1) && c.3 > 0).collect();
+        if !held.is_empty() {
+            html.push_str(
+                "<p>Photos a person must see before release (text the checks cannot vouch for)</p>\
+                 <table><tr><th>reason</th><th>photos</th></tr>",
+            );
+            for (_, check, _, flagged) in held {
+                let _ = write!(
+                    html,
+                    "<tr><td>{}</td><td class=\"num\" data-count=\"held_{}\">{flagged}</td></tr>",
+                    esc(check),
+                    esc(check)
+                );
+            }
+            html.push_str("</table>");
+        }
+        html.push_str("<div class=\"gallery\">");
         for r in store.flagged_samples(Stage::Pii, GALLERY)?.iter().filter(|r| r.finding.check == "pii") {
             let id = r.finding.image_id.as_str();
             let thumb = picture(id);

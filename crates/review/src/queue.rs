@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
-use crowdsift_core::Stage;
+use crowdsift_core::{PII_DOUBTS, Stage};
 use crowdsift_store::{FindingRow, Store, StoreError};
 use serde::Serialize;
 
@@ -129,9 +129,12 @@ impl Queues {
                 // Exact copies before near ones (closest first).
                 (QueueKind::Duplicates, "exact_duplicate") => (0, 0.0),
                 (QueueKind::Duplicates, _) => (1, score),
-                // What redaction may have missed first, then the photos with the most findings.
+                // What redaction may have missed first, then what the release rule for text could not
+                // vouch for (handwriting, text not read or not classified), then the photos with the
+                // most findings.
                 (QueueKind::Pii, "redact_residual") => (0, 0.0),
-                (QueueKind::Pii, _) => (1, -score),
+                (QueueKind::Pii, check) if PII_DOUBTS.contains(&check) => (1, 0.0),
+                (QueueKind::Pii, _) => (2, -score),
             };
             if rank < item.rank {
                 item.rank = rank;

@@ -1,7 +1,9 @@
 //! `release`: the photos to publish, copied into a folder of their own with a manifest.
 //!
 //! A photo is released when a reviewer approved it, or when nothing flagged it for a person (its
-//! personal data, if any, hidden by `redact` with nothing found again in the copy). Rejected
+//! personal data, if any, hidden by `redact` with nothing found again in the copy, and none of
+//! the release rule's doubts about its text — handwriting, text not read with good confidence,
+//! text not classified: [`PII_DOUBTS`], see `crowdsift_pii::safety`). Rejected
 //! photos, photos no decoder can read and photos still waiting for a decision stay out; the
 //! summary names them. Every released file is written from pixels (no EXIF, GPS, XMP or IPTC;
 //! orientation baked in; colour profile kept): the redacted copy where `redact` made one from the
@@ -13,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crowdsift_core::{Limits, Stage};
+use crowdsift_core::{Limits, PII_DOUBTS, Stage};
 use crowdsift_ingest::{DecodeParams, Fetcher, Fit, Location, decode, file_stem, sha256_hex};
 use crowdsift_redact::{OutputFormat, Region, Shape, Style};
 use crowdsift_report::{ManifestRow, RedactedCopy};
@@ -38,6 +40,9 @@ pub struct ReleaseSummary {
     pub rejected: u64,
     /// Photos not released for want of a decision or a redacted copy: `(id, why)`.
     pub pending: Vec<(String, String)>,
+    /// Photos held for a person, by queue and, for personal data, by the release rule's check
+    /// (`duplicates`, `pii: handwriting`, …); a photo counts once under each reason it has.
+    pub held: BTreeMap<String, u64>,
     /// Photos that could not be read or written: `(id, why)`.
     pub failed: Vec<(String, String)>,
     /// Photos no decoder could read (never released).
@@ -142,18 +147,34 @@ fn release_into(store: &Store, out: &Path, job: &ReleaseJob) -> Result<ReleaseSu
         };
         let copy = copies.get(&p.id).filter(|c| c.source_sha256 == sha256).map(|c| c.path.clone());
         let queued = needs.get(p.id.as_str()).map_or(&[][..], Vec::as_slice);
-        // Personal data hidden by redact, with nothing found again in the copy, needs nobody.
-        let needs_person = queued.iter().any(|&k| k != QueueKind::Pii)
-            || (queued.contains(&QueueKind::Pii)
-                && reasons.get(&p.id).is_some_and(|r| r.iter().any(|c| c == "redact_residual")));
+        // Personal data hidden by redact, with nothing found again in the copy, needs nobody;
+        // what the release rule for text doubts (PII_DOUBTS: handwriting, text not read
+        // confidently or not classified) and what verification found again need a person.
+        let held: Vec<&str> = reasons.get(&p.id).map_or(Vec::new(), |r| {
+            r.iter().map(String::as_str).filter(|c| *c == "redact_residual" || PII_DOUBTS.contains(c)).collect()
+        });
+        let needs_person = queued.iter().any(|&k| k != QueueKind::Pii) || !held.is_empty();
         match verdict {
             Some(Verdict::Reject) => {
                 summary.rejected += 1;
                 continue;
             }
             None if needs_person => {
-                let why = queued.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ");
-                summary.pending.push((p.id, format!("waiting for review in {why}")));
+                let mut queues: Vec<String> = queued.iter().map(|k| k.as_str().to_owned()).collect();
+                if !held.is_empty()
+                    && let Some(q) = queues.iter_mut().find(|q| *q == QueueKind::Pii.as_str())
+                {
+                    q.push_str(&format!(" ({})", held.join(", ")));
+                }
+                for k in queued {
+                    if *k != QueueKind::Pii {
+                        *summary.held.entry(k.as_str().to_owned()).or_default() += 1;
+                    }
+                }
+                for c in &held {
+                    *summary.held.entry(format!("pii: {c}")).or_default() += 1;
+                }
+                summary.pending.push((p.id, format!("waiting for review in {}", queues.join(", "))));
                 continue;
             }
             _ => {}

@@ -33,7 +33,7 @@ import logging
 import os
 import pathlib
 import tempfile
-from typing import Any, Dict, Iterator, List, Optional, Union
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 import pyarrow as pa
@@ -61,7 +61,7 @@ from ._native import CrowdsiftError, ModelError, SourceError  # noqa: E402
 __version__ = _native.__version__
 __all__ = [
     "scan", "embed", "findings", "embeddings", "train", "cross_validate", "predict", "evaluate", "export",
-    "audit", "ocr", "pii", "redact", "report", "release", "Training", "CrossValidation", "Evaluation",
+    "audit", "ocr", "pii", "held", "redact", "report", "release", "Training", "CrossValidation", "Evaluation",
     "CrowdsiftError", "SourceError", "ModelError",
 ]
 
@@ -396,14 +396,25 @@ def pii(
     out: PathLike,
     *,
     country: Optional[str] = None,
+    phone_regions: Optional[Sequence[str]] = None,
     lexicon: Optional[PathLike] = None,
+    min_confidence: Optional[float] = None,
+    handwriting: Optional[float] = None,
     faces: bool = True,
     face_side: Optional[int] = None,
 ) -> pa.Table:
     """Personal data in the photos `ocr` read into `out` (``crowdsift pii``): one row per finding
     with id, uri, sha256, country, kind (face, phone, email, person_name, …), line (the OCR line, or
-    None), masked value, evidence, score and quad. Photos without personal data have no row."""
-    s = _done("pii", _native.pii(_argv("pii", out, country=country, lexicon=lexicon, no_faces=not faces, face_side=face_side)))
+    None), masked value, evidence, score and quad. Photos without personal data have no row.
+    Which photos a person must see before release, and why: ``crowdsift.held(out)``.
+
+    `phone_regions`: the countries whose national numbers are recognised when written without a
+    country code (default: the survey countries); `min_confidence` and `handwriting`: the
+    thresholds of the release rule for text (see the README)."""
+    regions = ",".join(phone_regions) if phone_regions else None
+    s = _done("pii", _native.pii(_argv("pii", out, country=country, phone_regions=regions, lexicon=lexicon,
+                                       min_confidence=min_confidence, handwriting=handwriting,
+                                       no_faces=not faces, face_side=face_side)))
     rows = []
     for doc in _records(pathlib.Path(s["dir"])):
         for f in doc["findings"]:
@@ -412,11 +423,23 @@ def pii(
                 "kind": f["kind"], "line": f.get("line"), "masked": f.get("masked"), "evidence": f.get("evidence"),
                 "score": f.get("score"), "quad": f["quad"],
             })
+
     schema = pa.schema([
         ("id", pa.string()), ("uri", pa.string()), ("sha256", pa.string()), ("country", pa.string()),
         ("kind", pa.string()), ("line", pa.int32()), ("masked", pa.string()), ("evidence", pa.string()),
         ("score", pa.float64()), ("quad", _QUAD),
     ])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def held(out: PathLike) -> pa.Table:
+    """The photos `crowdsift pii` holds for a person before release (the release rule for text): one
+    row per reason with id, uri, check (``handwriting``, ``low_confidence_text``, ``unread_text``,
+    ``unclassified_text``) and detail (what was seen, masked). A photo with no row needs nobody as
+    far as its text goes."""
+    rows = [{"id": doc["id"], "uri": doc["uri"], "check": d["check"], "detail": d["detail"]}
+            for doc in _records(pathlib.Path(out) / "pii") for d in doc.get("needs_person", [])]
+    schema = pa.schema([("id", pa.string()), ("uri", pa.string()), ("check", pa.string()), ("detail", pa.string())])
     return pa.Table.from_pylist(rows, schema=schema)
 
 

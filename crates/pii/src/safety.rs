@@ -1,0 +1,271 @@
+//! The release rule for text: which photos may be published without a person having looked.
+//!
+//! A photo goes out unreviewed only when every text line on it was read with good confidence
+//! and is either personal data that redaction hides or classified as not personal. Anything the
+//! system cannot vouch for sends the photo to the `pii` review queue, with the reason shown:
+//!
+//! | check | when | why |
+//! |---|---|---|
+//! | `handwriting` | a line is handwritten (style classifier ≥ [`SafetyParams::handwriting`]) | notes in a collector's hand hold names and numbers, and OCR misreads them |
+//! | `low_confidence_text` | a line not hidden was read with confidence < [`SafetyParams::min_confidence`] | what it really says is not known |
+//! | `unread_text` | the detector found a line no recogniser could read with the OCR's confidence floor: a box at least [`SafetyParams::unread_min_height`] px high, twice as long with a letter or digit made out in it, or four times as long | illegible writing |
+//! | `unclassified_text` | a line not hidden holds what may be personal: a number of 7+ digits nothing explains (not an amount, code, date or barcode), an `@` | the rules could not tell |
+//!
+//! Lines of one or two characters in a short box (a dash, a digit OCR made of a speck) are marks,
+//! not text, and are left out. The thresholds are [`SafetyParams`] (defaults measured in bench/results/pii_leak.md); the
+//! release (`crowdsift release`) holds every photo with one of these checks flagged until a
+//! reviewer decides, and says how many it held and why.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Serialize;
+
+use crowdsift_ocr::TextLine;
+
+use crate::{Kind, PiiFinding, mask, patterns, rows};
+
+/// A line this likely handwritten counts as handwriting.
+pub const HANDWRITING: f32 = 0.5;
+
+/// The checks that hold a photo for a person (besides `redact_residual`, what verification of a
+/// redacted copy found again); the store's readers know them as [`crowdsift_core::PII_DOUBTS`].
+pub const CHECKS: [&str; 4] = crowdsift_core::PII_DOUBTS;
+
+/// The thresholds of the release rule for text.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SafetyParams {
+    /// Probability of handwriting at or above which a line is handwritten.
+    pub handwriting: f32,
+    /// Lines not hidden that were read with less confidence need a person.
+    pub min_confidence: f32,
+    /// Unread boxes lower than this (in photo pixels) are not counted: specks and texture.
+    pub unread_min_height: f32,
+    /// Unread boxes count only when at least this much longer than high (lines of text are) and a
+    /// recogniser made out a letter or digit in them at [`SafetyParams::unread_min_reading`] or
+    /// more (texture the detector boxed reads as nothing, or as a dash) …
+    pub unread_min_aspect: f32,
+    pub unread_min_reading: f32,
+    /// … or when at least this much longer than high, read or not: the shape of a line.
+    pub unread_line_aspect: f32,
+}
+
+impl Default for SafetyParams {
+    fn default() -> Self {
+        SafetyParams {
+            handwriting: HANDWRITING,
+            min_confidence: 0.8,
+            unread_min_height: 10.0,
+            unread_min_aspect: 2.0,
+            unread_min_reading: 0.2,
+            unread_line_aspect: 4.0,
+        }
+    }
+}
+
+/// Why a line keeps its photo for a person.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Doubt {
+    /// One of [`CHECKS`].
+    pub check: &'static str,
+    /// What was seen, masked like findings (`handwritten line "Da*** *****id"`).
+    pub detail: String,
+}
+
+/// What the rule made of one photo's text.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Assessment {
+    pub doubts: Vec<Doubt>,
+    /// The highest probability of handwriting among its lines (`None`: no line classified).
+    pub handwriting: Option<f32>,
+    /// The lowest confidence among the lines not hidden (`None`: no such line).
+    pub min_confidence: Option<f32>,
+}
+
+impl Assessment {
+    /// Whether a person must see the photo before it is released.
+    pub fn needs_person(&self) -> bool {
+        !self.doubts.is_empty()
+    }
+
+    /// The doubts of one check.
+    pub fn of(&self, check: &str) -> impl Iterator<Item = &Doubt> {
+        self.doubts.iter().filter(move |d| d.check == check)
+    }
+}
+
+fn bounds(q: &crowdsift_ocr::Quad) -> (f32, f32) {
+    let (a, b) = ([q[1][0] - q[0][0], q[1][1] - q[0][1]], [q[3][0] - q[0][0], q[3][1] - q[0][1]]);
+    (a[0].hypot(a[1]), b[0].hypot(b[1]))
+}
+
+/// Applies the rule to the lines read (`lines`), the boxes found but not read (`unread`) and the
+/// personal data found in them (`found`, from [`crate::find`] on the same lines).
+pub fn assess(lines: &[TextLine], unread: &[TextLine], found: &[PiiFinding], p: &SafetyParams) -> Assessment {
+    let mut a = Assessment::default();
+    let rows = rows::rows(lines);
+    for row in &rows {
+        let hidden = found.iter().any(|f| f.kind != Kind::Face && f.line == Some(row.first()));
+        // One or two characters read in a short box are a mark or texture, not writing; read in
+        // a long box, they are what little OCR made of a line.
+        let q = row.quad(lines);
+        let (len, height) = bounds(&q);
+        let marks = row.text.chars().filter(|c| c.is_alphanumeric()).count() < 3 && len < 3.0 * height;
+        if marks {
+            continue;
+        }
+        let style = row.handwriting(lines);
+        if let Some(h) = style {
+            a.handwriting = Some(a.handwriting.map_or(h, |m| m.max(h)));
+            if h >= p.handwriting {
+                a.doubts.push(Doubt {
+                    check: "handwriting",
+                    detail: format!("handwritten line {:?} ({h:.2})", mask(&row.text)),
+                });
+            }
+        }
+        let conf = row.parts.iter().map(|&(_, li)| lines[li].confidence).fold(1f32, f32::min);
+        if !hidden {
+            a.min_confidence = Some(a.min_confidence.map_or(conf, |m| m.min(conf)));
+            if conf < p.min_confidence {
+                a.doubts.push(Doubt {
+                    check: "low_confidence_text",
+                    detail: format!("line {:?} read with confidence {conf:.2}", mask(&row.text)),
+                });
+            }
+            if let Some(why) = unexplained(&row.text) {
+                a.doubts.push(Doubt { check: "unclassified_text", detail: format!("{why}: {:?}", mask(&row.text)) });
+            }
+        } else if has_at(&row.text)
+            && !found.iter().any(|f| {
+                // An address its pattern read whole (not only a leading word's "rest of the line").
+                f.kind == Kind::Email && f.line == Some(row.first()) && f.evidence.contains("e-mail address")
+            })
+        {
+            // Hidden for another reason ("Email: ana.souza@"): what the address lacks may be
+            // written beyond what OCR found of the line.
+            a.doubts.push(Doubt {
+                check: "unclassified_text",
+                detail: format!("an e-mail address read only in part: {:?}", mask(&row.text)),
+            });
+        }
+    }
+    for u in unread {
+        let (len, height) = bounds(&u.quad);
+        let read = u.text.chars().any(char::is_alphanumeric) && u.confidence >= p.unread_min_reading;
+        let line = len >= p.unread_line_aspect * height;
+        if height >= p.unread_min_height && (len >= p.unread_min_aspect * height && read || line) {
+            a.doubts.push(Doubt {
+                check: "unread_text",
+                detail: format!("text {:.0}×{:.0} px not readable (best reading {:.2})", len, height, u.confidence),
+            });
+        }
+    }
+    a
+}
+
+/// Digits of any script with the separators numbers are written with.
+static NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d[\d ().\-/]*\d").expect("regex"));
+
+fn has_at(text: &str) -> bool {
+    text.contains('@') || text.contains('＠')
+}
+
+/// What on a line not hidden may still be personal data, if anything.
+pub fn unexplained(text: &str) -> Option<&'static str> {
+    if has_at(text) {
+        return Some("an @ without a readable e-mail address");
+    }
+    for m in NUMBER.find_iter(text) {
+        let s = m.as_str();
+        let digits = s.chars().filter(|c| c.is_numeric()).count();
+        if digits < 7 {
+            continue;
+        }
+        let ascii: String =
+            s.chars().map(|c| c.to_digit(10).and_then(|d| char::from_digit(d, 10)).unwrap_or(c)).collect();
+        let explained =
+            patterns::explain_number(text, m.start(), m.end()).is_some() || patterns::benign_shape(&ascii).is_some();
+        if !explained {
+            return Some("a number nothing explains");
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Lexicon;
+
+    fn line(text: &str, y: f32, conf: f32, hand: f32) -> TextLine {
+        let w = 12.0 * text.chars().count() as f32;
+        TextLine {
+            quad: [[10.0, y], [10.0 + w, y], [10.0 + w, y + 24.0], [10.0, y + 24.0]],
+            text: text.into(),
+            confidence: conf,
+            turned: false,
+            engine: "test".into(),
+            script: "Latin".into(),
+            handwriting: Some(hand),
+        }
+    }
+
+    fn checks(lines: &[TextLine], unread: &[TextLine]) -> Vec<&'static str> {
+        let found = crate::find(lines, &Lexicon::builtin(), None);
+        let mut c: Vec<&str> =
+            assess(lines, unread, &found, &SafetyParams::default()).doubts.iter().map(|d| d.check).collect();
+        c.dedup();
+        c
+    }
+
+    #[test]
+    fn a_typed_price_tag_read_well_needs_nobody() {
+        let tag = [line("Gula pasir Rp 16.000", 0.0, 0.98, 0.02), line("Kedaluwarsa 12/05/2026", 40.0, 0.97, 0.05)];
+        assert!(checks(&tag, &[]).is_empty());
+        // EAN digits under a barcode, a price, a code: explained.
+        let codes = [line("8 901030 865278", 0.0, 0.99, 0.1), line("SKU 10024578", 40.0, 0.99, 0.1)];
+        assert!(checks(&codes, &[]).is_empty(), "{:?}", checks(&codes, &[]));
+    }
+
+    #[test]
+    fn handwriting_doubtful_reading_and_unread_text_need_a_person() {
+        let note = [line("Daudi Sayyid", 0.0, 0.98, 0.93)];
+        assert_eq!(checks(&note, &[]), ["handwriting"]);
+        let blurry = [line("Prix au kilo 3,90", 0.0, 0.62, 0.1)];
+        assert_eq!(checks(&blurry, &[]), ["low_confidence_text"]);
+        let scrawl = line("~~ 7", 100.0, 0.3, 0.8);
+        let mut long = scrawl.clone();
+        long.text = String::new();
+        long.quad = [[0.0, 0.0], [200.0, 0.0], [200.0, 24.0], [0.0, 24.0]];
+        assert_eq!(checks(&[], &[long]), ["unread_text"], "a line's shape, nothing read");
+        let mut texture = scrawl.clone();
+        texture.text = String::new();
+        assert!(checks(&[], &[texture]).is_empty(), "texture reads as nothing");
+        assert_eq!(
+            checks(&[line("Fresh milk 500 ml", 0.0, 0.97, 0.0)], std::slice::from_ref(&scrawl)),
+            ["unread_text"]
+        );
+        // A speck the detector boxed is not text.
+        let mut speck = scrawl;
+        speck.quad = [[0.0, 0.0], [8.0, 0.0], [8.0, 6.0], [0.0, 6.0]];
+        assert!(checks(&[], &[speck]).is_empty());
+    }
+
+    #[test]
+    fn what_might_be_personal_and_was_not_found_needs_a_person() {
+        assert_eq!(unexplained("write to ana.souza@"), Some("an @ without a readable e-mail address"));
+        assert_eq!(unexplained("call 4471 99821 03"), Some("a number nothing explains"));
+        for fine in ["Total Rp 1.250.000", "Best before 12/05/2026", "4006381333931", "No. 004512", "2 x 500 g"] {
+            assert_eq!(unexplained(fine), None, "{fine}");
+        }
+        // An e-mail address cut short by the end of what OCR found holds the photo, hidden or not.
+        let cut = [line("Email: daniswara.saptono88@", 0.0, 0.99, 0.0)];
+        assert_eq!(checks(&cut, &[]), ["unclassified_text"]);
+        // A bare phone number is personal data found and hidden, not a doubt.
+        let lines = [line("0806 446 5620", 0.0, 0.95, 0.1)];
+        let found = crate::find(&lines, &Lexicon::builtin(), None);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(assess(&lines, &[], &found, &SafetyParams::default()).doubts.is_empty());
+    }
+}
