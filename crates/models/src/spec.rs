@@ -194,6 +194,36 @@ pub struct FaceSpec {
     pub name: String,
 }
 
+/// A registry entry made of one model file.
+trait OneFile {
+    fn parts(&mut self) -> (&mut PinnedFile, &mut String);
+}
+
+impl OneFile for FaceSpec {
+    fn parts(&mut self) -> (&mut PinnedFile, &mut String) {
+        (&mut self.model, &mut self.name)
+    }
+}
+
+impl OneFile for StyleSpec {
+    fn parts(&mut self) -> (&mut PinnedFile, &mut String) {
+        (&mut self.model, &mut self.name)
+    }
+}
+
+/// Entries of one model file each, with their file placed under `root` and their name set.
+fn rooted<S: OneFile>(specs: BTreeMap<String, S>, root: &Path) -> BTreeMap<String, S> {
+    specs
+        .into_iter()
+        .map(|(name, mut spec)| {
+            let (file, n) = spec.parts();
+            file.path = root.join(&file.file);
+            *n = name.clone();
+            (name, spec)
+        })
+        .collect()
+}
+
 /// The models of a checkout or installation, from `models.toml`.
 #[derive(Debug, Clone)]
 pub struct Registry {
@@ -263,24 +293,8 @@ impl Registry {
                 (name, spec)
             })
             .collect();
-        let face = file
-            .face
-            .into_iter()
-            .map(|(name, mut spec)| {
-                spec.model.path = root.join(&spec.model.file);
-                spec.name = name.clone();
-                (name, spec)
-            })
-            .collect();
-        let style = file
-            .style
-            .into_iter()
-            .map(|(name, mut spec)| {
-                spec.model.path = root.join(&spec.model.file);
-                spec.name = name.clone();
-                (name, spec)
-            })
-            .collect();
+        let face = rooted(file.face, &root);
+        let style = rooted(file.style, &root);
         Ok(Registry { root, models, ocr, face, style })
     }
 

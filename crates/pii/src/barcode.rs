@@ -59,33 +59,36 @@ fn region(a: &rxing::Point, b: &rxing::Point) -> Quad {
     ]
 }
 
-/// The personal linear barcodes in `img`, with regions in `img`'s pixels (the decoder gives the
-/// ends of the line it read).
-pub fn find(img: &GrayImage) -> Vec<PiiFinding> {
+/// The linear barcodes in `img`, with regions in `img`'s pixels (the decoder gives the ends of
+/// the line it read): the personal ones as findings, and the regions of the product codes, whose
+/// bars and digits OCR may read as text that is neither personal nor a person's to check.
+pub fn find(img: &GrayImage) -> (Vec<PiiFinding>, Vec<Quad>) {
+    let (mut personal, mut products) = (Vec::new(), Vec::new());
     let (w, h) = img.dimensions();
     if w < 20 || h < 20 {
-        return Vec::new();
+        return (personal, products);
     }
     let mut hints =
         DecodeHints { PossibleFormats: Some(HashSet::from(LINEAR)), TryHarder: Some(true), ..Default::default() };
     let Ok(found) = rxing::helpers::detect_multiple_in_luma_with_hints(img.as_raw().clone(), w, h, &mut hints) else {
-        return Vec::new(); // nothing found is an error for the reader
+        return (personal, products); // nothing found is an error for the reader
     };
-    found
-        .iter()
-        .filter_map(|r| {
-            let (what, score) = classify(r.getBarcodeFormat(), r.getText())?;
-            let pts = r.getPoints();
-            Some(PiiFinding {
+    for r in &found {
+        let pts = r.getPoints();
+        let (Some(a), Some(b)) = (pts.first(), pts.last()) else { continue };
+        match classify(r.getBarcodeFormat(), r.getText()) {
+            None => products.push(region(a, b)),
+            Some((what, score)) => personal.push(PiiFinding {
                 kind: Kind::QrOrBarcode,
-                quad: region(pts.first()?, pts.last()?),
+                quad: region(a, b),
                 evidence: format!("barcode {} ({what})", r.getBarcodeFormat()),
                 score,
                 masked: mask(r.getText()),
                 line: None,
-            })
-        })
-        .collect()
+            }),
+        }
+    }
+    (personal, products)
 }
 
 #[cfg(test)]

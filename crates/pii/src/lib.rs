@@ -130,12 +130,15 @@ impl PiiFinding {
 
 /// Adds what the pixels of a photo show to the findings of its text: QR codes and personal
 /// linear barcodes (see [`qr`] and [`barcode`]) found in `img`, with regions scaled by `scale` to
-/// the text's pixels.
-pub fn add_codes(found: &mut Vec<PiiFinding>, img: &image::GrayImage, scale: f32) {
-    for mut f in qr::find(img).into_iter().chain(barcode::find(img)) {
+/// the text's pixels. Returns the regions of the product barcodes it read (for
+/// [`safety::assess`]: text read there is the code's bars and digits).
+pub fn add_codes(found: &mut Vec<PiiFinding>, img: &image::GrayImage, scale: f32) -> Vec<crowdsift_ocr::Quad> {
+    let (personal, products) = barcode::find(img);
+    for mut f in qr::find(img).into_iter().chain(personal) {
         f.quad = f.quad.map(|[x, y]| [x * scale, y * scale]);
         found.push(f);
     }
+    products.into_iter().map(|q| q.map(|[x, y]| [x * scale, y * scale])).collect()
 }
 
 /// Finds personal data in the text lines of one photo. `country` (ISO 3166 alpha-2, e.g. `KE`)
@@ -246,14 +249,20 @@ pub fn find(lines: &[TextLine], lexicon: &Lexicon, country: Option<&str>) -> Vec
 }
 
 /// The part of `line`'s quad that bytes `start..end` of its text take, by character count
-/// (proportional widths: OCR gives no character positions), widened by one character each side.
+/// (OCR gives no character positions), widened by one character and by the line's height each
+/// side: in a proportional face, or where perspective makes one end of the line larger, a value
+/// sits up to a few narrow characters away from where counting puts it (a digit of "22/01/1978"
+/// after "Tarehe ya kuzaliwa: " was left outside), and a region a little too wide costs nothing.
 /// Lines whose first letter is Arabic or Hebrew run from right to left: their text starts at the
 /// quad's right end.
 pub fn sub_quad(line: &TextLine, start: usize, end: usize) -> Quad {
     let n = line.text.chars().count().max(1) as f32;
     let a = line.text[..start].chars().count() as f32;
     let b = line.text[..end].chars().count() as f32;
-    let (f0, f1) = (((a - 1.0) / n).clamp(0.0, 1.0), ((b + 1.0) / n).clamp(0.0, 1.0));
+    let [tl, tr, _, bl] = line.quad;
+    let (len, height) = ((tr[0] - tl[0]).hypot(tr[1] - tl[1]), (bl[0] - tl[0]).hypot(bl[1] - tl[1]));
+    let pad = 1.0 / n + height / len.max(1.0);
+    let (f0, f1) = ((a / n - pad).clamp(0.0, 1.0), (b / n + pad).clamp(0.0, 1.0));
     let (f0, f1) = if is_rtl(&line.text) { (1.0 - f1, 1.0 - f0) } else { (f0, f1) };
     let [tl, tr, br, bl] = line.quad;
     let lerp = |p: [f32; 2], q: [f32; 2], t: f32| [p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t];
@@ -341,8 +350,9 @@ mod tests {
         let f = find(&lines, &lex, Some("ES"));
         let kinds: Vec<(Kind, Option<usize>)> = f.iter().map(|f| (f.kind, f.line)).collect();
         assert_eq!(kinds, [(Kind::PersonName, Some(1)), (Kind::Phone, Some(3))], "{f:#?}");
-        // "Nom: " is 5 of 16 characters: the region starts a character before the value.
-        assert!((f[0].quad[0][0] - (10.0 + 160.0 * 4.0 / 16.0)).abs() < 1e-3, "{:?}", f[0].quad);
+        // "Nom: " is 5 of 16 characters (50 of 160 px): the region starts a character (10 px) and
+        // the line's height (20 px) before the value.
+        assert!((f[0].quad[0][0] - (10.0 + 50.0 - 10.0 - 20.0)).abs() < 1e-3, "{:?}", f[0].quad);
         assert_eq!(f[0].masked, "Je** ****nt");
         // The phone below its leading word: the pattern and the word agree.
         assert!(f[1].score >= 0.99 && f[1].evidence.contains("teléfono"), "{:?}", f[1]);
@@ -357,7 +367,9 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:#?}");
         let (x0, x1) = (l.quad[0][0], l.quad[1][0]);
         assert!((f[0].quad[0][0] - x0).abs() < 1e-3, "{:?} starts at the line's left end", f[0].quad);
-        assert!(f[0].quad[1][0] < x0 + 0.8 * (x1 - x0), "{:?} leaves the leading word", f[0].quad);
+        // "هاتف: " is the right 6 of 18 characters; the region reaches a character and a line
+        // height into it, no further.
+        assert!(f[0].quad[1][0] < x0 + 0.84 * (x1 - x0), "{:?} leaves the leading word", f[0].quad);
     }
 
     /// The note of issue 19, as OCR read it on a food photo whose manifest row had no country:

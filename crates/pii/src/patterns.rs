@@ -197,10 +197,13 @@ pub fn benign_shape(s: &str) -> Option<&'static str> {
     if lens.len() >= 2 && lens[0] <= 3 && lens[1..].iter().all(|&l| l == 3) && !s.contains(' ') {
         return Some("an amount with thousands separators");
     }
-    // A barcode's digits: the EAN-13/UPC-A groupings, or 12–13 digits with a valid GS1 check digit
-    // in the long groups OCR reads them in (phone numbers come in groups of two to four).
+    // A barcode's digits: the EAN-13/UPC-A groupings; 12–13 digits in two or three long groups,
+    // as OCR reads them with a space lost or a digit missed (`8901030 865278`, `101030 865278`:
+    // phone numbers come in groups of two to four, seven digits at most in a group); or 12–13
+    // digits in one run with a valid GS1 check digit.
     let long_groups = lens.len() <= 3 && lens.iter().all(|l| *l == 1 || *l >= 5);
-    if matches!(lens.as_slice(), [1, 6, 6] | [1, 5, 5, 1]) || long_groups && gtin_valid(&digits) {
+    let split_code = long_groups && lens.iter().filter(|l| **l >= 5).count() >= 2 && (12..=13).contains(&digits.len());
+    if matches!(lens.as_slice(), [1, 6, 6] | [1, 5, 5, 1]) || split_code || long_groups && gtin_valid(&digits) {
         return Some("a product's barcode digits");
     }
     if TIME_RANGE.is_match(s.trim()) {
@@ -482,6 +485,7 @@ mod tests {
             "2 x 5000000 g",
             "Buka 08.00 - 21.00",
             "8901030 865278",
+            "101030 865278",
         ] {
             assert!(kinds(s, None).is_empty(), "{s}: {:?}", kinds(s, None));
         }

@@ -11,8 +11,11 @@
 //! | `unread_text` | the detector found a line no recogniser could read with the OCR's confidence floor: a box at least [`SafetyParams::unread_min_height`] px high, twice as long with a letter or digit made out in it, or four times as long | illegible writing |
 //! | `unclassified_text` | a line not hidden holds what may be personal: a number of 7+ digits nothing explains (not an amount, code, date or barcode), an `@` | the rules could not tell |
 //!
-//! Lines of one or two characters in a short box (a dash, a digit OCR made of a speck) are marks,
-//! not text, and are left out. The thresholds are [`SafetyParams`] (defaults measured in bench/results/pii_leak.md); the
+//! Left out, as no place for personal data: lines of one or two characters in a short box (a dash,
+//! a digit OCR made of a speck); lines lower than [`SafetyParams::unread_min_height`] (texture, or
+//! writing no one can read in the photo either); a short number with no letters (`12:30`, `500`:
+//! fewer than seven digits in a box less than three times as long as high: no name, no phone
+//! number fits in it); and what OCR read on a product barcode (its bars and digits). The thresholds are [`SafetyParams`] (defaults measured in bench/results/pii_leak.md); the
 //! release (`crowdsift release`) holds every photo with one of these checks flagged until a
 //! reviewer decides, and says how many it held and why.
 
@@ -21,7 +24,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Serialize;
 
-use crowdsift_ocr::TextLine;
+use crowdsift_ocr::{Quad, TextLine};
 
 use crate::{Kind, PiiFinding, mask, patterns, rows};
 
@@ -39,7 +42,7 @@ pub struct SafetyParams {
     pub handwriting: f32,
     /// Lines not hidden that were read with less confidence need a person.
     pub min_confidence: f32,
-    /// Unread boxes lower than this (in photo pixels) are not counted: specks and texture.
+    /// Boxes lower than this (in photo pixels), read or not, are not counted: specks and texture.
     pub unread_min_height: f32,
     /// Unread boxes count only when at least this much longer than high (lines of text are) and a
     /// recogniser made out a letter or digit in them at [`SafetyParams::unread_min_reading`] or
@@ -99,19 +102,36 @@ fn bounds(q: &crowdsift_ocr::Quad) -> (f32, f32) {
     (a[0].hypot(a[1]), b[0].hypot(b[1]))
 }
 
-/// Applies the rule to the lines read (`lines`), the boxes found but not read (`unread`) and the
-/// personal data found in them (`found`, from [`crate::find`] on the same lines).
-pub fn assess(lines: &[TextLine], unread: &[TextLine], found: &[PiiFinding], p: &SafetyParams) -> Assessment {
+/// Whether the centre of `q` lies inside one of the convex `regions`.
+fn centre_in(q: &Quad, regions: &[Quad]) -> bool {
+    let (x, y) = (q.iter().map(|p| p[0]).sum::<f32>() / 4.0, q.iter().map(|p| p[1]).sum::<f32>() / 4.0);
+    regions.iter().any(|r| {
+        let side = |i: usize| {
+            let (a, b) = (r[i], r[(i + 1) % 4]);
+            (b[0] - a[0]) * (y - a[1]) - (b[1] - a[1]) * (x - a[0])
+        };
+        let s: Vec<f32> = (0..4).map(side).collect();
+        s.iter().all(|v| *v >= 0.0) || s.iter().all(|v| *v <= 0.0)
+    })
+}
+
+/// Applies the rule to the lines read (`lines`), the boxes found but not read (`unread`), the
+/// personal data found in them (`found`, from [`crate::find`] on the same lines) and the regions
+/// of the product barcodes in the photo (`codes`, from [`crate::add_codes`]).
+pub fn assess(
+    lines: &[TextLine],
+    unread: &[TextLine],
+    found: &[PiiFinding],
+    codes: &[Quad],
+    p: &SafetyParams,
+) -> Assessment {
     let mut a = Assessment::default();
     let rows = rows::rows(lines);
     for row in &rows {
         let hidden = found.iter().any(|f| f.kind != Kind::Face && f.line == Some(row.first()));
-        // One or two characters read in a short box are a mark or texture, not writing; read in
-        // a long box, they are what little OCR made of a line.
         let q = row.quad(lines);
         let (len, height) = bounds(&q);
-        let marks = row.text.chars().filter(|c| c.is_alphanumeric()).count() < 3 && len < 3.0 * height;
-        if marks {
+        if !holds_text(&row.text, len, height, p) || centre_in(&q, codes) {
             continue;
         }
         let style = row.handwriting(lines);
@@ -152,6 +172,9 @@ pub fn assess(lines: &[TextLine], unread: &[TextLine], found: &[PiiFinding], p: 
     }
     for u in unread {
         let (len, height) = bounds(&u.quad);
+        if centre_in(&u.quad, codes) {
+            continue;
+        }
         let read = u.text.chars().any(char::is_alphanumeric) && u.confidence >= p.unread_min_reading;
         let line = len >= p.unread_line_aspect * height;
         if height >= p.unread_min_height && (len >= p.unread_min_aspect * height && read || line) {
@@ -162,6 +185,19 @@ pub fn assess(lines: &[TextLine], unread: &[TextLine], found: &[PiiFinding], p: 
         }
     }
     a
+}
+
+/// Whether a line read as `text` in a box `len` × `height` px can hold personal data at all.
+fn holds_text(text: &str, len: f32, height: f32, p: &SafetyParams) -> bool {
+    let alnum = text.chars().filter(|c| c.is_alphanumeric()).count();
+    let short = len < 3.0 * height;
+    // One or two characters read in a short box are a mark or texture, not writing; read in a
+    // long box, they are what little OCR made of a line.
+    let mark = alnum < 3 && short;
+    // A short number and nothing else: no name, no phone number fits (seven digits at least).
+    let digits = text.chars().filter(|c| c.is_numeric()).count();
+    let number = short && digits < 7 && !text.chars().any(char::is_alphabetic);
+    height >= p.unread_min_height && !mark && !number
 }
 
 /// Digits of any script with the separators numbers are written with.
@@ -214,7 +250,7 @@ mod tests {
     fn checks(lines: &[TextLine], unread: &[TextLine]) -> Vec<&'static str> {
         let found = crate::find(lines, &Lexicon::builtin(), None);
         let mut c: Vec<&str> =
-            assess(lines, unread, &found, &SafetyParams::default()).doubts.iter().map(|d| d.check).collect();
+            assess(lines, unread, &found, &[], &SafetyParams::default()).doubts.iter().map(|d| d.check).collect();
         c.dedup();
         c
     }
@@ -226,12 +262,48 @@ mod tests {
         // EAN digits under a barcode, a price, a code: explained.
         let codes = [line("8 901030 865278", 0.0, 0.99, 0.1), line("SKU 10024578", 40.0, 0.99, 0.1)];
         assert!(checks(&codes, &[]).is_empty(), "{:?}", checks(&codes, &[]));
+        // The same digits read with a space lost, or the first two missed.
+        for cut in ["8901030 865278", "101030 865278"] {
+            assert!(checks(&[line(cut, 0.0, 0.99, 0.0)], &[]).is_empty(), "{cut}");
+        }
+        // A time or a price alone, even in a hand-like style: no name or phone number fits.
+        assert!(checks(&[line("12:30", 0.0, 0.99, 0.6)], &[]).is_empty());
+        // A reading 7 px high in the photo: texture, or nothing anyone can read.
+        let mut speck = line("00", 0.0, 0.5, 0.1);
+        speck.quad = [[0.0, 0.0], [31.0, 0.0], [31.0, 7.0], [0.0, 7.0]];
+        assert!(checks(&[speck], &[]).is_empty());
+    }
+
+    #[test]
+    fn what_is_read_on_a_product_barcode_is_the_code() {
+        // The bars read as "E0650TL668" with low confidence and a hand-like style, and an unread
+        // box on the bars: inside the region of a product code the photo's pixels decoded.
+        let bars = line("E0650TL668", 0.0, 0.52, 0.99);
+        let mut unread = bars.clone();
+        unread.text = String::new();
+        let code = [[0.0, -20.0], [260.0, -20.0], [260.0, 60.0], [0.0, 60.0]];
+        let found = crate::find(std::slice::from_ref(&bars), &Lexicon::builtin(), None);
+        let a = assess(
+            std::slice::from_ref(&bars),
+            std::slice::from_ref(&unread),
+            &found,
+            &[code],
+            &SafetyParams::default(),
+        );
+        assert!(a.doubts.is_empty(), "{:?}", a.doubts);
+        // Elsewhere in the photo the same reading needs a person.
+        let away = [[500.0, 500.0], [700.0, 500.0], [700.0, 600.0], [500.0, 600.0]];
+        let a = assess(std::slice::from_ref(&bars), &[unread], &found, &[away], &SafetyParams::default());
+        assert!(a.needs_person());
     }
 
     #[test]
     fn handwriting_doubtful_reading_and_unread_text_need_a_person() {
         let note = [line("Daudi Sayyid", 0.0, 0.98, 0.93)];
         assert_eq!(checks(&note, &[]), ["handwriting"]);
+        // A short handwritten name, and a handwritten number long enough to be a phone's.
+        assert_eq!(checks(&[line("Ana", 0.0, 0.98, 0.93)], &[]), ["handwriting"]);
+        assert_eq!(checks(&[line("0712 55", 0.0, 0.98, 0.93)], &[]), ["handwriting"]);
         let blurry = [line("Prix au kilo 3,90", 0.0, 0.62, 0.1)];
         assert_eq!(checks(&blurry, &[]), ["low_confidence_text"]);
         let scrawl = line("~~ 7", 100.0, 0.3, 0.8);
@@ -266,6 +338,6 @@ mod tests {
         let lines = [line("0806 446 5620", 0.0, 0.95, 0.1)];
         let found = crate::find(&lines, &Lexicon::builtin(), None);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(assess(&lines, &[], &found, &SafetyParams::default()).doubts.is_empty());
+        assert!(assess(&lines, &[], &found, &[], &SafetyParams::default()).doubts.is_empty());
     }
 }

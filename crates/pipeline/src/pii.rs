@@ -184,11 +184,12 @@ impl Searcher<'_> {
             }
             decode(&bytes, &params).map_err(|e| e.to_string())
         });
+        let mut codes = Vec::new();
         match photo {
             Err(e) => problems.push(format!("not searched for faces, QR codes and barcodes: {e}")),
             Ok(d) => {
                 let s = d.width as f32 / d.image.width().max(1) as f32;
-                crowdsift_pii::add_codes(&mut found, &image::imageops::grayscale(&d.image), s);
+                codes = crowdsift_pii::add_codes(&mut found, &image::imageops::grayscale(&d.image), s);
                 if let Some(det) = &mut self.faces {
                     match det.detect(&d.image) {
                         Err(e) => problems.push(format!("faces not searched: {e}")),
@@ -201,7 +202,7 @@ impl Searcher<'_> {
                 }
             }
         }
-        let assessment = safety::assess(&doc.lines, &doc.unread, &found, &self.job.safety);
+        let assessment = safety::assess(&doc.lines, &doc.unread, &found, &codes, &self.job.safety);
         Work::Done { doc, country, found, assessment, problems }
     }
 }
