@@ -259,11 +259,52 @@ pub fn boxes(prob: &[f32], w: usize, h: usize, src_w: u32, src_h: u32, p: &DbPar
         match fit {
             _ if pieces.len() >= 2 => out.extend(pieces),
             Fit::Box(q) => out.push(q),
+            // A line whose rectangle scores low only for what lies around its ink — a tilted line
+            // whose contour reaches into its neighbour — is a line by its own pixels (PaddleOCR's
+            // "slow" score over the contour, for curved and rotated text).
+            Fit::LowScore if line_blob(&labels, prob, w, blob, &rect, bounds) => {
+                let scale = (f64::from(src_w) / w as f64, f64::from(src_h) / h as f64);
+                if let Fit::Box(q) = box_of(prob, w, h, scale, src_w, src_h, p, &rect, 0.0) {
+                    out.push(q);
+                }
+            }
             _ => {}
         }
     }
     out
 }
+
+/// Whether blob `blob` (in `labels`, within `bounds`) is a line of text by its own pixels: long
+/// (its rectangle at least [`LINE_ASPECT`] times as long as high), filling at least
+/// [`LINE_FILL`] of that rectangle, with a mean probability of at least [`LINE_SCORE`].
+fn line_blob(
+    labels: &image::ImageBuffer<Luma<u32>, Vec<u32>>,
+    prob: &[f32],
+    w: usize,
+    blob: u32,
+    r: &Rect,
+    bounds: [usize; 4],
+) -> bool {
+    if blob == 0 || r.a.max(r.b) < LINE_ASPECT * r.a.min(r.b) {
+        return false;
+    }
+    let [x0, y0, x1, y1] = bounds;
+    let (mut sum, mut n) = (0f64, 0usize);
+    for y in y0..=y1 {
+        for x in x0..=x1 {
+            if labels.get_pixel(x as u32, y as u32).0[0] == blob {
+                sum += f64::from(prob[y * w + x]);
+                n += 1;
+            }
+        }
+    }
+    n > 0 && n as f64 >= LINE_FILL * 4.0 * r.a * r.b && sum / n as f64 >= LINE_SCORE
+}
+
+/// See [`line_blob`].
+const LINE_ASPECT: f64 = 4.0;
+const LINE_FILL: f64 = 0.5;
+const LINE_SCORE: f64 = 0.8;
 
 /// Splits bins `lo..hi` of a profile across a blob at its deepest valley — a bin holding less than
 /// half of the lower of the peaks on either side, each peak at least a quarter of the fullest bin
@@ -381,7 +422,7 @@ fn contour_box(
         lim(xs.fold(f64::MIN, f64::max), w),
         lim(ys.fold(f64::MIN, f64::max), h),
     ];
-    (box_of(prob, w, h, (sx, sy), src_w, src_h, p, &rect), rect, bounds)
+    (box_of(prob, w, h, (sx, sy), src_w, src_h, p, &rect, p.box_thresh), rect, bounds)
 }
 
 /// The box a contour's rectangle gives: scored, grown, in photo pixels.
@@ -395,12 +436,13 @@ fn box_of(
     src_h: u32,
     p: &DbParams,
     rect: &Rect,
+    min_score: f32,
 ) -> Fit {
     if rect.short_side() < 3.0 {
         return Fit::Small;
     }
     let corners = mini_box(rect.corners());
-    if box_score(prob, w, h, &corners) < p.box_thresh {
+    if box_score(prob, w, h, &corners) < min_score {
         return Fit::LowScore;
     }
     let (area, perimeter) = (4.0 * rect.a * rect.b, 4.0 * (rect.a + rect.b));
@@ -515,6 +557,32 @@ mod tests {
         let mut tops: Vec<f32> = found.iter().map(|q| q[0][1]).collect();
         tops.sort_by(f32::total_cmp);
         assert!(tops[0] < 15.0 && tops[1] > 25.0, "{tops:?}");
+    }
+
+    /// A line tilted by 8° whose contour has a stub at each end reaching into the next line (a
+    /// letter's tail): its rectangle is twice as high as the line and scores below the box
+    /// threshold, and no valley splits it. By its own pixels it is a line, and is kept.
+    #[test]
+    fn a_tilted_line_with_tails_is_kept_by_its_own_pixels() {
+        let (w, h) = (320, 160);
+        let (c, s) = (8f64.to_radians().cos(), 8f64.to_radians().sin());
+        let mut m = vec![0f32; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                let (dx, dy) = (x as f64 - 160.0, y as f64 - 80.0);
+                let (along, across) = (dx * c + dy * s, -dx * s + dy * c);
+                if along.abs() <= 120.0 && across.abs() <= 6.0 {
+                    m[y * w + x] = 0.95;
+                } else if (along.abs() - 116.0).abs() <= 2.0 && (6.0..=18.0).contains(&across) {
+                    m[y * w + x] = 0.45;
+                }
+            }
+        }
+        let found = boxes(&m, w, h, w as u32, h as u32, &DbParams::default());
+        assert_eq!(found.len(), 1, "{found:?}");
+        let q = found[0];
+        let angle = (q[1][1] - q[0][1]).atan2(q[1][0] - q[0][0]).to_degrees();
+        assert!((angle - 8.0).abs() < 2.0, "{q:?}: angle {angle}");
     }
 
     #[test]
