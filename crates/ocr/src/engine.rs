@@ -191,8 +191,9 @@ impl<'r> ModelPlan<'r> {
         Ok(reader)
     }
 
-    /// The key results are cached under: each model set's name and file checksums, the tiling,
-    /// then the reader (engine, Tesseract version and packs).
+    /// The key results are cached under: each model set's name and file checksums, the tiling and
+    /// the version of the detector's box rules ([`crate::db::RULES`]), then the reader (engine,
+    /// Tesseract version and packs).
     pub fn key(&self, tile: Option<u32>, config: &ReaderConfig) -> String {
         let short = |s: &str| s.chars().take(12).collect::<String>();
         let set = |s: &OcrSpec| {
@@ -200,7 +201,12 @@ impl<'r> ModelPlan<'r> {
         };
         let mut key = String::new();
         if let Some(m) = self.main {
-            key += &format!("{}:{}:", set(m), tile.map_or("whole".to_owned(), |t| format!("tile{t}")));
+            key += &format!(
+                "{}:{}:{}:",
+                set(m),
+                tile.map_or("whole".to_owned(), |t| format!("tile{t}")),
+                crate::db::RULES
+            );
         }
         for (spec, scripts) in &self.alt {
             key += &format!("{}({}):", set(spec), scripts.join(","));
