@@ -526,17 +526,22 @@ mod tests {
                 m[y * w + x] = 0.9;
             }
         }
-        let (c, s) = (30f64.to_radians().cos(), 30f64.to_radians().sin());
-        for y in 0..h {
-            for x in 0..w {
-                let (dx, dy) = (x as f64 - 100.0, y as f64 - 100.0);
-                let (along, across) = (dx * c + dy * s, -dx * s + dy * c);
-                if along.abs() <= 40.0 && across.abs() <= 6.0 {
-                    m[y * w + x] = 0.8;
-                }
+        paint(&mut m, w, [100.0, 100.0], 30.0, |along, across| {
+            (along.abs() <= 40.0 && across.abs() <= 6.0).then_some(0.8)
+        });
+        m
+    }
+
+    /// Sets each pixel of a `w`-wide map to what `value` gives for its distance along and across
+    /// a line through `centre` turned by `degrees` (`None`: left as it is).
+    fn paint(m: &mut [f32], w: usize, centre: [f64; 2], degrees: f64, value: impl Fn(f64, f64) -> Option<f32>) {
+        let (c, s) = (degrees.to_radians().cos(), degrees.to_radians().sin());
+        for (i, px) in m.iter_mut().enumerate() {
+            let (dx, dy) = ((i % w) as f64 - centre[0], (i / w) as f64 - centre[1]);
+            if let Some(v) = value(dx * c + dy * s, -dx * s + dy * c) {
+                *px = v;
             }
         }
-        m
     }
 
     /// Two lines joined where letters of one reach into the other: one contour, whose rectangle
@@ -569,19 +574,16 @@ mod tests {
     #[test]
     fn a_tilted_line_with_tails_is_kept_by_its_own_pixels() {
         let (w, h) = (320, 160);
-        let (c, s) = (8f64.to_radians().cos(), 8f64.to_radians().sin());
         let mut m = vec![0f32; w * h];
-        for y in 0..h {
-            for x in 0..w {
-                let (dx, dy) = (x as f64 - 160.0, y as f64 - 80.0);
-                let (along, across) = (dx * c + dy * s, -dx * s + dy * c);
-                if along.abs() <= 120.0 && across.abs() <= 6.0 {
-                    m[y * w + x] = 0.95;
-                } else if (along.abs() - 116.0).abs() <= 2.0 && (6.0..=18.0).contains(&across) {
-                    m[y * w + x] = 0.45;
-                }
+        paint(&mut m, w, [160.0, 80.0], 8.0, |along, across| {
+            if along.abs() <= 120.0 && across.abs() <= 6.0 {
+                Some(0.95)
+            } else if (along.abs() - 116.0).abs() <= 2.0 && (6.0..=18.0).contains(&across) {
+                Some(0.45)
+            } else {
+                None
             }
-        }
+        });
         let found = boxes(&m, w, h, w as u32, h as u32, &DbParams::default());
         assert_eq!(found.len(), 1, "{found:?}");
         let q = found[0];
