@@ -301,10 +301,6 @@ fn line_blob(
     n > 0 && n as f64 >= LINE_FILL * 4.0 * r.a * r.b && sum / n as f64 >= LINE_SCORE
 }
 
-/// The version of the rules that turn the map into boxes, in the OCR cache key: results read
-/// under older rules are read again. 2: tilted lines kept by their own pixels ([`line_blob`]).
-pub const RULES: &str = "db2";
-
 /// See [`line_blob`].
 const LINE_ASPECT: f64 = 4.0;
 const LINE_FILL: f64 = 0.5;

@@ -152,6 +152,11 @@ pub struct ModelPlan<'r> {
     pub style: Option<&'r StyleSpec>,
 }
 
+/// The version of what OCR does around its models, in the cache key: photos read under older
+/// rules are read again. 2: tilted lines kept by their own pixels (`db::line_blob`); 3: the
+/// style classifier sees a line the way up a re-reading pack turned it.
+pub const RULES: &str = "rules3";
+
 /// The style classifier of models.toml that OCR runs on every line.
 pub const STYLE_MODEL: &str = "handwriting";
 
@@ -192,8 +197,8 @@ impl<'r> ModelPlan<'r> {
     }
 
     /// The key results are cached under: each model set's name and file checksums, the tiling and
-    /// the version of the detector's box rules ([`crate::db::RULES`]), then the reader (engine,
-    /// Tesseract version and packs).
+    /// the version of the rules around the models ([`RULES`]), then the reader (engine, Tesseract
+    /// version and packs).
     pub fn key(&self, tile: Option<u32>, config: &ReaderConfig) -> String {
         let short = |s: &str| s.chars().take(12).collect::<String>();
         let set = |s: &OcrSpec| {
@@ -201,12 +206,7 @@ impl<'r> ModelPlan<'r> {
         };
         let mut key = String::new();
         if let Some(m) = self.main {
-            key += &format!(
-                "{}:{}:{}:",
-                set(m),
-                tile.map_or("whole".to_owned(), |t| format!("tile{t}")),
-                crate::db::RULES
-            );
+            key += &format!("{}:{}:{}:", set(m), tile.map_or("whole".to_owned(), |t| format!("tile{t}")), RULES);
         }
         for (spec, scripts) in &self.alt {
             key += &format!("{}({}):", set(spec), scripts.join(","));
@@ -304,7 +304,8 @@ impl Reader {
                 let mut order: Vec<usize> =
                     (0..self.packs.len()).filter(|&i| !self.packs[i].respell && usable(&self.packs[i])).collect();
                 let mut out = Vec::new();
-                for (mut line, crop) in pp.read_all(img)? {
+                for (mut line, mut crop) in pp.read_all(img)? {
+                    let turned = line.turned;
                     // Anything but Latin goes to the other scripts' packs whatever its confidence:
                     // PP-OCR reads unknown scripts as confident Chinese, Japanese or bare digits.
                     let foreign = line.script != "Latin";
@@ -320,6 +321,11 @@ impl Reader {
                     {
                         order.retain(|&i| i != k);
                         order.insert(0, k);
+                    }
+                    // A pack that read the line the other way up turned it: the crop goes on (to
+                    // the style classifier) the way the line was read, not upside down.
+                    if line.turned != turned {
+                        crop = image::imageops::rotate180(&crop);
                     }
                     out.push((line, Some(crop)));
                 }

@@ -10,6 +10,7 @@ use std::process::Command;
 
 use crowdsift_models::Registry;
 use crowdsift_ocr::eval::{Breakdown, EvalPhoto, load_set};
+use crowdsift_ocr::style::StyleClassifier;
 use crowdsift_ocr::{ModelPlan, ReaderConfig, TextLine, tess};
 
 const LANGS: [&str; 10] = ["eng", "fra", "spa", "por", "vie", "ind", "ben", "hin", "tha", "ara"];
@@ -39,12 +40,17 @@ fn read_set(dir: &Path, set: &[EvalPhoto]) -> Breakdown {
                 let (config, plan) = (config.clone(), &plan);
                 s.spawn(move || {
                     let mut reader = plan.load(&config, Some(1280), 1).expect("reader");
+                    let style = StyleClassifier::load(&plan.style.expect("style model").model.path).expect("style");
                     (w..set.len())
                         .step_by(2)
                         .map(|i| {
                             let img = image::open(dir.join("images").join(&set[i].file)).expect("photo").to_rgb8();
                             let hint = [set[i].lang.clone()];
-                            (i, reader.read_hinted(&img, Some(&hint)).expect("read"))
+                            let lines = reader.read_hinted(&img, Some(&hint)).expect("read");
+                            if !set[i].condition.starts_with("turned") {
+                                seen_as_read(&style, &img, &lines, &set[i].file);
+                            }
+                            (i, lines)
                         })
                         .collect()
                 })
@@ -59,6 +65,20 @@ fn read_set(dir: &Path, set: &[EvalPhoto]) -> Breakdown {
         b.add(&set[*i], lines);
     }
     b
+}
+
+/// The style classifier saw each line the way it was read: its crop, turned over when the line
+/// was (a re-reading pack may turn back what the line classifier turned; an upside-down crop
+/// looked handwritten to it in one typed Arabic line of three).
+fn seen_as_read(style: &StyleClassifier, img: &image::RgbImage, lines: &[TextLine], file: &str) {
+    for l in lines {
+        let crop = crowdsift_ocr::crop::crop_quad(img, &l.quad);
+        let crop = if l.turned { image::imageops::rotate180(&crop) } else { crop };
+        let p = style.handwriting(&[crop]).expect("style")[0];
+        let got = l.handwriting.expect("every line classified");
+        // The same up to what a pixel of the quad moves (boxes are rounded after reading).
+        assert!((p - got).abs() < 0.1, "{file}: {:?} has handwriting {got}, its crop as read {p}", l.text);
+    }
 }
 
 #[test]
