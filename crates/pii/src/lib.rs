@@ -259,14 +259,19 @@ pub fn sub_quad(line: &TextLine, start: usize, end: usize) -> Quad {
     let n = line.text.chars().count().max(1) as f32;
     let a = line.text[..start].chars().count() as f32;
     let b = line.text[..end].chars().count() as f32;
-    let [tl, tr, _, bl] = line.quad;
-    let (len, height) = ((tr[0] - tl[0]).hypot(tr[1] - tl[1]), (bl[0] - tl[0]).hypot(bl[1] - tl[1]));
+    let (len, height) = sides(&line.quad);
     let pad = 1.0 / n + height / len.max(1.0);
     let (f0, f1) = ((a / n - pad).clamp(0.0, 1.0), (b / n + pad).clamp(0.0, 1.0));
     let (f0, f1) = if is_rtl(&line.text) { (1.0 - f1, 1.0 - f0) } else { (f0, f1) };
     let [tl, tr, br, bl] = line.quad;
     let lerp = |p: [f32; 2], q: [f32; 2], t: f32| [p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t];
     [lerp(tl, tr, f0), lerp(tl, tr, f1), lerp(bl, br, f1), lerp(bl, br, f0)]
+}
+
+/// A quad's length along its text (top edge) and its height (left edge).
+pub(crate) fn sides(q: &Quad) -> (f32, f32) {
+    let (a, b) = ([q[1][0] - q[0][0], q[1][1] - q[0][1]], [q[3][0] - q[0][0], q[3][1] - q[0][1]]);
+    (a[0].hypot(a[1]), b[0].hypot(b[1]))
 }
 
 /// Whether a line's first letter is of a right-to-left script (Hebrew, Arabic, Syriac, Thaana).

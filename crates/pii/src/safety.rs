@@ -97,11 +97,6 @@ impl Assessment {
     }
 }
 
-fn bounds(q: &crowdsift_ocr::Quad) -> (f32, f32) {
-    let (a, b) = ([q[1][0] - q[0][0], q[1][1] - q[0][1]], [q[3][0] - q[0][0], q[3][1] - q[0][1]]);
-    (a[0].hypot(a[1]), b[0].hypot(b[1]))
-}
-
 /// Whether the centre of `q` lies inside one of the convex `regions`.
 fn centre_in(q: &Quad, regions: &[Quad]) -> bool {
     let (x, y) = (q.iter().map(|p| p[0]).sum::<f32>() / 4.0, q.iter().map(|p| p[1]).sum::<f32>() / 4.0);
@@ -130,7 +125,7 @@ pub fn assess(
     for row in &rows {
         let hidden = found.iter().any(|f| f.kind != Kind::Face && f.line == Some(row.first()));
         let q = row.quad(lines);
-        let (len, height) = bounds(&q);
+        let (len, height) = crate::sides(&q);
         if !holds_text(&row.text, len, height, p) || centre_in(&q, codes) {
             continue;
         }
@@ -171,7 +166,7 @@ pub fn assess(
         }
     }
     for u in unread {
-        let (len, height) = bounds(&u.quad);
+        let (len, height) = crate::sides(&u.quad);
         if centre_in(&u.quad, codes) {
             continue;
         }
