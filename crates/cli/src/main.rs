@@ -8,65 +8,69 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 use crowdsift_cli::args::*;
-use crowdsift_cli::jobs::{self, cores, open_source};
+use crowdsift_core::cores;
 use crowdsift_pipeline::ScanSummary;
+use crowdsift_pipeline::stages::StageOutcome;
 
 mod progress;
 mod run;
 
+/// Opens a source of photos, leaving out the output folder should it lie inside.
+fn open_source(src: &str, out: &std::path::Path, limits: crowdsift_core::Limits) -> Result<crowdsift_ingest::Source> {
+    crowdsift_ingest::Source::open_for(src, out, limits).with_context(|| format!("opening {src}"))
+}
+
 fn scan(args: &ScanArgs, quiet: bool) -> Result<ScanSummary> {
-    let params = jobs::scan_params(args)?;
-    let source = open_source(&args.src, &args.out, params.limits)?;
+    let source = open_source(&args.src, &args.out, args.params.limits)?;
     let bar = progress::Bar::new(quiet);
-    crowdsift_pipeline::scan(&source, &args.out, &params, &bar)
+    crowdsift_pipeline::scan(&source, &args.out, &args.params, &bar)
         .with_context(|| format!("scanning {} into {}", args.src, args.out.display()))
 }
 
 fn embed(args: &EmbedArgs, quiet: bool) -> Result<bool> {
-    let spec = jobs::backbone_spec(&args.model)?;
-    let mut model = crowdsift_models::OnnxModel::load(&spec, args.threads.unwrap_or_else(cores))?;
-    let params = jobs::embed_params(args);
-    let source = open_source(&args.src, &args.out, params.limits)?;
+    let spec = crowdsift_models::ModelSpec::backbone(&args.params.model)?;
+    let mut model = crowdsift_models::OnnxModel::load(&spec, args.params.threads.max(1))?;
+    let source = open_source(&args.src, &args.out, args.params.limits)?;
     let bar = progress::Bar::new(quiet);
-    let s = crowdsift_pipeline::embed(&source, &args.out, &mut model, &params, &bar)
+    let s = crowdsift_pipeline::embed(&source, &args.out, &mut model, &args.params, &bar)
         .with_context(|| format!("embedding {} into {}", args.src, args.out.display()))?;
-    let mut out = std::io::stdout().lock();
+    print_embed(&s)?;
+    Ok(StageOutcome::Embed(s).flagged())
+}
+
+fn print_embed(s: &crowdsift_pipeline::EmbedSummary) -> Result<()> {
     let secs = s.elapsed.as_secs_f64();
-    let res = (|| -> std::io::Result<()> {
-        writeln!(
-            out,
-            "embedded {} photos with {} (sha256 {}…) in {secs:.1} s ({:.1} photos/s); {} already embedded (same bytes)",
-            s.computed,
-            s.model,
-            &s.model_sha256[..12],
-            s.computed as f64 / secs.max(1e-9),
-            s.cached
-        )?;
-        for (id, why) in s.failed.iter().take(20) {
-            writeln!(out, "not embedded: {id}: {why}")?;
-        }
-        if s.failed.len() > 20 {
-            writeln!(out, "… and {} more not embedded", s.failed.len() - 20)?;
-        }
-        for e in &s.listing_errors {
-            writeln!(out, "not listed: {e}")?;
-        }
-        Ok(())
-    })();
-    if let Err(e) = res
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        return Err(e.into());
+    let mut text = format!(
+        "embedded {} photos with {} (sha256 {}…) in {secs:.1} s ({:.1} photos/s); {} already embedded (same bytes)\n",
+        s.computed,
+        s.model,
+        &s.model_sha256[..12.min(s.model_sha256.len())],
+        s.computed as f64 / secs.max(1e-9),
+        s.cached
+    );
+    for (id, why) in s.failed.iter().take(20) {
+        text.push_str(&format!("not embedded: {id}: {why}\n"));
     }
-    Ok(!s.failed.is_empty() || !s.listing_errors.is_empty())
+    if s.failed.len() > 20 {
+        text.push_str(&format!("… and {} more not embedded\n", s.failed.len() - 20));
+    }
+    for e in &s.listing_errors {
+        text.push_str(&format!("not listed: {e}\n"));
+    }
+    ignore_broken_pipe(std::io::stdout().lock().write_all(text.as_bytes()))
 }
 
 fn ocr(args: &OcrArgs, quiet: bool) -> Result<bool> {
     let reg = crowdsift_models::Registry::discover()?;
-    let (job, plan) = jobs::ocr_job(args, &reg)?;
-    let source = open_source(&args.src, &args.out, job.limits)?;
-    let s = crowdsift_pipeline::ocr(&source, &args.out, &plan, &job, &progress::Bar::new(quiet))
+    let plan = args.job.plan(&reg)?;
+    let source = open_source(&args.src, &args.out, args.job.limits)?;
+    let s = crowdsift_pipeline::ocr(&source, &args.out, &plan, &args.job, &progress::Bar::new(quiet))
         .with_context(|| format!("reading the text of {} into {}", args.src, args.out.display()))?;
+    print_ocr(&s)?;
+    Ok(StageOutcome::Ocr(s).flagged())
+}
+
+fn print_ocr(s: &crowdsift_pipeline::OcrSummary) -> Result<()> {
     let secs = s.elapsed.as_secs_f64();
     let mut text = format!(
         "read {} photos with {} in {secs:.1} s ({:.2} photos/s), {} already read (same bytes): {} text lines\nwrote {}/<photo>.json; findings.csv, findings.parquet\n",
@@ -83,14 +87,17 @@ fn ocr(args: &OcrArgs, quiet: bool) -> Result<bool> {
     for e in &s.listing_errors {
         text.push_str(&format!("not listed: {e}\n"));
     }
-    ignore_broken_pipe(std::io::stdout().lock().write_all(text.as_bytes()))?;
-    Ok(!s.failed.is_empty() || !s.listing_errors.is_empty())
+    ignore_broken_pipe(std::io::stdout().lock().write_all(text.as_bytes()))
 }
 
 fn pii(args: &PiiArgs, quiet: bool) -> Result<bool> {
-    let job = jobs::pii_job(args);
-    let s = crowdsift_pipeline::pii(&args.dir, &job, &progress::Bar::new(quiet))
+    let s = crowdsift_pipeline::pii(&args.dir, &args.job, &progress::Bar::new(quiet))
         .with_context(|| format!("finding personal data in {}", args.dir.display()))?;
+    print_pii(&s)?;
+    Ok(StageOutcome::Pii(s).flagged())
+}
+
+fn print_pii(s: &crowdsift_pipeline::PiiSummary) -> Result<()> {
     let kinds: Vec<String> = s.by_kind.iter().map(|(k, n)| format!("{} {n}", k.as_str())).collect();
     let doubts: Vec<String> = s.by_doubt.iter().map(|(k, n)| format!("{k} {n}")).collect();
     let mut text = format!(
@@ -106,24 +113,28 @@ fn pii(args: &PiiArgs, quiet: bool) -> Result<bool> {
     for (file, why) in &s.failed {
         text.push_str(&format!("not read: {file}: {why}\n"));
     }
-    ignore_broken_pipe(std::io::stdout().lock().write_all(text.as_bytes()))?;
-    Ok(!s.failed.is_empty())
+    ignore_broken_pipe(std::io::stdout().lock().write_all(text.as_bytes()))
 }
 
 fn redact(args: &RedactArgs, quiet: bool) -> Result<bool> {
     let reg = crowdsift_models::Registry::discover()?;
-    let (job, plan) = jobs::redact_job(args, &reg)?;
-    let s = crowdsift_pipeline::redact(&args.dir, &job, plan.as_ref(), &progress::Bar::new(quiet))
+    let plan = args.job.plan(&reg)?;
+    let s = crowdsift_pipeline::redact(&args.dir, &args.job, plan.as_ref(), &progress::Bar::new(quiet))
         .with_context(|| format!("writing release copies of {}", args.dir.display()))?;
+    print_redact(&s)?;
+    Ok(StageOutcome::Redact(s).flagged())
+}
+
+fn print_redact(s: &crowdsift_pipeline::RedactSummary) -> Result<()> {
     let mut text = format!(
-        "wrote {} copies ({} regions hidden, style {}), {} already up to date, in {:.1} s\nwrote {}/; records in {}/redact/<photo>.json\n",
+        "wrote {} copies ({} regions hidden, style {}), {} already up to date, in {:.1} s\nwrote {}/; records in {}/\n",
         s.written,
         s.regions,
-        args.style,
+        s.style.as_str(),
         s.cached,
         s.elapsed.as_secs_f64(),
         s.dir.display(),
-        args.dir.display()
+        s.dir.with_file_name("redact").display()
     );
     for id in &s.residual {
         text.push_str(&format!("still found after redaction (see findings redact_residual): {id}\n"));
@@ -131,13 +142,17 @@ fn redact(args: &RedactArgs, quiet: bool) -> Result<bool> {
     for (file, why) in &s.failed {
         text.push_str(&format!("not written: {file}: {why}\n"));
     }
-    ignore_broken_pipe(std::io::stdout().lock().write_all(text.as_bytes()))?;
-    Ok(!s.failed.is_empty() || !s.residual.is_empty())
+    ignore_broken_pipe(std::io::stdout().lock().write_all(text.as_bytes()))
 }
 
 fn report(args: &ReportArgs) -> Result<bool> {
     let s = crowdsift_pipeline::report(&args.dir, crowdsift_core::Limits::default())
         .with_context(|| format!("writing the report of {}", args.dir.display()))?;
+    print_report(&s)?;
+    Ok(false)
+}
+
+fn print_report(s: &crowdsift_pipeline::ReportSummary) -> Result<()> {
     ignore_broken_pipe(writeln!(
         std::io::stdout().lock(),
         "wrote {} ({} photos, {} flagged, {} thumbnails)",
@@ -145,8 +160,7 @@ fn report(args: &ReportArgs) -> Result<bool> {
         s.counts.photos,
         s.counts.flagged_photos,
         s.counts.thumbnails
-    ))?;
-    Ok(false)
+    ))
 }
 
 fn review(args: &ReviewArgs) -> Result<bool> {
@@ -173,15 +187,14 @@ fn review(args: &ReviewArgs) -> Result<bool> {
 }
 
 fn release(args: &ReleaseArgs) -> Result<bool> {
-    let job = jobs::release_job(args);
-    let s = crowdsift_review::release(&args.dir, &job)
-        .with_context(|| format!("releasing {} into {}", args.dir.display(), args.to.display()))?;
+    let s = crowdsift_review::release(&args.dir, &args.job)
+        .with_context(|| format!("releasing {} into {}", args.dir.display(), args.job.to.display()))?;
     let mut out = std::io::stdout().lock();
     ignore_broken_pipe(writeln!(
         out,
         "released {} photos into {} (manifest.csv, manifest.parquet); {} rejected, {} waiting for review, {} unreadable{}",
         s.released,
-        args.to.display(),
+        args.job.to.display(),
         s.rejected,
         s.pending.len(),
         s.unreadable,
@@ -209,11 +222,11 @@ fn release(args: &ReleaseArgs) -> Result<bool> {
 }
 
 fn train(args: &TrainArgs, quiet: bool) -> Result<bool> {
-    let job = jobs::train_job(args)?;
+    let job = &args.job;
     let bar = progress::Bar::new(quiet);
     if let Some(k) = args.folds {
         let mut lines = Vec::new();
-        let cv = crowdsift_pipeline::cross_validate(&args.dir, &job, k, &bar, &mut |f, m| {
+        let cv = crowdsift_pipeline::cross_validate(&args.dir, job, k, &bar, &mut |f, m| {
             let line = format!(
                 "fold {}/{k}: top-1 {:5.1}%  top-5 {:5.1}%  val loss {:.4}  (epoch {})",
                 f + 1,
@@ -242,12 +255,12 @@ fn train(args: &TrainArgs, quiet: bool) -> Result<bool> {
     }
     let mut out = std::io::stdout().lock();
     let mut write_err = None;
-    let s = crowdsift_pipeline::train(&args.dir, &job, &bar, &mut |m| {
+    let s = crowdsift_pipeline::train(&args.dir, job, &bar, &mut |m| {
         let line = writeln!(
             out,
             "epoch {:>3}/{}  train loss {:.4}  val loss {:.4}  top-1 {:5.1}%  top-5 {:5.1}%  ({:.2} s)",
             m.epoch,
-            args.epochs,
+            job.epochs,
             m.train_loss,
             m.val_loss,
             100.0 * m.val_top1,
@@ -297,7 +310,8 @@ fn train(args: &TrainArgs, quiet: bool) -> Result<bool> {
 }
 
 fn export(args: &ExportArgs) -> Result<bool> {
-    let spec = jobs::export_backbone(args)?;
+    let spec = crowdsift_pipeline::export_backbone(&args.head, args.model.as_deref())
+        .with_context(|| format!("finding the backbone of {}", args.head.display()))?;
     crowdsift_pipeline::export(&spec, &args.head, &args.out)
         .with_context(|| format!("exporting {} to {}", args.head.display(), args.out.display()))?;
     ignore_broken_pipe(writeln!(
@@ -317,18 +331,18 @@ fn audit(args: &AuditArgs, quiet: bool) -> Result<bool> {
         let e = EmbedArgs {
             src: src.clone(),
             out: args.dir.clone(),
-            model: args.model.clone(),
-            batch: 16,
-            jobs: None,
-            threads: None,
+            params: crowdsift_pipeline::EmbedParams { model: args.job.model.clone(), ..Default::default() },
         };
         embed(&e, quiet)?;
     }
-    let spec = jobs::backbone_spec(&args.model)?;
-    let params = jobs::audit_params(args);
     let bar = progress::Bar::new(quiet);
-    let s = crowdsift_pipeline::audit(&args.dir, &spec.name, &spec.sha256, &params, &bar)
+    let s = crowdsift_pipeline::audit(&args.dir, &args.job, &bar)
         .with_context(|| format!("auditing {}", args.dir.display()))?;
+    print_audit(&s)?;
+    Ok(StageOutcome::Audit(s).flagged())
+}
+
+fn print_audit(s: &crowdsift_pipeline::AuditSummary) -> Result<()> {
     ignore_broken_pipe(writeln!(
         std::io::stdout().lock(),
         "audited {} labelled photos in {} classes in {:.1} s (out-of-sample accuracy {:.1}%): {} label issues to review, {} outliers, {} duplicate clusters ({} with conflicting labels)\nwrote {}/labels.csv, classes.csv, summary.json; findings.csv, findings.parquet",
@@ -341,8 +355,21 @@ fn audit(args: &AuditArgs, quiet: bool) -> Result<bool> {
         s.clusters,
         s.conflicts,
         s.dir.display()
-    ))?;
-    Ok(s.issues > 0 || s.outliers > 0 || s.conflicts > 0)
+    ))
+}
+
+/// Prints what a stage of `crowdsift run` did, as its own command prints it.
+fn print_outcome(outcome: &StageOutcome) -> Result<()> {
+    match outcome {
+        StageOutcome::Scan(s) => ignore_broken_pipe(print_summary(s)),
+        StageOutcome::Embed(s) => print_embed(s),
+        StageOutcome::Audit(s) => print_audit(s),
+        StageOutcome::Ocr(s) => print_ocr(s),
+        StageOutcome::Pii(s) => print_pii(s),
+        StageOutcome::Redact(s) => print_redact(s),
+        StageOutcome::Report(s) => print_report(s),
+        StageOutcome::Nothing(why) => ignore_broken_pipe(writeln!(std::io::stdout().lock(), "nothing to do: {why}")),
+    }
 }
 
 fn ignore_broken_pipe(r: std::io::Result<()>) -> Result<()> {
@@ -446,11 +473,8 @@ fn dispatch(command: &Command, quiet: bool) -> Result<bool> {
     match command {
         Command::Run(args) => run::run(args, quiet),
         Command::Scan(args) => scan(args, quiet).and_then(|s| {
-            match print_summary(&s) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
-                _ => {}
-            }
-            Ok(s.totals.flagged_images > 0 || !s.listing_errors.is_empty())
+            ignore_broken_pipe(print_summary(&s))?;
+            Ok(StageOutcome::Scan(s).flagged())
         }),
         Command::Embed(args) => embed(args, quiet),
         Command::Train(args) => train(args, quiet),

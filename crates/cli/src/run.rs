@@ -1,81 +1,39 @@
-//! `crowdsift run SRC --out DIR`: every stage with its defaults, in pipeline order (scan, embed,
-//! audit, ocr, pii, redact, report), each as its
-//! own command would run it (the same arguments parsed the same way, so defaults cannot drift).
-//! A stage that cannot run is reported and the stages that need it are skipped; the others go on.
+//! `crowdsift run SRC --out DIR`: every stage of the engine's pipeline
+//! ([`crowdsift_pipeline::stages::PIPELINE`]) with its defaults, in order; each stage's summary is
+//! printed as its own command prints it, and a summary of the run at the end. A stage that cannot
+//! run is reported and the stages that need it are skipped; the others go on.
 
 use std::io::Write;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use crowdsift_cli::args::RunArgs;
+use crowdsift_pipeline::stages::{self, Outcome};
 
-use crate::{dispatch, ignore_broken_pipe};
-
-/// What became of a stage.
-enum Outcome {
-    Done { flagged: bool },
-    Skipped(String),
-    Failed(String),
-}
-
-/// A stage: its name, the stage it needs, its command line after `crowdsift`.
-struct Stage {
-    name: &'static str,
-    needs: Option<&'static str>,
-    argv: Vec<String>,
-}
-
-fn stages(args: &RunArgs) -> Vec<Stage> {
-    let (src, out) = (args.src.clone(), args.out.display().to_string());
-    let jobs: Vec<String> = args.jobs.map(|j| vec!["--jobs".into(), j.to_string()]).unwrap_or_default();
-    let with = |mut v: Vec<String>, extra: &[String]| {
-        v.extend_from_slice(extra);
-        v
-    };
-    let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<String>>();
-    let model = ["--model".to_owned(), args.model.clone()];
-    vec![
-        Stage { name: "scan", needs: None, argv: with(s(&["scan", &src, "--out", &out]), &jobs) },
-        Stage {
-            name: "embed",
-            needs: Some("scan"),
-            argv: with(s(&["embed", &src, "--out", &out]), &[&jobs[..], &model[..]].concat()),
-        },
-        Stage { name: "audit", needs: Some("embed"), argv: with(s(&["audit", &out]), &model) },
-        Stage { name: "ocr", needs: Some("scan"), argv: with(s(&["ocr", &src, "--out", &out]), &jobs) },
-        Stage { name: "pii", needs: Some("ocr"), argv: s(&["pii", &out]) },
-        Stage { name: "redact", needs: Some("pii"), argv: with(s(&["redact", &out]), &jobs) },
-        Stage { name: "report", needs: Some("scan"), argv: s(&["report", &out]) },
-    ]
-}
+use crate::{ignore_broken_pipe, print_outcome, progress};
 
 pub(crate) fn run(args: &RunArgs, quiet: bool) -> Result<bool> {
-    let mut outcomes: Vec<(&'static str, Outcome)> = Vec::new();
-    for stage in stages(args) {
-        let failed_need = stage.needs.and_then(|n| {
-            outcomes.iter().find(|(name, o)| *name == n && !matches!(o, Outcome::Done { .. })).map(|(name, _)| *name)
-        });
-        let outcome = if args.skip.iter().any(|s| s == stage.name) {
-            Outcome::Skipped("--skip".into())
-        } else if let Some(need) = failed_need {
-            Outcome::Skipped(format!("needs {need}"))
-        } else {
-            ignore_broken_pipe(writeln!(std::io::stdout().lock(), "\n== {} ==", stage.name))?;
-            let argv = std::iter::once("crowdsift".to_owned()).chain(stage.argv.iter().cloned());
-            let command = crowdsift_cli::parse(argv)?;
-            match dispatch(&command, quiet) {
-                Ok(flagged) => Outcome::Done { flagged },
-                // Without a photo decoded, later stages have nothing to work on.
-                Err(e) if stage.name == "scan" => return Err(e),
-                Err(e) => Outcome::Failed(format!("{e:#}")),
-            }
+    let bar = progress::Bar::new(quiet);
+    let mut printed = Ok(());
+    let outcomes = stages::run(&args.src, &args.out, &args.job, &bar, &mut |stage, outcome| {
+        let line = match outcome {
+            None => ignore_broken_pipe(writeln!(std::io::stdout().lock(), "\n== {} ==", stage.name)),
+            Some(Outcome::Done(done)) => print_outcome(done),
+            Some(_) => Ok(()),
         };
-        outcomes.push((stage.name, outcome));
-    }
+        if printed.is_ok() {
+            printed = line;
+        }
+    })
+    .with_context(|| format!("scanning {} into {}", args.src, args.out.display()))?;
+    printed?;
     let mut text = String::from("\n== summary ==\n");
     for (name, o) in &outcomes {
         let line = match o {
-            Outcome::Done { flagged: true } => "done; photos flagged or not read (see its lines above)".to_owned(),
-            Outcome::Done { flagged: false } => "done".to_owned(),
+            Outcome::Done(d) if d.flagged() => "done; photos flagged or not read (see its lines above)".to_owned(),
+            Outcome::Done(_) => match o.detail() {
+                why if why.is_empty() => "done".to_owned(),
+                why => format!("skipped ({why})"),
+            },
             Outcome::Skipped(why) => format!("skipped ({why})"),
             Outcome::Failed(why) => format!("did not run: {why}"),
         };
@@ -92,5 +50,5 @@ pub(crate) fn run(args: &RunArgs, quiet: bool) -> Result<bool> {
     if !failed.is_empty() {
         bail!("{} did not run (see the summary)", failed.join(", "));
     }
-    Ok(outcomes.iter().any(|(_, o)| matches!(o, Outcome::Done { flagged: true })))
+    Ok(outcomes.iter().any(|(_, o)| matches!(o, Outcome::Done(d) if d.flagged())))
 }

@@ -150,7 +150,7 @@ fn new_thresholds_rejudge_earlier_photos_without_rescanning() {
     // The Gaussian-blurred cat and the camera-shake clock.
     assert_eq!(blurred(&first), ["S006", "S011"]);
 
-    let (stdout, second) = scan(&["--threshold", "blur=5"]);
+    let (stdout, second) = scan(&["--min-sharpness", "5"]);
     assert!(stdout.contains("re-judged 13 earlier photos"), "{stdout}");
     assert!(stdout.contains("; 14 already done"), "{stdout}");
     assert!(blurred(&second).is_empty(), "blur=5 flags neither (scores 19 and 8)");
@@ -159,7 +159,7 @@ fn new_thresholds_rejudge_earlier_photos_without_rescanning() {
     assert_eq!(second.len(), first.len());
 
     // Same thresholds again: nothing to re-judge.
-    let (stdout, third) = scan(&["--threshold", "blur=5"]);
+    let (stdout, third) = scan(&["--min-sharpness", "5"]);
     assert!(!stdout.contains("re-judged"), "{stdout}");
     assert_eq!(blurred(&third), Vec::<String>::new());
 }

@@ -72,8 +72,14 @@ fn report_shows_what_the_store_holds_in_one_file() {
         crowdsift().args(["run", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]).output().unwrap();
     assert_eq!(res.status.code(), Some(1), "{}", String::from_utf8_lossy(&res.stdout));
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    for section in ["summary", "findings", "galleries", "histograms", "labels", "pii", "runs"] {
+    for section in ["summary", "stages", "findings", "galleries", "histograms", "labels", "pii", "runs"] {
         assert!(html.contains(&format!("<section id=\"{section}\">")), "{section}");
+    }
+    // Every stage of the pipeline with the status of its run.
+    for stage in ["scan", "embed", "audit", "ocr", "pii", "redact"] {
+        let row = html.split(&format!("<tr data-stage=\"{stage}\">")).nth(1).unwrap_or_else(|| panic!("{stage}"));
+        let row = row.split("</tr>").next().unwrap();
+        assert!(row.contains("<td class=\"status\">done</td>"), "{stage}: {row}");
     }
     let count = |key: &str| -> u64 {
         let at = html.find(&format!("data-{key}\">")).unwrap_or_else(|| panic!("{key}")) + key.len() + 7;
@@ -122,4 +128,36 @@ fn report_without_results_says_what_to_run() {
     assert_eq!(res.status.code(), Some(2), "{res:?}");
     assert!(String::from_utf8_lossy(&res.stderr).contains("run `crowdsift scan SRC --out"), "{res:?}");
     assert!(!tmp.path().join("report.html").exists());
+}
+
+/// Photos without labels (a plain folder) are not an error: the audit has nothing to do and says
+/// so, the other stages run, and the exit code is that of any run.
+#[test]
+fn photos_without_labels_skip_the_audit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let photos = tmp.path().join("photos");
+    std::fs::create_dir(&photos).unwrap();
+    for name in ["coffee.jpg", "chelsea.jpg", "rocket.jpg"] {
+        std::fs::copy(root().join("samples/photos").join(name), photos.join(name)).unwrap();
+    }
+    let out = tmp.path().join("out");
+    let res = run_ok(crowdsift().args([
+        "run",
+        photos.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--skip",
+        "ocr",
+        "-q",
+    ]));
+    let stdout = String::from_utf8_lossy(&res.stdout).to_string();
+    let line = stdout.lines().rev().find(|l| l.starts_with("audit")).unwrap();
+    assert!(line.contains("skipped (no labels)"), "{line}");
+    let line = stdout.lines().rev().find(|l| l.starts_with("embed")).unwrap();
+    assert!(line.split_whitespace().nth(1).unwrap().starts_with("done"), "{line}");
+    let bad = crowdsift()
+        .args(["run", photos.to_str().unwrap(), "--out", out.to_str().unwrap(), "--skip", "scan"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "scan cannot be skipped");
 }

@@ -27,7 +27,7 @@ fn derived_defects_are_found_with_measured_precision_and_recall() {
     run_ok(
         crowdsift()
             .args(["scan", var.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"])
-            .args(["--threshold", "too_small=100"]),
+            .args(["--min-side", "100"]),
     );
 
     let mut truth = HashMap::new();

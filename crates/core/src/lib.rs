@@ -15,5 +15,10 @@ pub use limits::Limits;
 pub use progress::{NoProgress, ProgressReporter};
 pub use record::{ImageRecord, Meta};
 
+/// Worker threads a stage uses unless told otherwise: the machine's cores.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
 /// Version of crowdsift recorded in every run and output.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

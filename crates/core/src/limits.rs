@@ -1,13 +1,18 @@
 use serde::{Deserialize, Serialize};
 
-/// Resource limits applied to every untrusted photo before anything is allocated for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Resource limits applied to every untrusted photo before anything is allocated for it (options
+/// of the stages that read photos, defaults those of [`Default`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[serde(default)]
 pub struct Limits {
-    /// Largest image (width × height) that will be decoded.
+    /// Refuse to decode photos with more pixels than this (width × height).
+    #[arg(long, default_value_t = Limits::default().max_pixels)]
     pub max_pixels: u64,
     /// Largest single allocation a decoder may make, in bytes.
+    #[arg(long, default_value_t = Limits::default().max_alloc)]
     pub max_alloc: u64,
-    /// Largest file that will be read into memory, in bytes.
+    /// Refuse to read files larger than this many bytes.
+    #[arg(long, default_value_t = Limits::default().max_file_bytes)]
     pub max_file_bytes: u64,
 }
 

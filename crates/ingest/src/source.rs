@@ -66,6 +66,12 @@ impl Source {
     }
 
     /// Leaves out a folder inside the source (the run's own output folder).
+    /// Opens `spec` with a fetcher of its own under `limits`, leaving out the output folder `out`
+    /// should it lie inside (how every stage opens the photos it is given).
+    pub fn open_for(spec: &str, out: &Path, limits: crowdsift_core::Limits) -> Result<Source, IngestError> {
+        Ok(Source::open(spec, Arc::new(Fetcher::new(limits)))?.exclude(out))
+    }
+
     pub fn exclude(mut self, dir: &Path) -> Self {
         self.exclude = dir.canonicalize().ok();
         self

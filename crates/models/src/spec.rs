@@ -359,6 +359,16 @@ impl Registry {
 }
 
 impl ModelSpec {
+    /// A backbone as a user names it: a models.toml name (checksum verified), or PATH.onnx with
+    /// its PATH.onnx.toml.
+    pub fn backbone(model: &str) -> Result<ModelSpec, ModelError> {
+        let path = Path::new(model);
+        if model.ends_with(".onnx") || path.is_file() {
+            return ModelSpec::from_onnx_file(path);
+        }
+        Ok(Registry::discover()?.verified(model)?.clone())
+    }
+
     /// A spec for a user's own ONNX file: the input/output declaration comes from a TOML file next
     /// to it (`model.onnx.toml`, with the `[input]` and `[output]` tables of models.toml); its
     /// checksum is taken as it is.

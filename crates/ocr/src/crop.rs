@@ -29,10 +29,11 @@ pub fn crop_quad(img: &RgbImage, q: &Quad) -> RgbImage {
 }
 
 /// Clean-up of a line crop before it is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Enhance {
     /// The crop as cut.
+    #[default]
     None,
     /// Levels stretched so that the 2nd and 98th percentiles of brightness become black and
     /// white, when they are less than `LOW_CONTRAST` apart (faint text on a light label).

@@ -14,11 +14,15 @@ use crate::style::StyleClassifier;
 use crate::tess::{self, Tesseract};
 use crate::{OcrError, Page, PpOcr, TextLine, crop, script};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
+    /// PP-OCR finds and reads every line; Tesseract re-reads the lines in scripts PP-OCR lacks
+    /// (Bengali, Devanagari, Arabic, Thai, Khmer, …) and re-spells Vietnamese.
     Auto,
+    /// PP-OCR alone.
     Ppocr,
+    /// Tesseract alone.
     Tesseract,
 }
 
@@ -40,20 +44,33 @@ pub fn parse_languages(list: &str) -> Vec<String> {
     list.split([',', '+']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
-/// How a photo's lines are read.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// How a photo's lines are read: options of the `ocr` stage (command line and Python, same
+/// names), defaults those of [`Default`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, clap::Args)]
+#[serde(default)]
 pub struct ReaderConfig {
+    /// Which engine reads the lines.
+    #[arg(long, value_enum, default_value_t = Engine::Auto)]
     pub engine: Engine,
-    /// Tesseract language codes (`eng`, `fra`, `ben`, …); `None`: `auto` — every installed pack of
-    /// a script PP-OCR cannot read (one per script), or `eng` for `--engine tesseract`. Listed
-    /// Latin languages whose letters PP-OCR lacks (Vietnamese) are read by both: Tesseract's
-    /// spelling replaces PP-OCR's when the two agree on the base letters.
+    /// Tesseract language codes of the collection, e.g. `ben,eng` or `vie` [default: auto: one
+    /// installed pack per script PP-OCR lacks]. A manifest's `lang` column narrows it per photo.
+    ///
+    /// `None` (or `auto`): every installed pack of a script PP-OCR cannot read (one per script),
+    /// or `eng` for `--engine tesseract`. Listed Latin languages whose letters PP-OCR lacks
+    /// (Vietnamese) are read by both: Tesseract's spelling replaces PP-OCR's when the two agree
+    /// on the base letters.
+    #[arg(id = "lang", long = "lang", value_name = "LANGS", value_delimiter = ',')]
+    #[serde(rename = "lang")]
     pub langs: Option<Vec<String>>,
-    /// PP-OCR lines read with less confidence than this are tried with Tesseract (`auto`).
+    /// PP-OCR lines read with less confidence than this are tried with Tesseract (engine auto).
+    #[arg(long, default_value_t = ReaderConfig::default().retry_below)]
     pub retry_below: f32,
-    /// Lines read with less confidence are dropped.
+    /// Lines read with less confidence than this are dropped.
+    #[arg(long, default_value_t = ReaderConfig::default().min_confidence)]
     pub min_confidence: f32,
     /// Clean-up of line crops before PP-OCR reads them.
+    #[arg(skip)]
+    #[serde(skip_deserializing)]
     pub enhance: crate::crop::Enhance,
 }
 
@@ -73,7 +90,9 @@ impl ReaderConfig {
     /// The Tesseract language packs this configuration needs: one per line-reader for `auto`
     /// (each a script PP-OCR lacks), one `+`-joined list for `tesseract`, none for `ppocr`.
     pub fn tesseract_languages(&self) -> Vec<String> {
-        match (self.engine, &self.langs) {
+        // `--lang auto` says what leaving it out says.
+        let langs = self.langs.as_ref().filter(|l| !matches!(l.as_slice(), [a] if a == "auto"));
+        match (self.engine, langs) {
             (Engine::Ppocr, _) => Vec::new(),
             (Engine::Tesseract, Some(l)) => vec![l.join("+")],
             (Engine::Tesseract, None) => vec!["eng".into()],

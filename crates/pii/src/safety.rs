@@ -22,7 +22,7 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crowdsift_ocr::{Quad, TextLine};
 
@@ -35,21 +35,33 @@ pub const HANDWRITING: f32 = 0.5;
 /// redacted copy found again); the store's readers know them as [`crowdsift_core::PII_DOUBTS`].
 pub const CHECKS: [&str; 4] = crowdsift_core::PII_DOUBTS;
 
-/// The thresholds of the release rule for text.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// The thresholds of the release rule for text: the `pii` stage's options of the same names
+/// (command line and Python), their defaults those of [`Default`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, clap::Args)]
+#[serde(default)]
 pub struct SafetyParams {
-    /// Probability of handwriting at or above which a line is handwritten.
+    /// Release rule: a line at least this likely handwritten holds its photo for a person.
+    #[arg(long, default_value_t = SafetyParams::default().handwriting)]
     pub handwriting: f32,
-    /// Lines not hidden that were read with less confidence need a person.
+    /// Release rule: a line read with less confidence than this (and not hidden) holds its photo
+    /// for a person.
+    #[arg(long, default_value_t = SafetyParams::default().min_confidence)]
     pub min_confidence: f32,
-    /// Boxes lower than this (in photo pixels), read or not, are not counted: specks and texture.
+    /// Release rule: boxes lower than this (photo pixels), read or not, are not counted (specks,
+    /// texture).
+    #[arg(long, default_value_t = SafetyParams::default().unread_min_height)]
     pub unread_min_height: f32,
-    /// Unread boxes count only when at least this much longer than high (lines of text are) and a
-    /// recogniser made out a letter or digit in them at [`SafetyParams::unread_min_reading`] or
-    /// more (texture the detector boxed reads as nothing, or as a dash) …
+    /// Release rule: an unread box holds its photo when at least this much longer than high and a
+    /// recogniser made out a letter or digit in it with --unread-min-reading confidence or more …
+    #[arg(long, default_value_t = SafetyParams::default().unread_min_aspect)]
     pub unread_min_aspect: f32,
+    /// Release rule: the confidence with which a recogniser must make out a letter or digit in an
+    /// unread box for --unread-min-aspect to apply.
+    #[arg(long, default_value_t = SafetyParams::default().unread_min_reading)]
     pub unread_min_reading: f32,
-    /// … or when at least this much longer than high, read or not: the shape of a line.
+    /// Release rule: … or when at least this much longer than high, read or not (the shape of a
+    /// line).
+    #[arg(long, default_value_t = SafetyParams::default().unread_line_aspect)]
     pub unread_line_aspect: f32,
 }
 

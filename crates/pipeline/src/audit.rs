@@ -14,6 +14,85 @@ use crowdsift_store::Store;
 use crate::scan::PipelineError;
 use crate::train::embedding_rows;
 
+/// The parameters of the `audit` stage: the command's options (flattened into `crowdsift audit`)
+/// and the Python function's keyword arguments (same names), defaults those of [`Default`]. The
+/// audit itself runs on [`AuditParams`] ([`AuditJob::params`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, clap::Args)]
+#[serde(default)]
+pub struct AuditJob {
+    /// The backbone whose embeddings are audited (a models.toml name or PATH.onnx, as `embed
+    /// --model`).
+    #[arg(long, short, default_value_t = crate::BACKBONE.to_owned())]
+    pub model: String,
+    /// Folds for the out-of-sample probabilities (at least 2).
+    #[arg(long, default_value_t = AuditJob::default().folds)]
+    pub folds: usize,
+    /// Epochs of each fold's head.
+    #[arg(long, default_value_t = AuditJob::default().epochs)]
+    pub epochs: usize,
+    /// Neighbours per photo (label votes, outlier score).
+    #[arg(long, default_value_t = AuditJob::default().k)]
+    pub k: usize,
+    /// Weight of the neighbours' label vote against the out-of-sample head (0–1).
+    #[arg(long, default_value_t = AuditJob::default().knn_weight)]
+    pub knn_weight: f64,
+    /// Cosine similarity from which two photos are near duplicates.
+    #[arg(long, default_value_t = AuditJob::default().dup_similarity)]
+    pub dup_similarity: f32,
+    /// Robust z-score within the class above which a photo is an outlier.
+    #[arg(long, default_value_t = AuditJob::default().outlier_z)]
+    pub outlier_z: f64,
+    /// Up to this many photos neighbours are exact; above, an inverted-file index finds them.
+    #[arg(long, default_value_t = AuditJob::default().exact_limit)]
+    pub exact_limit: usize,
+    /// Lists of the inverted-file index searched per photo (recall against time).
+    #[arg(long, default_value_t = AuditJob::default().probes)]
+    pub probes: usize,
+    /// Seed of the folds, the heads and the index.
+    #[arg(long, default_value_t = AuditJob::default().seed)]
+    pub seed: u64,
+}
+
+impl Default for AuditJob {
+    fn default() -> Self {
+        let p = AuditParams::default();
+        AuditJob {
+            model: crate::BACKBONE.to_owned(),
+            folds: p.folds,
+            epochs: p.train.epochs,
+            k: p.k,
+            knn_weight: p.knn_weight,
+            dup_similarity: p.dup_similarity,
+            outlier_z: p.outlier_z,
+            exact_limit: p.index.exact_limit,
+            probes: p.index.probes,
+            seed: 42,
+        }
+    }
+}
+
+impl AuditJob {
+    /// The audit's parameters: the library's defaults with this job's options.
+    pub fn params(&self) -> AuditParams {
+        let d = AuditParams::default();
+        AuditParams {
+            folds: self.folds.max(2),
+            train: crowdsift_learn::TrainParams { epochs: self.epochs, seed: self.seed, ..d.train },
+            k: self.k.max(1),
+            knn_weight: self.knn_weight,
+            dup_similarity: self.dup_similarity,
+            outlier_z: self.outlier_z,
+            index: crowdsift_audit::IndexParams {
+                exact_limit: self.exact_limit,
+                probes: self.probes,
+                seed: self.seed,
+                ..d.index
+            },
+            ..d
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct AuditSummary {
     pub photos: usize,
@@ -178,16 +257,13 @@ fn findings(ds: &Dataset, r: &AuditReport, params: &AuditParams) -> Vec<Finding>
     out
 }
 
-/// Audits the labels of the photos `backbone` embedded in `out`. The screening stage's duplicate
+/// Audits the labels of the photos `job.model` embedded in `out`. The screening stage's duplicate
 /// groups (exact and perceptual hash) join the embedding duplicates.
-pub fn audit(
-    out: &Path,
-    backbone: &str,
-    backbone_sha256: &str,
-    params: &AuditParams,
-    progress: &dyn ProgressReporter,
-) -> Result<AuditSummary, PipelineError> {
+pub fn audit(out: &Path, job: &AuditJob, progress: &dyn ProgressReporter) -> Result<AuditSummary, PipelineError> {
     let t0 = Instant::now();
+    let spec = crowdsift_models::ModelSpec::backbone(&job.model)?;
+    let (backbone, backbone_sha256) = (spec.name.as_str(), spec.sha256.as_str());
+    let params = &job.params();
     let mut store = Store::open(&out.join("crowdsift.db"))?;
     let ds = Dataset::from_rows(embedding_rows(&store, out, backbone, backbone_sha256)?)?;
     let config = serde_json::json!({ "backbone": backbone, "backbone_sha256": backbone_sha256, "params": params });

@@ -64,6 +64,9 @@ pub struct PredictSummary {
 /// probabilities, and the probability of the given label. A fine-tuned or from-scratch
 /// classifier reads its features from the cache, computing what is missing (with `registry`'s
 /// backbone and `jobs` threads).
+/// Labels listed per photo by `predict` unless told otherwise.
+pub const TOP_K: usize = 5;
+
 pub fn predict(
     out: &Path,
     head_path: &Path,

@@ -17,25 +17,48 @@ use crowdsift_embed::{preprocess, to_bytes};
 use crowdsift_ingest::{DecodeParams, Fit, Source, decode, sha256_hex};
 use crowdsift_models::Model;
 use crowdsift_store::Store;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::feed::{count, feed, open_output};
 use crate::scan::PipelineError;
 use crate::stages;
 use crowdsift_core::ProgressReporter;
 
-#[derive(Debug, Clone, Serialize)]
+/// The parameters of the `embed` stage: the command's options (flattened into `crowdsift embed`)
+/// and the Python function's keyword arguments (same names), defaults those of [`Default`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
+#[serde(default)]
 pub struct EmbedParams {
-    /// Decode workers.
-    pub jobs: usize,
-    /// Photos per inference batch.
+    /// A model of models.toml (efficientnet-lite0, mobilenet-v2) or PATH.onnx with its input spec
+    /// in PATH.onnx.toml (the caller loads it: [`crowdsift_models::ModelSpec::backbone`]).
+    #[arg(long, short, default_value_t = BACKBONE.to_owned())]
+    pub model: String,
+    /// Photos per inference batch (at least 1).
+    #[arg(long, default_value_t = 16)]
     pub batch: usize,
+    /// Decode worker threads [default: number of cores].
+    #[arg(long, short, default_value_t = crowdsift_core::cores(), hide_default_value = true)]
+    pub jobs: usize,
+    /// ONNX Runtime intra-op threads [default: number of cores].
+    #[arg(long, default_value_t = crowdsift_core::cores(), hide_default_value = true)]
+    pub threads: usize,
+    #[arg(skip)]
+    #[serde(skip_deserializing)]
     pub limits: Limits,
 }
 
+/// The backbone of models.toml the stages embed with unless told otherwise.
+pub const BACKBONE: &str = "efficientnet-lite0";
+
 impl Default for EmbedParams {
     fn default() -> Self {
-        Self { jobs: std::thread::available_parallelism().map_or(2, |n| n.get()), batch: 16, limits: Limits::default() }
+        Self {
+            model: BACKBONE.to_owned(),
+            batch: 16,
+            jobs: crowdsift_core::cores(),
+            threads: crowdsift_core::cores(),
+            limits: Limits::default(),
+        }
     }
 }
 
@@ -106,7 +129,8 @@ pub fn embed(
     let fetcher = source.fetcher();
     let jobs = params.jobs.max(1);
     let (item_tx, item_rx) = bounded(jobs * 4);
-    let (work_tx, work_rx) = bounded::<Work>(params.batch * 2);
+    let batch_size = params.batch.max(1);
+    let (work_tx, work_rx) = bounded::<Work>(batch_size * 2);
     let mut listing_errors = Vec::new();
     let mut listed = 0u64;
     let mut computed = 0u64;
@@ -214,7 +238,7 @@ pub fn embed(
                 }
                 None => {}
             }
-            if batch.len() >= params.batch || closed || (idle && !batch.is_empty()) {
+            if batch.len() >= batch_size || closed || (idle && !batch.is_empty()) {
                 stored.extend(batch.iter().map(|b| b.1.clone()));
                 let n = flush(&mut batch, &mut register, &mut store)?;
                 computed += n;

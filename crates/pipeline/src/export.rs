@@ -158,6 +158,15 @@ fn tail_head(b: &mut Builder, tail: &Tail) -> Result<String, PipelineError> {
 }
 
 /// Writes the backbone `spec` with the classifier at `head_path` appended to `dest`.
+/// The backbone a head is exported with: `model` (a models.toml name or PATH.onnx), else the
+/// models.toml entry the head names.
+pub fn export_backbone(head_path: &Path, model: Option<&str>) -> Result<ModelSpec, PipelineError> {
+    match model {
+        Some(m) => Ok(ModelSpec::backbone(m)?),
+        None => Ok(ModelSpec::backbone(&load(head_path)?.meta().backbone)?),
+    }
+}
+
 pub fn export(spec: &ModelSpec, head_path: &Path, dest: &Path) -> Result<(), PipelineError> {
     let model = load(head_path)?;
     let meta = model.meta();

@@ -14,33 +14,63 @@ use crowdsift_core::{Finding, ImageRecord, Limits, ProgressReporter, Stage};
 use crowdsift_ingest::{DecodeParams, Fit, Source, decode, file_stem, sha256_hex};
 use crowdsift_ocr::{ModelPlan, Page, ReaderConfig, TextLine};
 use image::{Rgb, RgbImage};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::feed::{close_run, count, feed, open_output};
 use crate::scan::PipelineError;
 
-#[derive(Debug, Clone, Serialize)]
+/// The PP-OCR model set of models.toml read with unless told otherwise.
+pub const OCR_MODELS: &str = "ppocrv5";
+
+/// The parameters of the `ocr` stage: the command's options (flattened into `crowdsift ocr`) and
+/// the Python function's keyword arguments (same names), defaults those of [`Default`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
+#[serde(default)]
 pub struct OcrJob {
-    /// Workers (each loads the models once).
-    pub jobs: usize,
-    pub limits: Limits,
-    /// Also write `out/ocr/overlay/<id>.jpg` with the boxes drawn.
-    pub overlay: bool,
-    /// Window size for searching large photos in tiles (`None`: whole photos only).
-    pub tile: Option<u32>,
     /// Which engine reads which line, in which languages.
+    #[command(flatten)]
+    #[serde(flatten)]
     pub reader: ReaderConfig,
+    /// PP-OCR model set of models.toml: ppocrv5 (PP-OCRv5 mobile) or ppocrv6-small.
+    #[arg(long, default_value_t = OCR_MODELS.to_owned())]
+    pub models: String,
+    /// Search photos larger than 1.25 windows also in overlapping windows of this many pixels
+    /// (small text on large photos); 0 reads whole photos only.
+    #[arg(long, default_value_t = OcrJob::default().tile)]
+    pub tile: u32,
+    /// Also write DIR/ocr/overlay/<photo>.jpg with the text boxes drawn.
+    #[arg(long)]
+    pub debug_overlay: bool,
+    /// Worker threads, each with its own models [default: number of cores].
+    #[arg(long, short, default_value_t = crowdsift_core::cores(), hide_default_value = true)]
+    pub jobs: usize,
+    #[arg(skip)]
+    #[serde(skip_deserializing)]
+    pub limits: Limits,
 }
 
 impl Default for OcrJob {
     fn default() -> Self {
         OcrJob {
-            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            limits: Limits::default(),
-            overlay: false,
-            tile: crowdsift_ocr::OcrParams::default().tile,
             reader: ReaderConfig::default(),
+            models: OCR_MODELS.to_owned(),
+            tile: crowdsift_ocr::OcrParams::default().tile.unwrap_or(0),
+            debug_overlay: false,
+            jobs: crowdsift_core::cores(),
+            limits: Limits::default(),
         }
+    }
+}
+
+impl OcrJob {
+    /// The window size large photos are searched in (`None`: whole photos only).
+    pub fn tiles(&self) -> Option<u32> {
+        (self.tile > 0).then_some(self.tile)
+    }
+
+    /// The models of `reg` this job reads with (checksums verified).
+    pub fn plan<'r>(&self, reg: &'r crowdsift_models::Registry) -> Result<ModelPlan<'r>, PipelineError> {
+        Ok(ModelPlan::new(reg, &self.models, &self.reader)?)
     }
 }
 
@@ -147,17 +177,17 @@ pub fn ocr(
     let jobs = job.jobs.max(1);
     let mut models = Vec::new();
     for _ in 0..jobs {
-        models.push(plan.load(&job.reader, job.tile, 1).map_err(|e| PipelineError::Invalid(e.to_string()))?);
+        models.push(plan.load(&job.reader, job.tiles(), 1).map_err(|e| PipelineError::Invalid(e.to_string()))?);
     }
     let mut store = open_output(out)?;
-    let engine = plan.key(job.tile, &job.reader);
+    let engine = plan.key(job.tiles(), &job.reader);
     let config = serde_json::json!({ "engine": engine, "job": job });
     let run_id = store.begin_run("ocr", &source.describe(), &config)?;
     let done: HashSet<(String, String)> = store.ocr_done_with_prefix(&engine)?;
     let dir = out.join("ocr");
     let overlay_dir = dir.join("overlay");
     for d in [&dir, &overlay_dir] {
-        if d == &overlay_dir && !job.overlay {
+        if d == &overlay_dir && !job.debug_overlay {
             continue;
         }
         std::fs::create_dir_all(d).map_err(|source| PipelineError::Io { path: d.clone(), source })?;
@@ -205,7 +235,7 @@ pub fn ocr(
                                         Err(e) => Work::Failed { id, reason: format!("OCR: {e}") },
                                         Ok(page) => Work::Read {
                                             key,
-                                            overlay: job.overlay.then(|| overlay(&d.image, &page.lines)),
+                                            overlay: job.debug_overlay.then(|| overlay(&d.image, &page.lines)),
                                             size: d.image.dimensions(),
                                             record: item.record,
                                             sha,

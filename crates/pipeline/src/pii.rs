@@ -23,23 +23,38 @@ use serde::{Deserialize, Serialize};
 use crate::feed::{close_run, open_output, send_all, stage_files};
 use crate::scan::PipelineError;
 
-#[derive(Debug, Clone, Serialize)]
+/// The parameters of the `pii` stage: the command's options (flattened into `crowdsift pii`) and
+/// the Python function's keyword arguments (same names), defaults those of [`Default`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
+#[serde(default)]
 pub struct PiiJob {
-    /// Country of photos whose manifest row has none (ISO 3166 alpha-2).
+    /// Country of photos whose manifest row has no `country` column (ISO 3166 alpha-2, e.g. KE):
+    /// phone numbers written without their country code are validated for it.
+    #[arg(long)]
     pub country: Option<String>,
-    /// More leading words (a file shaped like the built-in lexicon).
+    /// More leading words: a TOML file shaped like crates/pii/data/lexicon.toml.
+    #[arg(long)]
     pub lexicon: Option<PathBuf>,
-    /// Countries whose national phone numbers are recognised without a country code (ISO 3166
-    /// alpha-2; `None`: the survey countries, `crowdsift_pii::patterns::SURVEY_REGIONS`).
-    pub regions: Option<Vec<String>>,
-    /// When a photo's text needs a person before release.
+    /// Countries whose national phone numbers are recognised when written without a country
+    /// code and the photo's own country is not known (ISO 3166 alpha-2, comma-separated)
+    /// [default: the survey countries KE,TZ,UG,NG,GH,SN,FR,MX,CO,BR,ID,VN,PH,IN,PK,BD,SA].
+    #[arg(long, value_delimiter = ',')]
+    pub phone_regions: Option<Vec<String>>,
+    #[command(flatten)]
+    #[serde(flatten)]
     pub safety: SafetyParams,
-    /// Face detector of models.toml (`None`: faces are not searched).
-    pub faces: Option<String>,
-    /// Long side, in pixels, photos are searched for faces at.
+    /// Search the photos for faces ([`FACE_MODEL`]).
+    #[arg(long = "no-faces", action = clap::ArgAction::SetFalse, help = "Do not search the photos for faces (CenterFace)")]
+    pub faces: bool,
+    /// Long side, in pixels, photos are searched for faces at (the detector finds faces down to
+    /// about 10 px there; time grows with the square).
+    #[arg(long, default_value_t = FACE_SIDE)]
     pub face_side: u32,
-    /// Workers (each with its own face detector).
+    /// Worker threads, each with its own face detector [default: number of cores].
+    #[arg(long, short, default_value_t = crowdsift_core::cores(), hide_default_value = true)]
     pub jobs: usize,
+    #[arg(skip)]
+    #[serde(skip_deserializing)]
     pub limits: Limits,
 }
 
@@ -48,15 +63,18 @@ impl Default for PiiJob {
         PiiJob {
             country: None,
             lexicon: None,
-            regions: None,
+            phone_regions: None,
             safety: SafetyParams::default(),
-            faces: Some("centerface".into()),
+            faces: true,
             face_side: FACE_SIDE,
-            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            jobs: crowdsift_core::cores(),
             limits: Limits::default(),
         }
     }
 }
+
+/// The face detector of models.toml the `pii` and `redact` stages search photos with.
+pub const FACE_MODEL: &str = "centerface";
 
 #[derive(Debug, Clone)]
 pub struct PiiSummary {
@@ -217,13 +235,13 @@ pub fn pii(out: &Path, job: &PiiJob, progress: &dyn ProgressReporter) -> Result<
         Some(p) => Lexicon::with_file(p).map_err(|e| PipelineError::Invalid(e.to_string()))?,
         None => Lexicon::builtin(),
     };
-    if let Some(r) = &job.regions {
+    if let Some(r) = &job.phone_regions {
         lexicon.regions = Regions::parse(r).map_err(PipelineError::Invalid)?;
     }
     let jobs = job.jobs.max(1);
     let mut detectors = Vec::new();
     for _ in 0..jobs {
-        detectors.push(job.faces.as_deref().map(|name| load_faces(name, 1, job.face_side)).transpose()?);
+        detectors.push(job.faces.then(|| load_faces(FACE_MODEL, 1, job.face_side)).transpose()?);
     }
     let fetcher = Fetcher::new(job.limits);
     let files = stage_files(&out.join("ocr"), || {

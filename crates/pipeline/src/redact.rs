@@ -33,21 +33,47 @@ use crate::scan::PipelineError;
 /// Bumped when the redaction of the same findings would give different pixels.
 const METHOD: &str = "redact-2";
 
-#[derive(Debug, Clone, Serialize)]
+/// The parameters of the `redact` stage: the command's options (flattened into `crowdsift redact`)
+/// and the Python function's keyword arguments (same names), defaults those of [`Default`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
+#[serde(default)]
 pub struct RedactJob {
+    /// How regions are hidden.
+    #[arg(long, value_enum, default_value_t = Style::default())]
     pub style: Style,
-    /// JPEG quality of copies of JPEG sources (others are written as PNG).
+    /// JPEG quality of the copies of JPEG photos (other formats are written as lossless PNG).
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: u8,
-    /// Read each copy again (OCR with the plan given to [`redact`], and the face detector).
+    /// Read each copy again (OCR, the face detector, the code readers) to check that nothing
+    /// hidden can be found in it.
+    #[arg(
+        long = "no-verify",
+        action = clap::ArgAction::SetFalse,
+        help = "Do not read the copies again to check that nothing hidden can be found in them"
+    )]
     pub verify: bool,
+    /// PP-OCR model set of models.toml the copies are read with (as `ocr --models`).
+    #[arg(long, default_value_t = crate::ocr::OCR_MODELS.to_owned())]
+    pub models: String,
+    /// Worker threads, each with its own models [default: number of cores].
+    #[arg(long, short, default_value_t = crowdsift_core::cores(), hide_default_value = true)]
+    pub jobs: usize,
     /// Face detector of models.toml used for verification, and the long side it searches at.
+    #[arg(skip = crate::pii::FACE_MODEL.to_owned())]
+    #[serde(skip_deserializing)]
     pub faces: String,
+    #[arg(skip = crate::pii::FACE_SIDE)]
+    #[serde(skip_deserializing)]
     pub face_side: u32,
+    #[arg(skip)]
+    #[serde(skip_deserializing)]
     pub reader: ReaderConfig,
     /// OCR window size for large photos, as `ocr` used it.
+    #[arg(skip = crowdsift_ocr::OcrParams::default().tile)]
+    #[serde(skip_deserializing)]
     pub tile: Option<u32>,
-    /// Workers (each loads the verification models once).
-    pub jobs: usize,
+    #[arg(skip)]
+    #[serde(skip_deserializing)]
     pub limits: Limits,
 }
 
@@ -57,13 +83,25 @@ impl Default for RedactJob {
             style: Style::Blur,
             quality: 90,
             verify: true,
-            faces: "centerface".into(),
+            models: crate::ocr::OCR_MODELS.to_owned(),
+            jobs: crowdsift_core::cores(),
+            faces: crate::pii::FACE_MODEL.to_owned(),
             face_side: crate::pii::FACE_SIDE,
             reader: ReaderConfig::default(),
             tile: crowdsift_ocr::OcrParams::default().tile,
-            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             limits: Limits::default(),
         }
+    }
+}
+
+impl RedactJob {
+    /// The OCR models of `reg` (checksums verified) that read the copies again; `None` when
+    /// copies are not verified.
+    pub fn plan<'r>(&self, reg: &'r crowdsift_models::Registry) -> Result<Option<ModelPlan<'r>>, PipelineError> {
+        if !self.verify {
+            return Ok(None);
+        }
+        Ok(Some(ModelPlan::new(reg, &self.models, &self.reader)?))
     }
 }
 
@@ -78,6 +116,8 @@ pub struct RedactSummary {
     pub residual: Vec<String>,
     pub failed: Vec<(String, String)>,
     pub dir: PathBuf,
+    /// How regions were hidden.
+    pub style: Style,
     pub elapsed: Duration,
 }
 
@@ -373,6 +413,7 @@ pub fn redact(
         residual: Vec::new(),
         failed: Vec::new(),
         dir: copies.clone(),
+        style: job.style,
         elapsed: Duration::ZERO,
     };
     progress.start("redact", Some(files.len() as u64));

@@ -39,7 +39,10 @@ pub fn report(out: &Path, limits: Limits) -> Result<ReportSummary, PipelineError
     let store = crowdsift_store::Store::open(&db)?;
     let fetcher = Fetcher::new(limits);
     let thumbs = |_id: &str, location: &str| thumbnail(&fetcher, limits, location);
-    let (html, counts) = crowdsift_report::render(&store, out, &thumbs)?;
+    // Every stage before this one (the report is the page itself).
+    let stages: Vec<(&str, &str)> =
+        crate::stages::PIPELINE.iter().filter(|s| s.name != "report").map(|s| (s.name, s.about)).collect();
+    let (html, counts) = crowdsift_report::render(&store, out, &stages, &thumbs)?;
     let path = out.join("report.html");
     std::fs::write(&path, html).map_err(|source| PipelineError::Io { path: path.clone(), source })?;
     Ok(ReportSummary { path, counts })

@@ -13,34 +13,48 @@ use crowdsift_core::{Finding, Limits, Reason, Stage};
 use crowdsift_ingest::{DecodeError, DecodeParams, Decoded, Fetcher, Fit, Item, Source, decode, sha256_hex};
 use crowdsift_quality::{Params as QualityParams, PerceptualHasher, Scores, assess, measure};
 use crowdsift_store::{DecodedFacts, ImageRow, Store, Totals};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::feed::{count, feed, open_output};
 use crate::stages;
 use crowdsift_core::ProgressReporter;
 
-/// Everything that shapes a scan's results; recorded in the runs table.
-#[derive(Debug, Clone, Serialize)]
+/// Everything that shapes a scan's results; recorded in the runs table. The command's options
+/// (flattened into `crowdsift scan`) and the Python function's keyword arguments (same names),
+/// defaults those of [`Default`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
+#[serde(default)]
 pub struct ScanParams {
-    /// Worker threads reading and decoding photos.
+    /// Worker threads reading and decoding photos [default: number of cores].
+    #[arg(long, short, default_value_t = crowdsift_core::cores(), hide_default_value = true)]
     pub jobs: usize,
+    #[command(flatten)]
+    #[serde(flatten)]
     pub limits: Limits,
     /// Quality checks run on the photo scaled to this longest side (never upscaled).
+    #[arg(skip = ScanParams::default().working_long_side)]
+    #[serde(skip_deserializing)]
     pub working_long_side: u32,
+    #[command(flatten)]
+    #[serde(flatten)]
     pub quality: QualityParams,
     /// Photos per store transaction (a transaction also closes after one second).
+    #[arg(skip = ScanParams::default().batch_size)]
+    #[serde(skip_deserializing)]
     pub batch_size: usize,
     /// Look for duplicates among all photos of the store once they are read. Off when the photos
     /// are one part of a collection whose duplicates are found over all parts (Spark: from the
     /// keys of every part, see [`crate::duplicate_findings`]).
+    #[arg(skip = true)]
+    #[serde(skip_deserializing)]
     pub duplicates: bool,
 }
 
 impl Default for ScanParams {
     fn default() -> Self {
         Self {
-            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            jobs: crowdsift_core::cores(),
             limits: Limits::default(),
             working_long_side: 512,
             quality: QualityParams::default(),
@@ -64,6 +78,8 @@ pub enum PipelineError {
     Model(#[from] crowdsift_models::ModelError),
     #[error(transparent)]
     Learn(#[from] crowdsift_learn::LearnError),
+    #[error(transparent)]
+    Ocr(#[from] crowdsift_ocr::OcrError),
     #[error("{0}")]
     Invalid(String),
 }
@@ -94,6 +110,21 @@ struct Outcome {
     findings: Vec<Finding>,
 }
 
+impl ScanParams {
+    /// The parameters as the runs table keeps them: thresholds under `quality` and decoding limits
+    /// under `limits` (what re-judging and the duplicate search read back from earlier runs).
+    fn record(&self) -> serde_json::Value {
+        serde_json::json!({
+            "jobs": self.jobs,
+            "limits": self.limits,
+            "working_long_side": self.working_long_side,
+            "quality": self.quality,
+            "batch_size": self.batch_size,
+            "duplicates": self.duplicates,
+        })
+    }
+}
+
 /// Scans `source` into `out` (created if needed): `crowdsift.db`, `findings.csv`,
 /// `findings.parquet`. Photos already recorded by an earlier run are skipped.
 pub fn scan(
@@ -104,8 +135,7 @@ pub fn scan(
 ) -> Result<ScanSummary, PipelineError> {
     let started = Instant::now();
     let mut store = open_output(out)?;
-    let config = serde_json::to_value(params).unwrap_or_default();
-    let run_id = store.begin_run("scan", &source.describe(), &config)?;
+    let run_id = store.begin_run("scan", &source.describe(), &params.record())?;
     let done = store.done_ids(stages::SCAN)?;
 
     progress.start(stages::SCAN, Some(count(source, |item| done.contains(&item.record.id))?));

@@ -45,19 +45,163 @@ impl Mode {
     }
 }
 
-/// What to train.
-#[derive(Debug, Clone)]
+/// The way a classifier is trained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum TrainMode {
+    /// A softmax head (optionally one hidden layer) on frozen, cached embeddings.
+    Transfer,
+    /// The backbone's last blocks (--unfreeze) and a new head, on activations cached at the cut
+    /// point, with augmented views (random crops and flips).
+    Finetune,
+    /// A small CNN from random weights on downscaled photos (the baseline).
+    Scratch,
+}
+
+/// The parameters of the `train` stage: the command's options (flattened into `crowdsift
+/// train`) and the Python function's keyword arguments (same names), defaults those of
+/// [`Default`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, clap::Args)]
+#[serde(default)]
 pub struct TrainJob {
-    /// The backbone (embeddings, or the network fine-tuned). Scratch training reads the same photos.
-    pub backbone: ModelSpec,
-    pub mode: Mode,
-    /// Share of each class held out for validation.
+    #[arg(long, value_enum, default_value_t = TrainMode::Transfer)]
+    pub mode: TrainMode,
+    /// Backbone whose embeddings to train on (a models.toml name or PATH.onnx).
+    #[arg(long, short, default_value_t = crate::BACKBONE.to_owned())]
+    pub model: String,
+    #[arg(long, default_value_t = TrainJob::default().epochs)]
+    pub epochs: usize,
+    /// Share of each class held out for validation (stratified, fixed seed).
+    #[arg(long, default_value_t = TrainJob::default().val_split)]
     pub val_split: f64,
-    pub params: TrainParams,
-    /// Continue from this checkpoint (its run folder is reused).
-    pub resume: Option<PathBuf>,
-    /// Threads for decoding and inference when features must be computed.
+    #[arg(long, default_value_t = TrainJob::default().lr)]
+    pub lr: f64,
+    #[arg(long, default_value_t = TrainJob::default().weight_decay)]
+    pub weight_decay: f64,
+    /// Width of one hidden layer (0: none). Transfer only.
+    #[arg(long, default_value_t = TrainJob::default().hidden)]
+    pub hidden: usize,
+    /// How many of the backbone's last blocks to fine-tune (finetune).
+    #[arg(long, default_value_t = TrainJob::default().unfreeze)]
+    pub unfreeze: usize,
+    /// Views per photo: the plain one and augmented crops/flips, computed once (finetune, scratch).
+    #[arg(long, default_value_t = TrainJob::default().views)]
+    pub views: usize,
+    /// Learning rate of the pretrained layers relative to --lr (finetune).
+    #[arg(long, default_value_t = TrainJob::default().backbone_lr)]
+    pub backbone_lr: f64,
+    /// Epochs at the start that train only the new layer, the pretrained ones frozen (finetune).
+    #[arg(long, default_value_t = TrainJob::default().warmup)]
+    pub warmup: usize,
+    /// Dropout before the last layer (finetune, scratch).
+    #[arg(long, default_value_t = TrainJob::default().dropout)]
+    pub dropout: f32,
+    /// Photo side for the from-scratch CNN (scratch).
+    #[arg(long, default_value_t = TrainJob::default().size)]
+    pub size: usize,
+    /// Decode and inference threads when features must be computed [default: number of cores].
+    #[arg(long, short, default_value_t = crowdsift_core::cores(), hide_default_value = true)]
     pub jobs: usize,
+    #[arg(long, default_value_t = TrainJob::default().batch)]
+    pub batch: usize,
+    /// Stop when validation top-1 has not improved for this many epochs (0: never).
+    #[arg(long, default_value_t = TrainJob::default().patience)]
+    pub patience: usize,
+    #[arg(long, default_value_t = TrainJob::default().seed)]
+    pub seed: u64,
+    /// Weight classes by inverse frequency, so rare item types count as much.
+    #[arg(
+        long = "no-class-weights",
+        action = clap::ArgAction::SetFalse,
+        help = "Do not weight classes by inverse frequency"
+    )]
+    pub class_weights: bool,
+    /// Continue from a checkpoint (…/checkpoints/RUN/epoch-NNN.safetensors).
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
+}
+
+impl Default for TrainJob {
+    fn default() -> Self {
+        let p = TrainParams::default();
+        let arch = CnnArch::default();
+        TrainJob {
+            mode: TrainMode::Transfer,
+            model: crate::BACKBONE.to_owned(),
+            epochs: p.epochs,
+            val_split: 0.2,
+            lr: p.lr,
+            weight_decay: p.weight_decay,
+            hidden: 0,
+            unfreeze: 1,
+            views: 8,
+            backbone_lr: p.backbone_lr,
+            warmup: 5,
+            dropout: 0.2,
+            size: arch.size,
+            jobs: crowdsift_core::cores(),
+            batch: p.batch,
+            patience: p.patience,
+            seed: p.seed,
+            class_weights: p.class_weights,
+            resume: None,
+        }
+    }
+}
+
+impl TrainJob {
+    /// The mode with its own parameters.
+    pub fn method(&self) -> Mode {
+        match self.mode {
+            TrainMode::Transfer => Mode::Transfer { hidden: self.hidden },
+            TrainMode::Finetune => Mode::Finetune { unfreeze: self.unfreeze, views: self.views, dropout: self.dropout },
+            TrainMode::Scratch => Mode::Scratch {
+                arch: CnnArch { size: self.size, dropout: self.dropout, ..Default::default() },
+                views: self.views,
+            },
+        }
+    }
+
+    /// The optimisation's parameters (the warm-up freezes pretrained layers: fine-tuning only).
+    pub fn train_params(&self) -> TrainParams {
+        TrainParams {
+            epochs: self.epochs,
+            lr: self.lr,
+            weight_decay: self.weight_decay,
+            batch: self.batch.max(1),
+            patience: self.patience,
+            seed: self.seed,
+            class_weights: self.class_weights,
+            backbone_lr: self.backbone_lr,
+            warmup: if self.mode == TrainMode::Finetune { self.warmup } else { 0 },
+        }
+    }
+
+    fn plan(&self) -> Result<TrainPlan, PipelineError> {
+        Ok(TrainPlan {
+            backbone: ModelSpec::backbone(&self.model)?,
+            mode: self.method(),
+            val_split: self.val_split,
+            params: self.train_params(),
+            resume: self.resume.clone(),
+            jobs: self.jobs.max(1),
+        })
+    }
+}
+
+/// A job with its backbone found and its parameters in the learner's terms.
+#[derive(Debug, Clone)]
+struct TrainPlan {
+    /// The backbone (embeddings, or the network fine-tuned). Scratch training reads the same photos.
+    backbone: ModelSpec,
+    mode: Mode,
+    /// Share of each class held out for validation.
+    val_split: f64,
+    params: TrainParams,
+    /// Continue from this checkpoint (its run folder is reused).
+    resume: Option<PathBuf>,
+    /// Threads for decoding and inference when features must be computed.
+    jobs: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -141,7 +285,7 @@ fn head_features(backbone: &ModelSpec, meta: &HeadMeta) -> Option<Features> {
 fn dataset(
     store: &mut Store,
     out: &Path,
-    job: &TrainJob,
+    job: &TrainPlan,
     progress: &dyn ProgressReporter,
 ) -> Result<(Dataset, Option<FeatureSummary>), PipelineError> {
     let b = &job.backbone;
@@ -183,7 +327,7 @@ pub(crate) fn feature_dataset(
 fn new_model(
     ds: &Dataset,
     split: &Split,
-    job: &TrainJob,
+    job: &TrainPlan,
     config: &serde_json::Value,
 ) -> Result<Box<dyn Classifier>, PipelineError> {
     let meta = HeadMeta {
@@ -207,7 +351,7 @@ fn new_model(
     })
 }
 
-fn job_config(job: &TrainJob) -> serde_json::Value {
+fn job_config(job: &TrainPlan) -> serde_json::Value {
     serde_json::json!({
         "mode": job.mode.name(), "mode_params": job.mode, "backbone": job.backbone.name,
         "backbone_sha256": job.backbone.sha256, "val_split": job.val_split, "params": job.params,
@@ -223,6 +367,7 @@ pub fn train(
     progress: &dyn ProgressReporter,
     on_epoch: &mut dyn FnMut(&EpochMetrics),
 ) -> Result<TrainSummary, PipelineError> {
+    let job = &job.plan()?;
     let mut store = Store::open(&out.join("crowdsift.db"))?;
     let (ds, features) = dataset(&mut store, out, job, progress)?;
     let split = stratified_split(&ds, job.val_split, job.params.seed);
@@ -317,6 +462,7 @@ pub fn cross_validate(
     progress: &dyn ProgressReporter,
     on_fold: &mut dyn FnMut(usize, &EpochMetrics),
 ) -> Result<CvSummary, PipelineError> {
+    let job = &job.plan()?;
     let mut store = Store::open(&out.join("crowdsift.db"))?;
     let (ds, _) = dataset(&mut store, out, job, progress)?;
     // Training time only: computing and caching features on first use is not counted.

@@ -1,8 +1,9 @@
-//! `crowdsift._native`: the Rust engine for Python. Each stage function takes the command line
-//! that would run it (`["train", DIR, "--epochs", "5"]`), parsed by the command line's own
-//! argument definitions (`crowdsift_cli`), and runs the stage as the command does (same code, same
-//! store layout), with the interpreter released while it works; it returns counts, and the Python
-//! package (python/crowdsift) reads what the stage wrote into pyarrow tables.
+//! `crowdsift._native`: the Rust engine for Python. Each stage function takes its paths and a dict
+//! of options, turned into the engine's own parameter struct for the stage (the one the command
+//! line flattens into its arguments: same names, same defaults; unknown names and wrong types are
+//! a `TypeError`), and runs the stage as the command does (same code, same store layout), with the
+//! interpreter released while it works; it returns counts, and the Python package
+//! (python/crowdsift) reads what the stage wrote into pyarrow tables.
 //!
 //! Models are loaded once per process and kept (Spark reuses its Python workers across tasks).
 
@@ -10,11 +11,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
-use crowdsift_cli::Command;
 use crowdsift_models::{OnnxModel, Registry};
 use crowdsift_pipeline::NoProgress;
 use pyo3::create_exception;
-use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
@@ -44,6 +44,7 @@ fn pipeline_err(e: crowdsift_pipeline::PipelineError) -> PyErr {
     use crowdsift_pipeline::PipelineError as E;
     match e {
         E::Model(m) => model_err(m),
+        E::Ocr(crowdsift_ocr::OcrError::Model(m)) => model_err(m),
         E::Ingest(i) => source_err(i),
         other => CrowdsiftError::new_err(other.to_string()),
     }
@@ -75,13 +76,18 @@ fn models() -> &'static Mutex<LoadedModels> {
 /// Photos already scanned are not read again. With `duplicates=False` duplicates are not
 /// searched: the photos are one part of a collection (see [`duplicates`]).
 #[pyfunction]
-#[pyo3(signature = (argv, duplicates=true))]
-fn scan(py: Python<'_>, argv: Vec<String>, duplicates: bool) -> PyResult<Py<PyDict>> {
-    let Command::Scan(args) = parse(argv)? else { return Err(PyValueError::new_err("not a scan command")) };
-    let mut params = crowdsift_cli::jobs::scan_params(&args).map_err(|e| PyValueError::new_err(format!("{e:#}")))?;
+#[pyo3(signature = (src, out, options=None, duplicates=true))]
+fn scan(
+    py: Python<'_>,
+    src: String,
+    out: PathBuf,
+    options: Option<&Bound<'_, PyDict>>,
+    duplicates: bool,
+) -> PyResult<Py<PyDict>> {
+    let mut params: crowdsift_pipeline::ScanParams = stage_options(py, "scan", options)?;
     params.duplicates = duplicates;
-    let src = crowdsift_cli::jobs::open_source(&args.src, &args.out, params.limits).map_err(stage_err)?;
-    let s = py.detach(|| crowdsift_pipeline::scan(&src, &args.out, &params, &NoProgress)).map_err(pipeline_err)?;
+    let src = crowdsift_ingest::Source::open_for(&src, &out, params.limits).map_err(source_err)?;
+    let s = py.detach(|| crowdsift_pipeline::scan(&src, &out, &params, &NoProgress)).map_err(pipeline_err)?;
     Ok(dict!(py, {
         "listed" => s.listed,
         "processed" => s.processed,
@@ -97,12 +103,12 @@ fn scan(py: Python<'_>, argv: Vec<String>, duplicates: bool) -> PyResult<Py<PyDi
 /// `crowdsift embed` into the store of its `--out`, with the model kept for the next call;
 /// returns counts and the model's checksum.
 #[pyfunction]
-fn embed(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
-    let Command::Embed(args) = parse(argv)? else { return Err(PyValueError::new_err("not an embed command")) };
-    let spec = crowdsift_cli::jobs::backbone_spec(&args.model).map_err(stage_err)?;
-    let params = crowdsift_cli::jobs::embed_params(&args);
-    let src = crowdsift_cli::jobs::open_source(&args.src, &args.out, params.limits).map_err(stage_err)?;
-    let threads = args.threads.unwrap_or_else(crowdsift_cli::jobs::cores);
+#[pyo3(signature = (src, out, options=None))]
+fn embed(py: Python<'_>, src: String, out: PathBuf, options: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyDict>> {
+    let params: crowdsift_pipeline::EmbedParams = stage_options(py, "embed", options)?;
+    let spec = crowdsift_models::ModelSpec::backbone(&params.model).map_err(model_err)?;
+    let src = crowdsift_ingest::Source::open_for(&src, &out, params.limits).map_err(source_err)?;
+    let threads = params.threads.max(1);
     let s = py.detach(|| -> PyResult<crowdsift_pipeline::EmbedSummary> {
         let mut cache = models().lock().unwrap_or_else(|p| p.into_inner());
         let key = (spec.sha256.clone(), threads);
@@ -113,7 +119,7 @@ fn embed(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
         let Some(m) = cache.get_mut(&key) else {
             return Err(model_err("model cache lost its entry"));
         };
-        crowdsift_pipeline::embed(&src, &args.out, m, &params, &NoProgress).map_err(pipeline_err)
+        crowdsift_pipeline::embed(&src, &out, m, &params, &NoProgress).map_err(pipeline_err)
     })?;
     Ok(dict!(py, {
         "computed" => s.computed,
@@ -239,13 +245,37 @@ fn save_head(
     crowdsift_learn::save(&head, &stem).map_err(learn_err)
 }
 
+/// `crowdsift run`: every stage of the pipeline in order; per stage `(name, status, detail,
+/// flagged)` with status `done`, `skipped` or `failed`.
+#[pyfunction]
+#[pyo3(signature = (src, out, options=None))]
+fn run(
+    py: Python<'_>,
+    src: String,
+    out: PathBuf,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Vec<(String, String, String, bool)>> {
+    use crowdsift_pipeline::stages::Outcome;
+    let job: crowdsift_pipeline::stages::RunJob = stage_options(py, "run", options)?;
+    let outcomes = py
+        .detach(|| crowdsift_pipeline::stages::run(&src, &out, &job, &NoProgress, &mut |_, _| {}))
+        .map_err(pipeline_err)?;
+    Ok(outcomes
+        .into_iter()
+        .map(|(name, o)| {
+            let flagged = matches!(&o, Outcome::Done(d) if d.flagged());
+            (name.to_owned(), o.status().to_owned(), o.detail(), flagged)
+        })
+        .collect())
+}
+
 /// `crowdsift release`: approved photos, or photos not flagged for a person, written from pixels
 /// (redacted where personal data was found); returns counts; the rows are in `to/manifest.parquet`.
 #[pyfunction]
-fn release(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
-    let Command::Release(args) = parse(argv)? else { return Err(PyValueError::new_err("not a release command")) };
-    let job = crowdsift_cli::jobs::release_job(&args);
-    let s = py.detach(|| crowdsift_review::release(&args.dir, &job)).map_err(|e| match e {
+#[pyo3(signature = (out, options=None))]
+fn release(py: Python<'_>, out: PathBuf, options: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyDict>> {
+    let job: crowdsift_review::ReleaseJob = stage_options(py, "release", options)?;
+    let s = py.detach(|| crowdsift_review::release(&out, &job)).map_err(|e| match e {
         e @ (crowdsift_review::ReviewError::NoResults(_) | crowdsift_review::ReviewError::Write { .. }) => {
             source_err(e)
         }
@@ -261,35 +291,43 @@ fn release(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
     .unbind())
 }
 
-/// Any error of a stage run from parsed arguments, typed by what is at fault.
-fn stage_err(e: anyhow::Error) -> PyErr {
-    use crowdsift_pipeline::PipelineError as E;
-    let text = format!("{e:#}");
-    for cause in e.chain() {
-        if cause.downcast_ref::<crowdsift_models::ModelError>().is_some() {
-            return ModelError::new_err(text);
+/// A stage's parameters `T` from the keyword arguments of its Python function: each name must be
+/// one of the stage's options (the arguments `T` gives the command line, so the two faces share
+/// one list), each value is converted by serde, and every option left out takes `T::default()`.
+fn stage_options<T: clap::Args + serde::de::DeserializeOwned>(
+    py: Python<'_>,
+    stage: &str,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<T> {
+    let command = T::augment_args(clap::Command::new("options"));
+    let names: Vec<&str> = command.get_arguments().map(|a| a.get_id().as_str()).collect();
+    let empty = PyDict::new(py);
+    let options = options.unwrap_or(&empty);
+    for (key, value) in options.iter() {
+        let key: String = key.extract()?;
+        if !names.contains(&key.as_str()) {
+            return Err(PyTypeError::new_err(format!(
+                "{stage}(): unknown option `{key}`; its options are {}",
+                names.join(", ")
+            )));
         }
-        // A head or source that cannot be read (job builders load heads; training errors come
-        // through `pipeline_err`).
-        if cause.downcast_ref::<crowdsift_ingest::IngestError>().is_some()
-            || cause.downcast_ref::<crowdsift_learn::LearnError>().is_some()
-        {
-            return SourceError::new_err(text);
-        }
-        match cause.downcast_ref::<E>() {
-            Some(E::Model(_)) => return ModelError::new_err(text),
-            Some(E::Ingest(_)) => return SourceError::new_err(text),
-            _ => {}
+        // Each value on its own first, so that an error names its option: a value of the wrong
+        // type is a TypeError, a value its type does not allow (a mode that does not exist) a
+        // ValueError.
+        let one = PyDict::new(py);
+        one.set_item(&key, value)?;
+        if let Err(e) = pythonize::depythonize::<T>(one.as_any()) {
+            let message = e.to_string();
+            let err = PyErr::from(e);
+            let text = format!("{stage}(): option `{key}`: {}", err.value(py));
+            return Err(if err.is_instance_of::<PyTypeError>(py) || message.starts_with("invalid type") {
+                PyTypeError::new_err(text)
+            } else {
+                PyValueError::new_err(text)
+            });
         }
     }
-    CrowdsiftError::new_err(text)
-}
-
-/// Parses a command line of `crowdsift` (without the program name): the Python functions pass
-/// their keyword arguments as its flags, so every default is the command line's.
-fn parse(argv: Vec<String>) -> PyResult<Command> {
-    crowdsift_cli::parse(std::iter::once("crowdsift".to_owned()).chain(argv))
-        .map_err(|e| PyValueError::new_err(e.render().to_string()))
+    pythonize::depythonize(options.as_any()).map_err(|e| PyValueError::new_err(format!("{stage}(): {e}")))
 }
 
 fn epoch_dict<'py>(py: Python<'py>, m: &crowdsift_learn::EpochMetrics) -> PyResult<Bound<'py, PyDict>> {
@@ -306,14 +344,19 @@ fn epoch_dict<'py>(py: Python<'py>, m: &crowdsift_learn::EpochMetrics) -> PyResu
 /// `crowdsift train` (or, with `--folds`, its cross-validation): per-epoch metrics, the best epoch,
 /// the checkpoint folder.
 #[pyfunction]
-fn train(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
-    let Command::Train(args) = parse(argv)? else { return Err(PyValueError::new_err("not a train command")) };
-    let job = crowdsift_cli::jobs::train_job(&args).map_err(stage_err)?;
+#[pyo3(signature = (out, options=None, folds=None))]
+fn train(
+    py: Python<'_>,
+    out: PathBuf,
+    options: Option<&Bound<'_, PyDict>>,
+    folds: Option<usize>,
+) -> PyResult<Py<PyDict>> {
+    let job: crowdsift_pipeline::TrainJob = stage_options(py, "train", options)?;
     let epochs =
         |ms: &[crowdsift_learn::EpochMetrics]| ms.iter().map(|m| epoch_dict(py, m)).collect::<PyResult<Vec<_>>>();
-    if let Some(k) = args.folds {
+    if let Some(k) = folds {
         let cv = py
-            .detach(|| crowdsift_pipeline::cross_validate(&args.dir, &job, k, &NoProgress, &mut |_, _| {}))
+            .detach(|| crowdsift_pipeline::cross_validate(&out, &job, k, &NoProgress, &mut |_, _| {}))
             .map_err(pipeline_err)?;
         return Ok(dict!(py, {
             "folds" => epochs(&cv.folds)?,
@@ -327,7 +370,7 @@ fn train(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
         })
         .unbind());
     }
-    let s = py.detach(|| crowdsift_pipeline::train(&args.dir, &job, &NoProgress, &mut |_| {})).map_err(pipeline_err)?;
+    let s = py.detach(|| crowdsift_pipeline::train(&out, &job, &NoProgress, &mut |_| {})).map_err(pipeline_err)?;
     Ok(dict!(py, {
         "epochs" => epochs(&s.epochs)?,
         "best" => epoch_dict(py, &s.best)?,
@@ -344,13 +387,13 @@ fn train(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
 
 /// `crowdsift predict`: counts and the path of predictions.csv.
 #[pyfunction]
-fn predict(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
-    let Command::Predict(args) = parse(argv)? else { return Err(PyValueError::new_err("not a predict command")) };
+#[pyo3(signature = (out, head, top_k=crowdsift_pipeline::TOP_K))]
+fn predict(py: Python<'_>, out: PathBuf, head: PathBuf, top_k: usize) -> PyResult<Py<PyDict>> {
     let registry = Registry::discover().ok();
     let s = py
         .detach(|| {
-            let cores = crowdsift_cli::jobs::cores();
-            crowdsift_pipeline::predict(&args.dir, &args.head, args.top_k, registry.as_ref(), cores, &NoProgress)
+            let cores = crowdsift_core::cores();
+            crowdsift_pipeline::predict(&out, &head, top_k, registry.as_ref(), cores, &NoProgress)
         })
         .map_err(pipeline_err)?;
     Ok(dict!(py, {
@@ -379,13 +422,13 @@ fn predict_embeddings<'py>(
 
 /// `crowdsift evaluate`: the metrics (as metrics.json holds them) and the folder of its files.
 #[pyfunction]
-fn evaluate(py: Python<'_>, argv: Vec<String>) -> PyResult<(String, PathBuf)> {
-    let Command::Evaluate(args) = parse(argv)? else { return Err(PyValueError::new_err("not an evaluate command")) };
+#[pyo3(signature = (out, head, all=false))]
+fn evaluate(py: Python<'_>, out: PathBuf, head: PathBuf, all: bool) -> PyResult<(String, PathBuf)> {
     let registry = Registry::discover().ok();
     let (e, dir) = py
         .detach(|| {
-            let cores = crowdsift_cli::jobs::cores();
-            crowdsift_pipeline::evaluate(&args.dir, &args.head, args.all, registry.as_ref(), cores, &NoProgress)
+            let cores = crowdsift_core::cores();
+            crowdsift_pipeline::evaluate(&out, &head, all, registry.as_ref(), cores, &NoProgress)
         })
         .map_err(pipeline_err)?;
     let json = serde_json::to_string(&e).map_err(|e| CrowdsiftError::new_err(e.to_string()))?;
@@ -394,16 +437,10 @@ fn evaluate(py: Python<'_>, argv: Vec<String>) -> PyResult<(String, PathBuf)> {
 
 /// `crowdsift audit` (the embeddings must be in the store): counts and the folder of labels.csv.
 #[pyfunction]
-fn audit(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
-    let Command::Audit(args) = parse(argv)? else { return Err(PyValueError::new_err("not an audit command")) };
-    if args.src.is_some() {
-        return Err(PyValueError::new_err("embed the source first (crowdsift.embed), then audit the folder"));
-    }
-    let spec = crowdsift_cli::jobs::backbone_spec(&args.model).map_err(stage_err)?;
-    let params = crowdsift_cli::jobs::audit_params(&args);
-    let s = py
-        .detach(|| crowdsift_pipeline::audit(&args.dir, &spec.name, &spec.sha256, &params, &NoProgress))
-        .map_err(pipeline_err)?;
+#[pyo3(signature = (out, options=None))]
+fn audit(py: Python<'_>, out: PathBuf, options: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyDict>> {
+    let job: crowdsift_pipeline::AuditJob = stage_options(py, "audit", options)?;
+    let s = py.detach(|| crowdsift_pipeline::audit(&out, &job, &NoProgress)).map_err(pipeline_err)?;
     Ok(dict!(py, {
         "photos" => s.photos,
         "classes" => s.classes,
@@ -419,12 +456,13 @@ fn audit(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
 
 /// `crowdsift ocr`: counts, what could not be read, the folder of the per-photo JSON files.
 #[pyfunction]
-fn ocr(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
-    let Command::Ocr(args) = parse(argv)? else { return Err(PyValueError::new_err("not an ocr command")) };
+#[pyo3(signature = (src, out, options=None))]
+fn ocr(py: Python<'_>, src: String, out: PathBuf, options: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyDict>> {
+    let job: crowdsift_pipeline::OcrJob = stage_options(py, "ocr", options)?;
     let reg = Registry::discover().map_err(model_err)?;
-    let (job, plan) = crowdsift_cli::jobs::ocr_job(&args, &reg).map_err(stage_err)?;
-    let src = crowdsift_cli::jobs::open_source(&args.src, &args.out, job.limits).map_err(stage_err)?;
-    let s = py.detach(|| crowdsift_pipeline::ocr(&src, &args.out, &plan, &job, &NoProgress)).map_err(pipeline_err)?;
+    let plan = job.plan(&reg).map_err(pipeline_err)?;
+    let src = crowdsift_ingest::Source::open_for(&src, &out, job.limits).map_err(source_err)?;
+    let s = py.detach(|| crowdsift_pipeline::ocr(&src, &out, &plan, &job, &NoProgress)).map_err(pipeline_err)?;
     Ok(dict!(py, {
         "engine" => s.engine,
         "read" => s.read,
@@ -439,10 +477,10 @@ fn ocr(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
 
 /// `crowdsift pii`: counts, what could not be read, the folder of the per-photo JSON files.
 #[pyfunction]
-fn pii(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
-    let Command::Pii(args) = parse(argv)? else { return Err(PyValueError::new_err("not a pii command")) };
-    let job = crowdsift_cli::jobs::pii_job(&args);
-    let s = py.detach(|| crowdsift_pipeline::pii(&args.dir, &job, &NoProgress)).map_err(pipeline_err)?;
+#[pyo3(signature = (out, options=None))]
+fn pii(py: Python<'_>, out: PathBuf, options: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyDict>> {
+    let job: crowdsift_pipeline::PiiJob = stage_options(py, "pii", options)?;
+    let s = py.detach(|| crowdsift_pipeline::pii(&out, &job, &NoProgress)).map_err(pipeline_err)?;
     Ok(dict!(py, {
         "photos" => s.photos,
         "with_pii" => s.with_pii,
@@ -454,12 +492,12 @@ fn pii(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
 
 /// `crowdsift redact`: counts, copies where data was still found, the folder of the records.
 #[pyfunction]
-fn redact(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
-    let Command::Redact(args) = parse(argv)? else { return Err(PyValueError::new_err("not a redact command")) };
+#[pyo3(signature = (out, options=None))]
+fn redact(py: Python<'_>, out: PathBuf, options: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyDict>> {
+    let job: crowdsift_pipeline::RedactJob = stage_options(py, "redact", options)?;
     let reg = Registry::discover().map_err(model_err)?;
-    let (job, plan) = crowdsift_cli::jobs::redact_job(&args, &reg).map_err(stage_err)?;
-    let s =
-        py.detach(|| crowdsift_pipeline::redact(&args.dir, &job, plan.as_ref(), &NoProgress)).map_err(pipeline_err)?;
+    let plan = job.plan(&reg).map_err(pipeline_err)?;
+    let s = py.detach(|| crowdsift_pipeline::redact(&out, &job, plan.as_ref(), &NoProgress)).map_err(pipeline_err)?;
     Ok(dict!(py, {
         "written" => s.written,
         "cached" => s.cached,
@@ -473,20 +511,18 @@ fn redact(py: Python<'_>, argv: Vec<String>) -> PyResult<Py<PyDict>> {
 
 /// `crowdsift report`: the path of report.html.
 #[pyfunction]
-fn report(py: Python<'_>, argv: Vec<String>) -> PyResult<PathBuf> {
-    let Command::Report(args) = parse(argv)? else { return Err(PyValueError::new_err("not a report command")) };
-    let s =
-        py.detach(|| crowdsift_pipeline::report(&args.dir, crowdsift_core::Limits::default())).map_err(pipeline_err)?;
+fn report(py: Python<'_>, out: PathBuf) -> PyResult<PathBuf> {
+    let s = py.detach(|| crowdsift_pipeline::report(&out, crowdsift_core::Limits::default())).map_err(pipeline_err)?;
     Ok(s.path)
 }
 
 /// `crowdsift export`: writes the classifier (backbone + head) as one ONNX model.
 #[pyfunction]
-fn export(py: Python<'_>, argv: Vec<String>) -> PyResult<PathBuf> {
-    let Command::Export(args) = parse(argv)? else { return Err(PyValueError::new_err("not an export command")) };
-    let spec = crowdsift_cli::jobs::export_backbone(&args).map_err(stage_err)?;
-    py.detach(|| crowdsift_pipeline::export(&spec, &args.head, &args.out)).map_err(pipeline_err)?;
-    Ok(args.out)
+#[pyo3(signature = (head, to, model=None))]
+fn export(py: Python<'_>, head: PathBuf, to: PathBuf, model: Option<String>) -> PyResult<PathBuf> {
+    let spec = crowdsift_pipeline::export_backbone(&head, model.as_deref()).map_err(pipeline_err)?;
+    py.detach(|| crowdsift_pipeline::export(&spec, &head, &to)).map_err(pipeline_err)?;
+    Ok(to)
 }
 
 /// Writes findings.csv and findings.parquet of the store in `out` (as every command does when it
@@ -512,6 +548,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(duplicates, m)?)?;
     m.add_function(wrap_pyfunction!(save_head, m)?)?;
     m.add_function(wrap_pyfunction!(release, m)?)?;
+    m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(predict, m)?)?;
     m.add_function(wrap_pyfunction!(predict_embeddings, m)?)?;

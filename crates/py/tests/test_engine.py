@@ -102,6 +102,22 @@ def test_errors_are_typed():
     assert issubclass(crowdsift.ModelError, crowdsift.CrowdsiftError)
 
 
+def test_stage_options_are_the_engines(tmp_path):
+    """Keyword arguments reach the engine as typed values, checked against the stage's options
+    (the same list the command line has), not as a command line."""
+    with pytest.raises(TypeError, match=r"pii\(\): unknown option `handwritng`; its options are .*handwriting"):
+        crowdsift._native.pii(tmp_path, {"handwritng": 0.6})
+    with pytest.raises(TypeError, match=r"pii\(\): option `face_side`: 'str' object cannot be interpreted as an integer"):
+        crowdsift._native.pii(tmp_path, {"face_side": "large"})
+    with pytest.raises(ValueError, match="option `style`: unknown variant `smudge`"):
+        crowdsift._native.redact(tmp_path, {"style": "smudge"})
+    # Options left out take the engine's defaults, and a stage that cannot run says why.
+    with pytest.raises(crowdsift.CrowdsiftError, match="no OCR results"):
+        crowdsift.pii(tmp_path, handwriting=0.6, phone_regions=("KE", "TZ"))
+    with pytest.raises(crowdsift.CrowdsiftError, match="no release folder"):
+        crowdsift._native.release(tmp_path, {})
+
+
 def test_release_writes_what_the_command_line_releases(by_cli, tmp_path):
     import hashlib
 
@@ -219,3 +235,21 @@ def test_ocr_pii_and_redaction_of_text_photos(tmp_path):
         f = crowdsift.findings(out).to_pandas()
         return f[f["stage"].isin(["ocr", "pii"])][stages].sort_values(stages[:3]).reset_index(drop=True)
     pd.testing.assert_frame_equal(text_findings(py), text_findings(cli_out))
+
+
+def test_run_equals_the_command_line(tmp_path):
+    """`crowdsift.run` and `crowdsift run` walk the engine's one list of stages: the same stages,
+    and the same findings, OCR lines, personal data and redactions."""
+    got = crowdsift.run(SAMPLES, tmp_path / "py").to_pandas()
+    assert list(got["stage"]) == ["scan", "embed", "audit", "ocr", "pii", "redact", "report"]
+    assert set(got["status"]) == {"done"}, got
+    assert got.set_index("stage").loc["scan", "flagged"], "the samples hold a truncated, a blurred, a dark photo"
+    cli("run", SAMPLES, "--out", tmp_path / "cli")
+    pd.testing.assert_frame_equal(rows(crowdsift.findings(tmp_path / "py")), rows(crowdsift.findings(tmp_path / "cli")),
+                                  check_exact=False, rtol=1e-5)
+    for folder in ["ocr", "pii", "redact"]:
+        docs = [{p.name: json.loads(p.read_text()) for p in (tmp_path / face / folder).glob("*.json")}
+                for face in ("py", "cli")]
+        assert docs[0] and docs[0] == docs[1], folder
+    with pytest.raises(crowdsift.CrowdsiftError, match="cannot skip `scan`"):
+        crowdsift.run(SAMPLES, tmp_path / "py", skip=["scan"])

@@ -12,28 +12,39 @@ pub use metrics::{PerceptualHasher, Scores, measure, perceptual_hash};
 use crowdsift_core::{Finding, Stage};
 use serde::{Deserialize, Serialize};
 
-/// Thresholds of the per-photo checks. Scores are continuous; these only decide what is flagged.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Thresholds of the per-photo checks (options of `scan`, defaults those of [`Default`]). Scores
+/// are continuous; these only decide what is flagged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
 #[serde(default)]
 pub struct Params {
-    /// `blur` flags a sharpness score below this.
+    /// blur: flags a sharpness score below this.
+    #[arg(long, default_value_t = Params::default().min_sharpness)]
     pub min_sharpness: f64,
-    /// `dark` flags a 90th-percentile brightness (0–1) below this.
+    /// dark: flags a 90th-percentile brightness (0–1) below this.
+    #[arg(long, default_value_t = Params::default().max_dark_brightness)]
     pub max_dark_brightness: f64,
-    /// `overexposed` flags when even the darkest 5% of the photo is at least this bright (0–1),
-    /// i.e. the shadows are washed out (a product on a white background keeps its shadows)…
+    /// overexposed: flags when even the darkest 5% of the photo is at least this bright (0–1), the
+    /// shadows washed out (a product on a white background keeps its shadows) …
+    #[arg(long, default_value_t = Params::default().min_overexposure)]
     pub min_overexposure: f64,
-    /// …and at least this share of pixels is blown out (a flat pale wall is not overexposed).
+    /// overexposed: … and at least this share of pixels is blown out (a flat pale wall is not
+    /// overexposed).
+    #[arg(long, default_value_t = Params::default().min_clipped_share)]
     pub min_clipped_share: f64,
-    /// `low_information` flags a 1st–99th percentile luminance range (0–1) below this.
+    /// low_information: flags a 1st–99th percentile luminance range (0–1) below this.
+    #[arg(long, default_value_t = Params::default().min_contrast_range)]
     pub min_contrast_range: f64,
-    /// `too_small` flags a shortest side (pixels) below this.
+    /// too_small: flags a shortest side (pixels) below this.
+    #[arg(long, default_value_t = Params::default().min_side)]
     pub min_side: u32,
-    /// `odd_aspect` flags a long/short side ratio above this.
+    /// odd_aspect: flags a long/short side ratio above this.
+    #[arg(long, default_value_t = Params::default().max_aspect)]
     pub max_aspect: f64,
-    /// `grayscale` flags a colourfulness score below this.
+    /// grayscale: flags a colourfulness score below this.
+    #[arg(long, default_value_t = Params::default().min_colorfulness)]
     pub min_colorfulness: f64,
-    /// `near_duplicate` groups photos whose perceptual hashes differ in at most this many bits.
+    /// near_duplicate: groups photos whose perceptual hashes differ in at most this many bits.
+    #[arg(long, default_value_t = Params::default().max_hash_distance)]
     pub max_hash_distance: u32,
 }
 

@@ -28,12 +28,15 @@ pub use meta::{Metadata, inspect};
 pub type Quad = [[f32; 2]; 4];
 
 /// How regions are hidden.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Style {
+    /// Cells averaged, blurred and noised.
     #[default]
     Blur,
+    /// Large flat cells with noise.
     Pixelate,
+    /// Black.
     Fill,
 }
 

@@ -173,7 +173,15 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px;text-
 /// Renders `out/report.html` from the store in `out` and the stages' files. The store is read
 /// through counts, histograms and a few examples per reason, all computed in SQLite, so a
 /// report of a million photos does not hold their findings in memory.
-pub fn render(store: &Store, out: &Path, thumbs: Thumbnails<'_>) -> Result<(String, ReportCounts), ExportError> {
+///
+/// `stages` are the pipeline's stages in run order, `(name, what it does)`: the report shows each
+/// with the status of its last run.
+pub fn render(
+    store: &Store,
+    out: &Path,
+    stages: &[(&str, &str)],
+    thumbs: Thumbnails<'_>,
+) -> Result<(String, ReportCounts), ExportError> {
     let totals = store.totals()?;
     let finding_counts = store.finding_counts()?;
     let runs = store.runs()?;
@@ -214,6 +222,25 @@ pub fn render(store: &Store, out: &Path, thumbs: Thumbnails<'_>) -> Result<(Stri
          <tr><th>with a flagged finding</th><td class=\"num\" data-count=\"flagged_photos\">{}</td></tr></table></section>",
         totals.images, totals.usable, totals.flagged_images
     );
+
+    // The pipeline's stages and what became of the last run of each.
+    html.push_str("<section id=\"stages\"><h2>Stages</h2><table><tr><th>stage</th><th>what it does</th><th>last run</th><th>status</th></tr>");
+    for (name, about) in stages {
+        let last = runs.iter().rev().find(|r| r.command == *name);
+        let (when, status) = match last {
+            Some(r) => (r.started_at.as_str(), r.status.as_str()),
+            None => ("", "not run"),
+        };
+        let _ = write!(
+            html,
+            "<tr data-stage=\"{0}\"><td>{0}</td><td>{1}</td><td>{2}</td><td class=\"status\">{3}</td></tr>",
+            esc(name),
+            esc(about),
+            esc(when),
+            esc(status)
+        );
+    }
+    html.push_str("</table></section>");
 
     // Findings per stage and check.
     html.push_str("<section id=\"findings\"><h2>Findings</h2><table><tr><th>stage</th><th>check</th><th>photos</th><th>flagged</th></tr>");

@@ -32,6 +32,8 @@ pub enum ReviewError {
     Write { path: PathBuf, message: String },
     #[error("no random access token from the operating system: {0}")]
     Token(String),
+    #[error("no release folder given (`--to`, or `to` in Python)")]
+    NoReleaseFolder,
     #[error(transparent)]
     Store(#[from] crowdsift_store::StoreError),
     #[error("serving: {0}")]

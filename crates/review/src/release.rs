@@ -24,14 +24,32 @@ use crowdsift_store::{Decision, Store, Verdict};
 use crate::ReviewError;
 use crate::queue::{QueueKind, Queues};
 
-#[derive(Debug, Clone)]
+/// The parameters of `release`: the command's options (flattened into `crowdsift release`) and
+/// the Python function's keyword arguments (same names), defaults those of [`Default`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, clap::Args)]
+#[serde(default)]
 pub struct ReleaseJob {
-    /// The release folder: `images/`, `manifest.csv`, `manifest.parquet`.
+    /// Release folder (empty, or an earlier release that is brought up to date): `images/`,
+    /// `manifest.csv`, `manifest.parquet`.
+    #[arg(long)]
     pub to: PathBuf,
-    /// JPEG quality of photos re-encoded here (copies `redact` made are taken as they are).
+    /// JPEG quality of photos re-encoded for the release (copies `redact` made are taken as they
+    /// are).
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: u8,
+    /// Worker threads [default: number of cores].
+    #[arg(long, short, default_value_t = crowdsift_core::cores(), hide_default_value = true)]
     pub jobs: usize,
+    #[arg(skip)]
+    #[serde(skip_deserializing)]
     pub limits: Limits,
+}
+
+impl Default for ReleaseJob {
+    /// No release folder (`to` is empty: every caller names one).
+    fn default() -> Self {
+        ReleaseJob { to: PathBuf::new(), quality: 90, jobs: crowdsift_core::cores(), limits: Limits::default() }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -77,6 +95,9 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ReviewError + '_ {
 
 /// Releases the photos of the output folder `out` into `job.to`.
 pub fn release(out: &Path, job: &ReleaseJob) -> Result<ReleaseSummary, ReviewError> {
+    if job.to.as_os_str().is_empty() {
+        return Err(ReviewError::NoReleaseFolder);
+    }
     let db = out.join("crowdsift.db");
     if !db.is_file() {
         return Err(ReviewError::NoResults(out.to_owned()));

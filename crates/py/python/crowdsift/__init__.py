@@ -60,7 +60,7 @@ from ._native import CrowdsiftError, ModelError, SourceError  # noqa: E402
 
 __version__ = _native.__version__
 __all__ = [
-    "scan", "embed", "findings", "embeddings", "train", "cross_validate", "predict", "evaluate", "export",
+    "run", "scan", "embed", "findings", "embeddings", "train", "cross_validate", "predict", "evaluate", "export",
     "audit", "ocr", "pii", "held", "redact", "report", "release", "Training", "CrossValidation", "Evaluation",
     "CrowdsiftError", "SourceError", "ModelError",
 ]
@@ -75,22 +75,17 @@ log = logging.getLogger("crowdsift")
 last_summary: Dict[str, dict] = {}
 
 
-def _argv(command: str, *positional: Any, **flags: Any) -> List[str]:
-    """A command line of ``crowdsift``: ``name=value`` becomes ``--name value``, ``name=True``
-    ``--name``; None and False are left out (the command's default)."""
-    argv = [command, *map(os.fspath, positional)]
-    for name, value in flags.items():
-        flag = "--" + name.replace("_", "-")
-        if value is None or value is False:
-            continue
-        if value is True:
-            argv.append(flag)
-        elif isinstance(value, (list, tuple)):
-            for v in value:
-                argv += [flag, os.fspath(v) if isinstance(v, os.PathLike) else str(v)]
-        else:
-            argv += [flag, os.fspath(value) if isinstance(value, os.PathLike) else str(value)]
-    return argv
+def _options(**options: Any) -> Dict[str, Any]:
+    """A stage's keyword arguments as the engine takes them: those left at None take the engine's
+    default (the command line's), paths become strings, tuples lists. The engine checks every
+    name against the stage's options and every value against its type."""
+    def value(v: Any) -> Any:
+        if isinstance(v, os.PathLike):
+            return os.fspath(v)
+        if isinstance(v, tuple):
+            return [value(x) for x in v]
+        return v
+    return {k: value(v) for k, v in options.items() if v is not None}
 
 
 def _done(stage: str, summary: dict) -> dict:
@@ -134,6 +129,34 @@ def _source_path(source: Source, out: pathlib.Path) -> Iterator[str]:
         pathlib.Path(path).unlink(missing_ok=True)
 
 
+def run(
+    source: Source,
+    out: PathLike,
+    *,
+    jobs: Optional[int] = None,
+    model: Optional[str] = None,
+    skip: Optional[Sequence[str]] = None,
+) -> pa.Table:
+    """Every stage of the pipeline with its defaults, in order (``crowdsift run``): scan, embed,
+    audit (when the photos have labels), ocr, pii, redact, report. Returns one row per stage:
+    stage, status (done, skipped or failed), detail (why it was skipped or failed) and flagged
+    (it flagged photos or could not read some). A failed stage is reported, not raised (the stages
+    that need it are skipped); only a scan that cannot run raises. `skip`: stages to leave out."""
+    out = pathlib.Path(out)
+    options = _options(jobs=jobs, model=model, skip=list(skip) if skip else None)
+    with _source_path(source, out) as path:
+        rows = _native.run(path, out, options)
+    table = pa.table({
+        "stage": [r[0] for r in rows], "status": [r[1] for r in rows],
+        "detail": [r[2] for r in rows], "flagged": [r[3] for r in rows],
+    })
+    last_summary["run"] = {r[0]: r[1] for r in rows}
+    for stage, status, detail, _ in rows:
+        if status == "failed":
+            log.warning("run: %s did not run: %s", stage, detail)
+    return table
+
+
 def findings(out: PathLike) -> pa.Table:
     """Every finding in the store of `out` (the rows of findings.parquet)."""
     return pq.read_table(_native.export_findings(pathlib.Path(out)))
@@ -144,15 +167,31 @@ def scan(
     out: PathLike,
     *,
     jobs: Optional[int] = None,
-    thresholds: Optional[Dict[str, float]] = None,
-    max_megapixels: Optional[float] = None,
+    min_sharpness: Optional[float] = None,
+    max_dark_brightness: Optional[float] = None,
+    min_overexposure: Optional[float] = None,
+    min_clipped_share: Optional[float] = None,
+    min_contrast_range: Optional[float] = None,
+    min_side: Optional[int] = None,
+    max_aspect: Optional[float] = None,
+    min_colorfulness: Optional[float] = None,
+    max_hash_distance: Optional[int] = None,
+    max_pixels: Optional[int] = None,
+    max_alloc: Optional[int] = None,
+    max_file_bytes: Optional[int] = None,
 ) -> pa.Table:
     """Ingest, quality checks and duplicates (``crowdsift scan``); returns the findings table.
-    `thresholds`: e.g. ``{"blur": 30, "too_small": 300}`` (``--threshold blur=30 …``)."""
+    The thresholds are those of ``crowdsift scan --help`` (``min_sharpness`` for blur, ``min_side``
+    for too_small, …); options left at None take its defaults."""
     out = pathlib.Path(out)
-    threshold = [f"{k}={v}" for k, v in (thresholds or {}).items()]
+    options = _options(
+        jobs=jobs, min_sharpness=min_sharpness, max_dark_brightness=max_dark_brightness,
+        min_overexposure=min_overexposure, min_clipped_share=min_clipped_share,
+        min_contrast_range=min_contrast_range, min_side=min_side, max_aspect=max_aspect,
+        min_colorfulness=min_colorfulness, max_hash_distance=max_hash_distance, max_pixels=max_pixels,
+        max_alloc=max_alloc, max_file_bytes=max_file_bytes)
     with _source_path(source, out) as path:
-        _done("scan", _native.scan(_argv("scan", path, out=out, jobs=jobs, threshold=threshold, max_megapixels=max_megapixels)))
+        _done("scan", _native.scan(path, out, options))
     return findings(out)
 
 
@@ -160,7 +199,7 @@ def _scan_part(rows: pa.Table, out: PathLike, jobs: Optional[int]) -> pa.Table:
     """Scans manifest rows that are one part of a collection (no duplicate search; see spark.py)."""
     out = pathlib.Path(out)
     with _source_path(rows, out) as path:
-        _native.scan(_argv("scan", path, out=out, jobs=jobs), False)
+        _native.scan(path, out, _options(jobs=jobs), False)
     return findings(out)
 
 
@@ -185,7 +224,7 @@ def embed(
     `model`: a models.toml name (default efficientnet-lite0) or a PATH.onnx."""
     out = pathlib.Path(out)
     with _source_path(source, out) as path:
-        summary = _done("embed", _native.embed(_argv("embed", path, out=out, model=model, batch=batch, jobs=jobs, threads=threads)))
+        summary = _done("embed", _native.embed(path, out, _options(model=model, batch=batch, jobs=jobs, threads=threads)))
     table = embeddings(out, summary["model_sha256"])
     return table.replace_schema_metadata({"model": summary["model"], "model_sha256": summary["model_sha256"]})
 
@@ -220,19 +259,6 @@ class CrossValidation:
     folds_csv: pathlib.Path
 
 
-_TRAIN_FLAGS = (
-    "model", "epochs", "val_split", "lr", "weight_decay", "hidden", "unfreeze", "views", "backbone_lr",
-    "warmup", "dropout", "size", "batch", "patience", "seed", "jobs",
-)
-
-
-def _train_argv(out: PathLike, mode: str, class_weights: bool, options: Dict[str, Any], **extra: Any) -> List[str]:
-    unknown = sorted(set(options) - set(_TRAIN_FLAGS))
-    if unknown:
-        raise TypeError(f"unknown training option(s): {', '.join(unknown)} (known: {', '.join(_TRAIN_FLAGS)})")
-    return _argv("train", out, mode=mode, no_class_weights=not class_weights, **options, **extra)
-
-
 def train(
     out: PathLike,
     *,
@@ -243,8 +269,10 @@ def train(
 ) -> Training:
     """Trains a classifier on the photos embedded in `out` (``crowdsift train``): `mode` transfer
     (a head on the cached embeddings), finetune or scratch; `options` are the command's
-    (``epochs``, ``lr``, ``val_split``, ``hidden``, ``unfreeze``, ``model``, ``seed``, …)."""
-    s = _done("train", _native.train(_train_argv(out, mode, class_weights, options, resume=resume)))
+    (``epochs``, ``lr``, ``val_split``, ``hidden``, ``unfreeze``, ``model``, ``seed``, …: see
+    ``crowdsift train --help``; an unknown name is a TypeError listing them)."""
+    options = _options(mode=mode, class_weights=class_weights, resume=resume, **options)
+    s = _done("train", _native.train(pathlib.Path(out), options))
     ckpt = pathlib.Path(s["checkpoints"])
     return Training(
         head=ckpt / "best.safetensors",
@@ -263,7 +291,8 @@ def cross_validate(
     out: PathLike, folds: int = 5, *, mode: str = "transfer", class_weights: bool = True, **options: Any
 ) -> CrossValidation:
     """K-fold cross-validation (``crowdsift train --folds K``; byte-identical photos share a fold)."""
-    s = _done("cross_validate", _native.train(_train_argv(out, mode, class_weights, options, folds=folds)))
+    options = _options(mode=mode, class_weights=class_weights, **options)
+    s = _done("cross_validate", _native.train(pathlib.Path(out), options, folds))
     return CrossValidation(
         folds=pa.Table.from_pylist(s["folds"]),
         mean_top1=s["mean_top1"],
@@ -286,7 +315,7 @@ def _read_csv(path: PathLike, strings: List[str]) -> pa.Table:
 def predict(out: PathLike, head: PathLike, *, top_k: Optional[int] = None) -> pa.Table:
     """Item types of every embedded photo of `out` by a trained head (``crowdsift predict``): id,
     label, predicted, confidence, p_label, and top_k as a list of (label, p)."""
-    s = _done("predict", _native.predict(_argv("predict", out, head=head, top_k=top_k)))
+    s = _done("predict", _native.predict(pathlib.Path(out), pathlib.Path(head), **_options(top_k=top_k)))
     table = _read_csv(s["csv"], ["id", "label", "predicted", "top_k"])
     entries = [
         [{"label": l, "p": float(p)} for l, p in (e.rsplit(":", 1) for e in cell.split(";") if e)]
@@ -315,7 +344,7 @@ class Evaluation:
 def evaluate(out: PathLike, head: PathLike, *, all: bool = False) -> Evaluation:
     """Accuracy, per-class precision/recall/F1, confusion and calibration of a head on its
     validation split (or, with ``all=True``, every labelled photo) (``crowdsift evaluate``)."""
-    text, folder = _native.evaluate(_argv("evaluate", out, head=head, all=all))
+    text, folder = _native.evaluate(pathlib.Path(out), pathlib.Path(head), all)
     e = json.loads(text)
     _done("evaluate", {k: e[k] for k in ("photos", "accuracy", "top5", "macro_f1", "ece")})
     confusion = {"true": e["classes"]}
@@ -335,17 +364,34 @@ def evaluate(out: PathLike, head: PathLike, *, all: bool = False) -> Evaluation:
 
 def export(head: PathLike, to: PathLike, *, model: Optional[str] = None) -> pathlib.Path:
     """The classifier (backbone + head) as one ONNX model at `to` (``crowdsift export``)."""
-    return pathlib.Path(_native.export(_argv("export", head=head, out=to, model=model)))
+    return pathlib.Path(_native.export(pathlib.Path(head), pathlib.Path(to), model))
 
 
-def audit(out: PathLike, *, source: Optional[Source] = None, model: Optional[str] = None, **options: Any) -> pa.Table:
+def audit(
+    out: PathLike,
+    *,
+    source: Optional[Source] = None,
+    model: Optional[str] = None,
+    folds: Optional[int] = None,
+    epochs: Optional[int] = None,
+    k: Optional[int] = None,
+    knn_weight: Optional[float] = None,
+    dup_similarity: Optional[float] = None,
+    outlier_z: Optional[float] = None,
+    exact_limit: Optional[int] = None,
+    probes: Optional[int] = None,
+    seed: Optional[int] = None,
+) -> pa.Table:
     """Label audit of the photos embedded in `out` (``crowdsift audit``; `source` is embedded
     first): one row per labelled photo with the suggested label, whether it is a label issue and
-    its rank in the review queue, neighbours, outlier score, duplicate cluster. `options`: folds,
-    epochs, k, knn_weight, dup_similarity, outlier_z, exact_limit, probes, seed."""
+    its rank in the review queue, neighbours, outlier score, duplicate cluster. Options left at
+    None take the command line's defaults (``crowdsift audit --help``)."""
     if source is not None:
         embed(source, out, model=model)
-    s = _done("audit", _native.audit(_argv("audit", out, model=model, **options)))
+    options = _options(model=model, folds=folds, epochs=epochs, k=k, knn_weight=knn_weight,
+                       dup_similarity=dup_similarity, outlier_z=outlier_z, exact_limit=exact_limit,
+                       probes=probes, seed=seed)
+    s = _done("audit", _native.audit(pathlib.Path(out), options))
     return _read_csv(pathlib.Path(s["dir"]) / "labels.csv", ["id", "label", "suggested", "nearest"])
 
 
@@ -363,19 +409,29 @@ def ocr(
     out: PathLike,
     *,
     engine: Optional[str] = None,
-    lang: Optional[str] = None,
+    lang: Optional[Union[str, Sequence[str]]] = None,
     models: Optional[str] = None,
     tile: Optional[int] = None,
+    retry_below: Optional[float] = None,
+    min_confidence: Optional[float] = None,
     jobs: Optional[int] = None,
     debug_overlay: bool = False,
 ) -> pa.Table:
     """Reads the text of every photo of `source` (``crowdsift ocr``; photos already read are not
     read again) and returns the lines of every photo read into `out`: one row per line with id,
     uri, sha256, line (its index), text, confidence, script, engine, turned and quad (four corners
-    in pixels of the upright photo). Photos without text have no row."""
+    in pixels of the upright photo). Photos without text have no row.
+
+    `lang`: Tesseract codes of the collection (``"ben,eng"`` or ``["ben", "eng"]``; default: one
+    installed pack per script PP-OCR lacks). Options left at None take the command line's
+    defaults (``crowdsift ocr --help``)."""
     out = pathlib.Path(out)
+    if isinstance(lang, str):
+        lang = [x.strip() for x in lang.replace("+", ",").split(",") if x.strip()]
+    options = _options(engine=engine, lang=list(lang) if lang else None, models=models, tile=tile,
+                       retry_below=retry_below, min_confidence=min_confidence, jobs=jobs, debug_overlay=debug_overlay)
     with _source_path(source, out) as path:
-        s = _done("ocr", _native.ocr(_argv("ocr", path, out=out, engine=engine, lang=lang, models=models, tile=tile, jobs=jobs, debug_overlay=debug_overlay)))
+        s = _done("ocr", _native.ocr(path, out, options))
     rows = []
     for doc in _records(pathlib.Path(s["dir"])):
         for i, line in enumerate(doc["lines"]):
@@ -400,8 +456,13 @@ def pii(
     lexicon: Optional[PathLike] = None,
     min_confidence: Optional[float] = None,
     handwriting: Optional[float] = None,
+    unread_min_height: Optional[float] = None,
+    unread_min_aspect: Optional[float] = None,
+    unread_min_reading: Optional[float] = None,
+    unread_line_aspect: Optional[float] = None,
     faces: bool = True,
     face_side: Optional[int] = None,
+    jobs: Optional[int] = None,
 ) -> pa.Table:
     """Personal data in the photos `ocr` read into `out` (``crowdsift pii``): one row per finding
     with id, uri, sha256, country, kind (face, phone, email, person_name, …), line (the OCR line, or
@@ -409,12 +470,14 @@ def pii(
     Which photos a person must see before release, and why: ``crowdsift.held(out)``.
 
     `phone_regions`: the countries whose national numbers are recognised when written without a
-    country code (default: the survey countries); `min_confidence` and `handwriting`: the
-    thresholds of the release rule for text (see the README)."""
-    regions = ",".join(phone_regions) if phone_regions else None
-    s = _done("pii", _native.pii(_argv("pii", out, country=country, phone_regions=regions, lexicon=lexicon,
-                                       min_confidence=min_confidence, handwriting=handwriting,
-                                       no_faces=not faces, face_side=face_side)))
+    country code (default: the survey countries); `min_confidence`, `handwriting` and `unread_*`:
+    the thresholds of the release rule for text (see the README). Options left at None take the
+    command line's defaults (``crowdsift pii --help``)."""
+    s = _done("pii", _native.pii(pathlib.Path(out), _options(
+        country=country, phone_regions=list(phone_regions) if phone_regions else None, lexicon=lexicon,
+        min_confidence=min_confidence, handwriting=handwriting, unread_min_height=unread_min_height,
+        unread_min_aspect=unread_min_aspect, unread_min_reading=unread_min_reading,
+        unread_line_aspect=unread_line_aspect, faces=faces, face_side=face_side, jobs=jobs)))
     rows = []
     for doc in _records(pathlib.Path(s["dir"])):
         for f in doc["findings"]:
@@ -456,7 +519,7 @@ def redact(
     copy with id, uri, source_sha256, copy (its path), copy_sha256, style, hidden (regions), kinds
     hidden, verified, and residual (kinds still found when the copy was read again)."""
     out = pathlib.Path(out)
-    s = _done("redact", _native.redact(_argv("redact", out, style=style, quality=quality, no_verify=not verify, models=models, jobs=jobs)))
+    s = _done("redact", _native.redact(out, _options(style=style, quality=quality, verify=verify, models=models, jobs=jobs)))
     rows = []
     for doc in _records(pathlib.Path(s["dir"]).parent / "redact"):
         rows.append({
@@ -476,12 +539,12 @@ def redact(
 
 def report(out: PathLike) -> pathlib.Path:
     """Writes `out`/report.html (``crowdsift report``) and returns its path."""
-    return pathlib.Path(_native.report(_argv("report", out)))
+    return pathlib.Path(_native.report(pathlib.Path(out)))
 
 
 def release(out: PathLike, to: PathLike, *, quality: Optional[int] = None, jobs: Optional[int] = None) -> pa.Table:
     """The release (``crowdsift release``): approved photos, or photos nothing flagged for a person,
     written into `to`/images without metadata (redacted where personal data was found); returns
     the manifest's rows. What was left out and why: ``last_summary["release"]["pending"]``."""
-    _done("release", _native.release(_argv("release", out, to=to, quality=quality, jobs=jobs)))
+    _done("release", _native.release(pathlib.Path(out), _options(to=to, quality=quality, jobs=jobs)))
     return pq.read_table(pathlib.Path(to) / "manifest.parquet")
