@@ -297,6 +297,7 @@ def main():
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--per-font", type=int, default=400)
     ap.add_argument("--jobs", type=int, default=2, help="processes rendering fonts")
+    ap.add_argument("--splits", default="train,eval", help="which splits to write (eval alone: to measure again)")
     args = ap.parse_args()
     if not features.check("raqm"):
         raise SystemExit("Pillow lacks libraqm (complex-script shaping): install Pillow from PyPI")
@@ -320,15 +321,17 @@ def main():
     fonts["eval"] += [Font([p], 0, f"debian:{Path(p).name}") for p in EVAL_TYPED if Path(p).is_file()]
     index = []
     jobs = []
+    wanted = args.splits.split(",")
     for split, fs in fonts.items():
         for font in fs:
-            jobs.append((len(index), font, args.seed, args.per_font))
+            if split in wanted:
+                jobs.append((len(index), font, args.seed, args.per_font))
             index.append({"font": font.name, "label": font.label, "split": split})
     # One generator per font (seeded by the set's seed and the font's index): the same set
     # whatever the number of processes.
     with multiprocessing.Pool(args.jobs) as pool:
         made = pool.map(render_font, jobs)
-    for split in fonts:
+    for split in wanted:
         crops, labels, ids = [], [], []
         for (fid, font, _, _), samples in zip(jobs, made):
             if index[fid]["split"] != split:

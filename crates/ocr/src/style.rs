@@ -5,7 +5,8 @@
 //! (see `crowdsift_pii::safety`). PP-OCR reads both styles with no word on which it saw, and no
 //! model we can obtain offline tells them apart, so this is a small CNN trained here
 //! (`scripts/train_handwriting.py` with PyTorch, on crops `scripts/make_handwriting_set.py` makes
-//! from 63 handwriting-style and 184 typed faces, italics among them; measured on fonts it never saw:
+//! from 63 handwriting-style and 264 typed faces, italics and bold weights among them; measured on
+//! fonts it never saw:
 //! bench/results/handwriting.md). candle runs it.
 //!
 //! Input: the crop in grey, scaled to [`HEIGHT`] pixels high keeping its aspect, edge-padded to at
