@@ -14,7 +14,8 @@ python3 scripts/wheel_features.py
 rm -rf target/wheels/py
 python3 -m maturin build --quiet --profile dev -m crates/py/Cargo.toml -o target/wheels/py
 python3 -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps target/wheels/py/crowdsift-*.whl
-# The models as their own wheel (crowdsift[models]): the Python tests find them through it.
+# The models as their own wheels, one per job, and crowdsift-models needing all three
+# (crowdsift[models]): the Python tests find them through them.
 python3 scripts/models_wheel.py
-python3 -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps target/wheels/models/crowdsift_models-*.whl
+python3 -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps target/wheels/models/crowdsift_models*.whl
 python3 -m pytest -q crates/py/tests

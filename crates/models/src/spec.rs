@@ -298,12 +298,20 @@ impl Registry {
         Ok(Registry { root, models, ocr, face, style })
     }
 
-    /// Finds models.toml: `$CROWDSIFT_MODELS` (the file or its folder), else the nearest one in the
-    /// folders above the running executable or the current folder.
+    /// Finds models.toml: `$CROWDSIFT_MODELS` (the file or its folder; several, separated like
+    /// `PATH`, are read together — the models wheels, one per job, each ship their own), else the
+    /// nearest one in the folders above the running executable or the current folder.
     pub fn discover() -> Result<Registry, ModelError> {
-        if let Some(p) = std::env::var_os("CROWDSIFT_MODELS") {
-            let p = PathBuf::from(p);
-            return Registry::load(&if p.is_dir() { p.join("models.toml") } else { p });
+        if let Some(list) = std::env::var_os("CROWDSIFT_MODELS") {
+            let mut merged: Option<Registry> = None;
+            for p in std::env::split_paths(&list).filter(|p| !p.as_os_str().is_empty()) {
+                let one = Registry::load(&if p.is_dir() { p.join("models.toml") } else { p })?;
+                merged = Some(match merged {
+                    None => one,
+                    Some(r) => r.with(one),
+                });
+            }
+            return merged.ok_or_else(|| config_err("CROWDSIFT_MODELS is set but names no models.toml"));
         }
         let mut starts = Vec::new();
         if let Ok(exe) = std::env::current_exe() {
@@ -323,6 +331,20 @@ impl Registry {
         Err(config_err(
             "models.toml not found above the crowdsift executable or the current folder; set CROWDSIFT_MODELS to it (from Python: pip install crowdsift[models])",
         ))
+    }
+
+    /// This registry with the models of `other` it lacks (a name both have keeps this one's).
+    pub fn with(mut self, other: Registry) -> Registry {
+        fn add<T>(to: &mut BTreeMap<String, T>, from: BTreeMap<String, T>) {
+            for (name, spec) in from {
+                to.entry(name).or_insert(spec);
+            }
+        }
+        add(&mut self.models, other.models);
+        add(&mut self.ocr, other.ocr);
+        add(&mut self.face, other.face);
+        add(&mut self.style, other.style);
+        self
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
@@ -452,5 +474,23 @@ output = { embedding = "embedding", dim = 1280 }
         assert_eq!(err.kind(), ModelErrorKind::Integrity);
         assert!(err.to_string().contains("refusing"), "{err}");
         assert!(reg.verified("nope").unwrap_err().to_string().contains("known: tiny"));
+    }
+
+    /// Models wheels of different jobs each ship a models.toml: read together, each file's models
+    /// are found beside their own models.toml.
+    #[test]
+    fn registries_of_several_packages_are_read_together() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::write(a.path().join("models.toml"), TOML).unwrap();
+        std::fs::write(a.path().join("tiny.onnx"), b"abc").unwrap();
+        let other = TOML.replace("[model.tiny]", "[model.other]").replace("tiny.onnx", "other.onnx");
+        std::fs::write(b.path().join("models.toml"), other).unwrap();
+        std::fs::write(b.path().join("other.onnx"), b"abc").unwrap();
+        let reg = Registry::load(&a.path().join("models.toml"))
+            .unwrap()
+            .with(Registry::load(&b.path().join("models.toml")).unwrap());
+        assert_eq!(reg.names().collect::<Vec<_>>(), ["other", "tiny"]);
+        assert_eq!(reg.verified("other").unwrap().path, b.path().join("other.onnx"));
+        assert_eq!(reg.verified("tiny").unwrap().path, a.path().join("tiny.onnx"));
     }
 }

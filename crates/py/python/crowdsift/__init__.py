@@ -44,16 +44,18 @@ import pyarrow.parquet as pq
 # the native module loads it (the command line sets the same).
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-# The models: CROWDSIFT_MODELS if set, else the crowdsift-models package if installed (it ships
-# models.toml and the files it names), else the engine looks for a models.toml above the
-# current folder.
+# The models: CROWDSIFT_MODELS if set, else the models wheels installed (crowdsift-models-backbones,
+# -ocr, -faces, each with its models.toml and the files it names; `pip install crowdsift[models]`
+# installs all three), else the engine looks for a models.toml above the current folder.
 if "CROWDSIFT_MODELS" not in os.environ:
     try:
         import crowdsift_models
 
-        os.environ["CROWDSIFT_MODELS"] = os.fspath(crowdsift_models.path())
+        _found = crowdsift_models.paths()
     except ImportError:
-        pass
+        _found = []
+    if _found:
+        os.environ["CROWDSIFT_MODELS"] = os.pathsep.join(map(os.fspath, _found))
 
 from . import _native  # noqa: E402
 from ._native import CrowdsiftError, ModelError, SourceError  # noqa: E402
