@@ -29,7 +29,7 @@ pub(crate) fn run(args: &RunArgs, quiet: bool) -> Result<bool> {
     let mut text = String::from("\n== summary ==\n");
     for (name, o) in &outcomes {
         let line = match o {
-            Outcome::Done(d) if d.flagged() => "done; photos flagged or not read (see its lines above)".to_owned(),
+            o if o.flagged() => "done; photos flagged or not read (see its lines above)".to_owned(),
             Outcome::Done(_) => match o.detail() {
                 why if why.is_empty() => "done".to_owned(),
                 why => format!("skipped ({why})"),
@@ -50,5 +50,5 @@ pub(crate) fn run(args: &RunArgs, quiet: bool) -> Result<bool> {
     if !failed.is_empty() {
         bail!("{} did not run (see the summary)", failed.join(", "));
     }
-    Ok(outcomes.iter().any(|(_, o)| matches!(o, Outcome::Done(d) if d.flagged())))
+    Ok(outcomes.iter().any(|(_, o)| o.flagged()))
 }

@@ -242,6 +242,17 @@ impl Outcome {
         }
     }
 
+    /// It ran and produced results (not skipped, not failed, not "nothing to do"): what the stages
+    /// that need it can read.
+    pub fn produced(&self) -> bool {
+        matches!(self, Outcome::Done(d) if !matches!(d, StageOutcome::Nothing(_)))
+    }
+
+    /// It ran and flagged photos or could not read some.
+    pub fn flagged(&self) -> bool {
+        matches!(self, Outcome::Done(d) if d.flagged())
+    }
+
     /// Why it was skipped or failed, or what it had nothing to do for.
     pub fn detail(&self) -> String {
         match self {
@@ -273,14 +284,9 @@ pub fn run(
     let cx = RunContext { src, out, job, progress };
     let mut outcomes: Vec<(&'static str, Outcome)> = Vec::new();
     for stage in &PIPELINE {
-        let failed_need = stage.needs.and_then(|n| {
-            outcomes
-                .iter()
-                .find(|(name, o)| {
-                    *name == n && !matches!(o, Outcome::Done(d) if !matches!(d, StageOutcome::Nothing(_)))
-                })
-                .map(|(name, _)| *name)
-        });
+        let failed_need = stage
+            .needs
+            .and_then(|n| outcomes.iter().find(|(name, o)| *name == n && !o.produced()).map(|(name, _)| *name));
         let outcome = if job.skip.iter().any(|s| s == stage.name) {
             Outcome::Skipped("--skip".into())
         } else if let Some(need) = failed_need {

@@ -255,17 +255,13 @@ fn run(
     out: PathBuf,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Vec<(String, String, String, bool)>> {
-    use crowdsift_pipeline::stages::Outcome;
     let job: crowdsift_pipeline::stages::RunJob = stage_options(py, "run", options)?;
     let outcomes = py
         .detach(|| crowdsift_pipeline::stages::run(&src, &out, &job, &NoProgress, &mut |_, _| {}))
         .map_err(pipeline_err)?;
     Ok(outcomes
         .into_iter()
-        .map(|(name, o)| {
-            let flagged = matches!(&o, Outcome::Done(d) if d.flagged());
-            (name.to_owned(), o.status().to_owned(), o.detail(), flagged)
-        })
+        .map(|(name, o)| (name.to_owned(), o.status().to_owned(), o.detail(), o.flagged()))
         .collect())
 }
 

@@ -16,6 +16,16 @@ def run(code: str, cwd: pathlib.Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True)
 
 
+def embed_error(out: pathlib.Path) -> str:
+    """Code that embeds the samples into `out` and prints the ModelError it raises."""
+    return (
+        "try:\n"
+        f"    crowdsift.embed({str(SAMPLES)!r}, {str(out)!r})\n"
+        "except crowdsift.ModelError as e:\n"
+        "    print(e)\n"
+    )
+
+
 def test_models_are_found_through_the_installed_package(tmp_path):
     res = run(
         "import os, crowdsift\n"
@@ -42,10 +52,7 @@ def test_one_jobs_models_alone_are_enough_for_that_job(tmp_path):
     res = run(
         env_code
         + f"t = crowdsift.ocr({str(SAMPLES)!r}, {str(tmp_path / 'out')!r}, engine='ppocr')\n"
-        "try:\n"
-        f"    crowdsift.embed({str(SAMPLES)!r}, {str(tmp_path / 'out')!r})\n"
-        "except crowdsift.ModelError as e:\n"
-        "    print(e)\n",
+        + embed_error(tmp_path / "out"),
         tmp_path,
     )
     assert res.returncode == 0, res.stderr
@@ -57,10 +64,7 @@ def test_without_models_the_error_says_how_to_install_them(tmp_path):
         "import sys\n"
         "sys.modules['crowdsift_models'] = None  # as if not installed\n"
         "import crowdsift\n"
-        "try:\n"
-        f"    crowdsift.embed({str(SAMPLES)!r}, {str(tmp_path / 'out')!r})\n"
-        "except crowdsift.ModelError as e:\n"
-        "    print(e)\n",
+        + embed_error(tmp_path / "out"),
         tmp_path,
     )
     assert res.returncode == 0, res.stderr
