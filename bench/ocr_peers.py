@@ -101,10 +101,12 @@ def run_crowdsift(binary: Path, images: Path, truth_set, hinted: bool) -> tuple[
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     secs = time.perf_counter() - t0
-    results = {}
-    for j in (out / "ocr").glob("*.json"):
-        doc = json.loads(j.read_text())
-        results[doc["id"]] = [{"quad": l["quad"], "text": l["text"]} for l in doc["lines"]]
+    import pyarrow.parquet as pq
+
+    results = defaultdict(list)
+    for line in pq.read_table(out / "ocr_lines.parquet").to_pylist():
+        if line["read"]:
+            results[line["id"]].append({"quad": line["quad"], "text": line["text"]})
     return results, secs
 
 

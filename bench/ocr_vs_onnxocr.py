@@ -62,10 +62,12 @@ def main() -> None:
     t_cs = time.monotonic() - t0
     if p.returncode not in (0, 1):
         raise SystemExit(p.stderr)
-    read_cs = {}
-    for f in (out / "ocr").glob("*.json"):
-        doc = json.loads(f.read_text())
-        read_cs[Path(doc["uri"]).stem] = [line["text"] for line in doc["lines"]]
+    import pyarrow.parquet as pq
+
+    read_cs = {f.stem: [] for f in photos.glob("*.jpg")}
+    for line in pq.read_table(out / "ocr_lines.parquet").to_pylist():
+        if line["read"]:
+            read_cs[Path(line["uri"]).stem].append(line["text"])
 
     import cv2
     import onnxruntime

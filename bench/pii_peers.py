@@ -122,14 +122,15 @@ def run_crowdsift(binary: Path, set_dir: Path):
     run("redact_text", "redact", str(out), "--no-verify")
     run("pii", "pii", str(out))
     run("redact", "redact", str(out))
-    findings = {}
-    for p in (out / "pii").glob("*.json"):
-        doc = json.loads(p.read_text())
-        name = Path(doc["uri"]).name
-        findings[name] = [{"kind": f["kind"], "quad": f["quad"]} for f in doc["findings"] if f["kind"] != "face"]
-    residual = sum(1 for p in (out / "redact").glob("*.json") if json.loads(p.read_text())["residual"])
-    faces = sum(1 for p in (out / "pii").glob("*.json") for f in json.loads(p.read_text())["findings"]
-                if f["kind"] == "face")
+    import pyarrow.parquet as pq
+
+    found = pq.read_table(out / "pii.parquet").to_pylist()
+    findings = defaultdict(list)
+    for f in found:
+        if f["kind"] != "face":
+            findings[Path(f["uri"]).name].append({"kind": f["kind"], "quad": f["quad"]})
+    residual = sum(1 for r in pq.read_table(out / "redactions.parquet").to_pylist() if r["residual"])
+    faces = sum(1 for f in found if f["kind"] == "face")
     return findings, times, residual, faces
 
 

@@ -43,17 +43,18 @@ pub enum Command {
     /// different labels, a class summary: DIR/audit/, findings.csv/parquet.
     Audit(AuditArgs),
     /// Find and read the text in every photo (PP-OCR through ONNX Runtime): rotated boxes, text and
-    /// confidence per line in DIR/ocr/<photo>.json, the store and findings.csv/parquet.
+    /// confidence per line in the store, DIR/ocr_lines.parquet and findings.csv/parquet.
     Ocr(OcrArgs),
     /// Find personal data in the photos `ocr` read: faces (CenterFace), QR codes and personal
     /// barcodes, and in their text leading words such as "Name:"/"Tél" in ten languages, validated
     /// phones, e-mails, card numbers, IBANs, national IDs, names from a gazetteer; regions, evidence
-    /// and masked values in DIR/pii/<photo>.json, findings of stage pii.
+    /// and masked values in the store and DIR/pii.parquet (what holds a photo for a person in
+    /// DIR/pii_held.parquet), findings of stage pii.
     Pii(PiiArgs),
     /// Release copies of the photos `pii` looked at, in DIR/redacted/: personal data hidden
     /// irreversibly (padded regions), EXIF/XMP/IPTC/GPS removed, orientation baked in; each copy
-    /// read again by OCR, the face detector and the code readers; what was hidden and why in
-    /// DIR/redact/<photo>.json.
+    /// read again by OCR, the face detector and the code readers; what was hidden and why in the
+    /// store and DIR/redactions.parquet.
     Redact(RedactArgs),
     /// Write DIR/report.html: one self-contained page with the counts, galleries of thumbnails per
     /// reason (redacted copies where personal data was found), score histograms, the label-issue
@@ -104,7 +105,7 @@ pub struct ReportArgs {
 
 #[derive(Args)]
 pub struct RedactArgs {
-    /// Output folder of `pii` (holds pii/*.json and crowdsift.db).
+    /// Output folder of `pii` (holds its results in crowdsift.db).
     pub dir: PathBuf,
     #[command(flatten)]
     pub job: crowdsift_pipeline::RedactJob,
@@ -112,7 +113,7 @@ pub struct RedactArgs {
 
 #[derive(Args)]
 pub struct PiiArgs {
-    /// Output folder of `ocr` (holds ocr/*.json and crowdsift.db).
+    /// Output folder of `ocr` (holds its results in crowdsift.db).
     pub dir: PathBuf,
     #[command(flatten)]
     pub job: crowdsift_pipeline::PiiJob,

@@ -73,13 +73,13 @@ fn ocr(args: &OcrArgs, quiet: bool) -> Result<bool> {
 fn print_ocr(s: &crowdsift_pipeline::OcrSummary) -> Result<()> {
     let secs = s.elapsed.as_secs_f64();
     let mut text = format!(
-        "read {} photos with {} in {secs:.1} s ({:.2} photos/s), {} already read (same bytes): {} text lines\nwrote {}/<photo>.json; findings.csv, findings.parquet\n",
+        "read {} photos with {} in {secs:.1} s ({:.2} photos/s), {} already read (same bytes): {} text lines\nwrote {}; findings.csv, findings.parquet\n",
         s.read,
         s.engine,
         s.read as f64 / secs.max(1e-9),
         s.cached,
         s.lines,
-        s.dir.display()
+        s.table.display()
     );
     for (id, why) in &s.failed {
         text.push_str(&format!("not read: {id}: {why}\n"));
@@ -101,14 +101,15 @@ fn print_pii(s: &crowdsift_pipeline::PiiSummary) -> Result<()> {
     let kinds: Vec<String> = s.by_kind.iter().map(|(k, n)| format!("{} {n}", k.as_str())).collect();
     let doubts: Vec<String> = s.by_doubt.iter().map(|(k, n)| format!("{k} {n}")).collect();
     let mut text = format!(
-        "{} photos, {} with personal data ({}) in {:.1} s\n{} to be seen by a person before release ({})\nwrote {}/<photo>.json; findings.csv, findings.parquet\n",
+        "{} photos, {} with personal data ({}) in {:.1} s\n{} to be seen by a person before release ({})\nwrote {} and {}; findings.csv, findings.parquet\n",
         s.photos,
         s.with_pii,
         if kinds.is_empty() { "none".to_owned() } else { kinds.join(", ") },
         s.elapsed.as_secs_f64(),
         s.needs_person,
         if doubts.is_empty() { "none".to_owned() } else { doubts.join(", ") },
-        s.dir.display()
+        s.table.display(),
+        s.table.with_file_name(crowdsift_pipeline::HELD_TABLE).display()
     );
     for (file, why) in &s.failed {
         text.push_str(&format!("not read: {file}: {why}\n"));
@@ -127,14 +128,14 @@ fn redact(args: &RedactArgs, quiet: bool) -> Result<bool> {
 
 fn print_redact(s: &crowdsift_pipeline::RedactSummary) -> Result<()> {
     let mut text = format!(
-        "wrote {} copies ({} regions hidden, style {}), {} already up to date, in {:.1} s\nwrote {}/; records in {}/\n",
+        "wrote {} copies ({} regions hidden, style {}), {} already up to date, in {:.1} s\nwrote {}/ and {}\n",
         s.written,
         s.regions,
         s.style.as_str(),
         s.cached,
         s.elapsed.as_secs_f64(),
         s.dir.display(),
-        s.dir.with_file_name("redact").display()
+        s.table.display()
     );
     for id in &s.residual {
         text.push_str(&format!("still found after redaction (see findings redact_residual): {id}\n"));

@@ -1,5 +1,6 @@
-//! `crowdsift ocr` on ../shared/data/ocr-dev: per-photo JSON with the known lines, findings of
-//! stage `ocr`, overlays, originals untouched, and a second run reads nothing again.
+//! `crowdsift ocr` on ../shared/data/ocr-dev: ocr_lines.parquet with the known lines, findings of
+//! stage `ocr`, overlays and per-photo JSON on request, originals untouched, and a second run
+//! reads nothing again; `pii` after it reads the store and writes pii.parquet.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,7 @@ fn ocr_writes_lines_findings_and_overlays_and_caches_by_bytes() {
         "--out",
         out.to_str().unwrap(),
         "--debug-overlay",
+        "--debug-json",
         "-q",
     ]));
     let stdout = String::from_utf8_lossy(&first.stdout).to_string();
@@ -25,28 +27,44 @@ fn ocr_writes_lines_findings_and_overlays_and_caches_by_bytes() {
 
     let gt: BTreeMap<String, Vec<String>> =
         serde_json::from_str(&std::fs::read_to_string(src.join("gt.json")).unwrap()).unwrap();
-    let mut docs = BTreeMap::new();
+    let name = |uri: &serde_json::Value| {
+        std::path::Path::new(uri.as_str().unwrap()).file_name().unwrap().to_string_lossy().into_owned()
+    };
+    let table = read_table(&out.join("ocr_lines.parquet"));
+    let mut lines: BTreeMap<String, Vec<&serde_json::Value>> = BTreeMap::new();
+    for row in &table {
+        if row["read"] == true {
+            lines.entry(name(&row["uri"])).or_default().push(row);
+        }
+    }
+    assert_eq!(lines.keys().collect::<Vec<_>>(), gt.keys().collect::<Vec<_>>());
+    for (name, truth) in &gt {
+        let rows = &lines[name];
+        let index: Vec<i64> = rows.iter().map(|r| r["line"].as_i64().unwrap()).collect();
+        assert_eq!(index, (0..rows.len() as i64).collect::<Vec<_>>(), "{name}: lines in reading order");
+        let texts: Vec<String> = rows.iter().map(|l| l["text"].as_str().unwrap().to_owned()).collect();
+        for (t, (_, cer)) in truth.iter().zip(crowdsift_ocr::eval::match_lines(&texts, truth)) {
+            assert!(cer <= 0.1, "{name}: {t:?} read as {texts:?} (CER {cer:.3})");
+        }
+        let quad = rows[0]["quad"].as_array().unwrap();
+        assert_eq!((quad.len(), quad[0].as_array().unwrap().len()), (4, 2), "{:?}", rows[0]);
+        assert!(rows.iter().all(|r| r["engine"] == "ppocrv5" && r["confidence"].as_f64().unwrap() > 0.5), "{rows:?}");
+    }
+    // The per-photo JSON asked for holds the same lines as the table.
+    let mut docs = 0;
     for e in std::fs::read_dir(out.join("ocr")).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "json") {
             let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-            let uri = doc["uri"].as_str().unwrap().to_owned();
-            let name = std::path::Path::new(&uri).file_name().unwrap().to_string_lossy().into_owned();
-            docs.insert(name, doc);
+            let texts: Vec<&str> =
+                doc["lines"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap()).collect();
+            let table: Vec<&str> = lines[&name(&doc["uri"])].iter().map(|r| r["text"].as_str().unwrap()).collect();
+            assert_eq!(texts, table);
+            assert!(doc["width"].as_u64().unwrap() > 0 && doc["engine"].as_str().unwrap().starts_with("ppocrv5:"));
+            docs += 1;
         }
     }
-    assert_eq!(docs.keys().collect::<Vec<_>>(), gt.keys().collect::<Vec<_>>());
-    for (name, truth) in &gt {
-        let doc = &docs[name];
-        let texts: Vec<String> =
-            doc["lines"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap().to_owned()).collect();
-        for (t, (_, cer)) in truth.iter().zip(crowdsift_ocr::eval::match_lines(&texts, truth)) {
-            assert!(cer <= 0.1, "{name}: {t:?} read as {texts:?} (CER {cer:.3})");
-        }
-        let quad = &doc["lines"][0]["quad"];
-        assert_eq!(quad.as_array().unwrap().len(), 4, "{doc}");
-        assert!(doc["width"].as_u64().unwrap() > 0 && doc["engine"].as_str().unwrap().starts_with("ppocrv5:"));
-    }
+    assert_eq!(docs, 4);
     let overlays = std::fs::read_dir(out.join("ocr/overlay")).unwrap().count();
     assert_eq!(overlays, 4);
 
@@ -73,7 +91,8 @@ fn manifest_languages_are_hints_and_part_of_the_cache_key() {
     let run = |lang: &str| {
         std::fs::write(&manifest, format!("obs_uid,label,uri,lang\nr1,receipt,{},\"{lang}\"\n", photo.display()))
             .unwrap();
-        let res = run_ok(crowdsift().args(["ocr", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]));
+        let (m, o) = (manifest.to_str().unwrap(), out.to_str().unwrap());
+        let res = run_ok(crowdsift().args(["ocr", m, "--out", o, "--debug-json", "-q"]));
         String::from_utf8_lossy(&res.stdout).to_string()
     };
     let first = run("deu");
@@ -119,23 +138,22 @@ fn pii_after_ocr_finds_the_receipts_phone_and_email_and_a_face() {
     let res = run_ok(crowdsift().args(["pii", out.to_str().unwrap(), "-q"]));
     let stdout = String::from_utf8_lossy(&res.stdout).to_string();
     assert!(stdout.contains("5 photos, 2 with personal data"), "{stdout}");
-    let mut docs = Vec::new();
-    for e in std::fs::read_dir(out.join("pii")).unwrap() {
-        let doc: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap();
-        docs.push(doc);
-    }
-    let by_name = |n: &str| docs.iter().find(|d| d["uri"].as_str().unwrap().ends_with(n)).unwrap();
-    let receipt = by_name("receipt_cabbage.jpg");
-    let kinds: Vec<&str> =
-        receipt["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
-    assert!(kinds.contains(&"phone") && kinds.contains(&"email"), "{receipt}");
-    let text = receipt.to_string();
+    let found = read_table(&out.join("pii.parquet"));
+    let of = |n: &str| -> Vec<&serde_json::Value> {
+        found.iter().filter(|f| f["uri"].as_str().unwrap().ends_with(n)).collect()
+    };
+    let receipt = of("receipt_cabbage.jpg");
+    let kinds: Vec<&str> = receipt.iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"phone") && kinds.contains(&"email"), "{receipt:?}");
+    assert!(receipt.iter().all(|f| f["line"].is_i64() || f["kind"] == "face"), "{receipt:?}");
+    let text = serde_json::to_string(&found).unwrap();
     assert!(!text.contains("1234567") && !text.contains("anna.schmidt@"), "values must be masked: {text}");
-    let astronaut = by_name("astronaut.png");
-    let faces: Vec<&serde_json::Value> =
-        astronaut["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == "face").collect();
-    assert_eq!(faces.len(), 1, "{astronaut}");
+    let faces: Vec<&serde_json::Value> = of("astronaut.png").into_iter().filter(|f| f["kind"] == "face").collect();
+    assert_eq!(faces.len(), 1, "{found:?}");
+    assert_eq!(faces[0]["line"], serde_json::Value::Null);
+    let ids: std::collections::BTreeSet<&str> = found.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2, "the two photos with personal data, and no other: {ids:?}");
+    assert!(!out.join("pii").exists(), "per-photo JSON only when asked for");
     let rows = read_findings(&out);
     let flagged: Vec<&Row> = rows.iter().filter(|r| r.check == "pii" && r.flagged).collect();
     assert_eq!(flagged.len(), 2, "{rows:?}");

@@ -102,3 +102,47 @@ pub fn embedded_ifct_dev() -> (tempfile::TempDir, PathBuf) {
 pub fn top1_of(summary: &str) -> f64 {
     summary.split("top-1 ").nth(1).unwrap().split('%').next().unwrap().trim().parse().unwrap()
 }
+
+/// The rows of a Parquet table the stages write (`ocr_lines.parquet`, `pii.parquet`, …) as JSON
+/// objects keyed by column name: strings, numbers, booleans, nulls, and lists (quads, kinds).
+pub fn read_table(path: &Path) -> Vec<serde_json::Value> {
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float64Type, Int32Type, UInt32Type};
+    use arrow_schema::DataType;
+
+    fn value(col: &dyn Array, i: usize) -> serde_json::Value {
+        if col.is_null(i) {
+            return serde_json::Value::Null;
+        }
+        let list = |a: arrow_array::ArrayRef| (0..a.len()).map(|j| value(a.as_ref(), j)).collect();
+        match col.data_type() {
+            DataType::Utf8 => col.as_string::<i32>().value(i).into(),
+            DataType::Int32 => col.as_primitive::<Int32Type>().value(i).into(),
+            DataType::UInt32 => col.as_primitive::<UInt32Type>().value(i).into(),
+            DataType::Float64 => col.as_primitive::<Float64Type>().value(i).into(),
+            DataType::Boolean => col.as_boolean().value(i).into(),
+            DataType::FixedSizeList(..) => serde_json::Value::Array(list(col.as_fixed_size_list().value(i))),
+            DataType::List(..) => serde_json::Value::Array(list(col.as_list::<i32>().value(i))),
+            t => panic!("no test reading for a column of type {t:?}"),
+        }
+    }
+
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let schema = batch.schema();
+        for i in 0..batch.num_rows() {
+            let row: serde_json::Map<String, serde_json::Value> = schema
+                .fields()
+                .iter()
+                .zip(batch.columns())
+                .map(|(f, c)| (f.name().clone(), value(c.as_ref(), i)))
+                .collect();
+            rows.push(serde_json::Value::Object(row));
+        }
+    }
+    rows
+}

@@ -1,10 +1,11 @@
 use std::collections::HashSet;
 
 use crossbeam_channel::Sender;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crowdsift_core::Stage;
 use crowdsift_ingest::{IngestError, Item, Source};
-use crowdsift_store::Store;
+use crowdsift_store::{PageReader, PhotoRow, Store};
 
 use crate::scan::PipelineError;
 
@@ -84,26 +85,68 @@ pub(crate) fn close_run(
     Ok(())
 }
 
-/// The `*.json` files of an earlier stage's folder, sorted; `missing` says what to run when the
-/// folder does not exist.
-pub(crate) fn stage_files(dir: &Path, missing: impl FnOnce() -> String) -> Result<Vec<PathBuf>, PipelineError> {
-    if !dir.is_dir() {
-        return Err(PipelineError::Invalid(missing()));
-    }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|source| PipelineError::Io { path: dir.to_owned(), source })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    Ok(files)
-}
+/// Rows of a stage's table read at a time.
+const PAGE: usize = 1024;
 
-/// Sends every item to the workers (stops early when they are gone).
-pub(crate) fn send_all<T>(items: Vec<T>, tx: Sender<T>) {
-    for item in items {
-        if tx.send(item).is_err() {
+/// Sends every row of an earlier stage's table (`read`, e.g. `Store::ocr_photos`), completed by
+/// `with` (which may look more up in the store), to the workers in photo-id order. Reads through
+/// a connection of its own to the store in `out` while the caller writes results through another.
+/// Stops early when the workers are gone.
+pub(crate) fn send_rows<T: PhotoRow, U>(
+    out: &Path,
+    read: PageReader<T>,
+    with: impl Fn(&Store, T) -> Result<U, PipelineError>,
+    tx: Sender<U>,
+) -> Result<(), PipelineError> {
+    let store = Store::open(&out.join("crowdsift.db"))?;
+    for row in store.paged(read, PAGE) {
+        if tx.send(with(&store, row?)?).is_err() {
             break;
         }
     }
+    Ok(())
+}
+
+/// The store of `out` for a stage that reads `stage`'s table, which must have rows; `missing`
+/// says what to run when it has none.
+pub(crate) fn open_results(
+    out: &Path,
+    stage: Stage,
+    missing: impl FnOnce() -> String,
+) -> Result<(Store, u64), PipelineError> {
+    let db = out.join("crowdsift.db");
+    if !db.is_file() {
+        return Err(PipelineError::Invalid(missing()));
+    }
+    let store = Store::open(&db)?;
+    match store.result_count(stage)? {
+        0 => Err(PipelineError::Invalid(missing())),
+        n => Ok((store, n)),
+    }
+}
+
+/// Writes a stage's Parquet table `name` into `out` from its rows in the store, `read` a page at a
+/// time; `columns` turns a batch of rows into the table's columns (in the order of `fields`).
+pub(crate) fn export_table<T: PhotoRow, R>(
+    store: &Store,
+    out: &Path,
+    name: &str,
+    fields: Vec<arrow_schema::Field>,
+    read: PageReader<T>,
+    rows: impl Fn(T) -> Vec<R>,
+    columns: impl Fn(&[R]) -> Vec<arrow_array::ArrayRef>,
+) -> Result<u64, PipelineError> {
+    let mut table = crowdsift_report::ParquetFile::create(&out.join(name), fields)?;
+    let mut batch = Vec::new();
+    for row in store.paged(read, PAGE) {
+        batch.extend(rows(row?));
+        if batch.len() >= 8 * PAGE {
+            table.write(columns(&batch))?;
+            batch.clear();
+        }
+    }
+    if !batch.is_empty() {
+        table.write(columns(&batch))?;
+    }
+    Ok(table.close()?)
 }

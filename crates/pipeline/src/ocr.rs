@@ -1,6 +1,7 @@
 //! `ocr`: the text lines of every photo of a source, cached in the store by photo SHA-256 and
-//! engine (model set and file checksums), written as per-photo JSON and as findings of stage
-//! `ocr`, optionally with overlays of the boxes.
+//! engine (model set and file checksums). Each photo's reading is recorded in the store (what
+//! `pii` reads) with a finding of stage `ocr`, and written out as `ocr_lines.parquet` (one row
+//! per line); per-photo JSON and overlays of the boxes on request, for debugging.
 //!
 //! Threads: a lister feeds `jobs` workers, each with its own model set (one ONNX thread each,
 //! so the cores are shared by photos rather than by operators); this thread stores results.
@@ -41,6 +42,10 @@ pub struct OcrJob {
     /// Also write DIR/ocr/overlay/<photo>.jpg with the text boxes drawn.
     #[arg(long)]
     pub debug_overlay: bool,
+    /// Also write DIR/ocr/<photo>.json, one file per photo (the results are in the store and
+    /// ocr_lines.parquet).
+    #[arg(long)]
+    pub debug_json: bool,
     /// Worker threads, each with its own models [default: number of cores].
     #[arg(long, short, default_value_t = crowdsift_core::cores(), hide_default_value = true)]
     pub jobs: usize,
@@ -56,6 +61,7 @@ impl Default for OcrJob {
             models: OCR_MODELS.to_owned(),
             tile: crowdsift_ocr::OcrParams::default().tile.unwrap_or(0),
             debug_overlay: false,
+            debug_json: false,
             jobs: crowdsift_core::cores(),
             limits: Limits::default(),
         }
@@ -85,9 +91,13 @@ pub struct OcrSummary {
     pub lines: u64,
     pub failed: Vec<(String, String)>,
     pub listing_errors: Vec<String>,
-    pub dir: PathBuf,
+    /// `ocr_lines.parquet`: the lines of every photo read into the output folder.
+    pub table: PathBuf,
     pub elapsed: Duration,
 }
+
+/// The table of text lines written beside findings.parquet.
+pub const LINES_TABLE: &str = "ocr_lines.parquet";
 
 /// The languages a manifest gives for a photo: its `lang` column (Tesseract codes separated by
 /// `,` or `+`, e.g. `ben,eng`).
@@ -186,11 +196,10 @@ pub fn ocr(
     let done: HashSet<(String, String)> = store.ocr_done_with_prefix(&engine)?;
     let dir = out.join("ocr");
     let overlay_dir = dir.join("overlay");
-    for d in [&dir, &overlay_dir] {
-        if d == &overlay_dir && !job.debug_overlay {
-            continue;
+    for (d, wanted) in [(&dir, job.debug_json), (&overlay_dir, job.debug_overlay)] {
+        if wanted {
+            std::fs::create_dir_all(d).map_err(|source| PipelineError::Io { path: d.clone(), source })?;
         }
-        std::fs::create_dir_all(d).map_err(|source| PipelineError::Io { path: d.clone(), source })?;
     }
     progress.start("ocr", Some(count(source, |_| false)?));
 
@@ -205,7 +214,7 @@ pub fn ocr(
         lines: 0,
         failed: Vec::new(),
         listing_errors: Vec::new(),
-        dir: dir.clone(),
+        table: out.join(LINES_TABLE),
         elapsed: Duration::ZERO,
     };
     let result = std::thread::scope(|s| -> Result<(), PipelineError> {
@@ -281,16 +290,18 @@ pub fn ocr(
                 let path = overlay_dir.join(format!("{stem}.jpg"));
                 p.save(&path).map_err(|e| PipelineError::Invalid(format!("{}: {e}", path.display())))?;
             }
-            let doc = serde_json::json!({
-                "id": record.id, "uri": record.uri, "sha256": sha, "engine": key,
-                "width": size.0, "height": size.1, "lines": lines, "unread": page.unread,
-            });
-            let path = dir.join(format!("{stem}.json"));
-            std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap_or_default())
-                .map_err(|source| PipelineError::Io { path: path.clone(), source })?;
+            if job.debug_json {
+                let doc = serde_json::json!({
+                    "id": record.id, "uri": record.uri, "sha256": sha, "engine": key,
+                    "width": size.0, "height": size.1, "lines": lines, "unread": page.unread,
+                });
+                let path = dir.join(format!("{stem}.json"));
+                std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap_or_default())
+                    .map_err(|source| PipelineError::Io { path: path.clone(), source })?;
+            }
             let id = record.id.clone();
-            store.register_images(run_id, &[(record, sha, len)])?;
-            store.replace_findings(run_id, Stage::Ocr, &[finding(&id, lines)])?;
+            store.register_images(run_id, &[(record, sha.clone(), len)])?;
+            store.put_ocr_photo(run_id, &id, &sha, &key, &[finding(&id, lines)])?;
         }
         let listing = lister.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         summary.listed = listing.listed;
@@ -298,7 +309,69 @@ pub fn ocr(
         Ok(())
     });
     progress.finish();
+    let result = result.and_then(|()| export_lines(&store, out).map(drop));
     close_run(&store, run_id, out, result)?;
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// A line (or a box not read) of a photo, as a row of [`LINES_TABLE`].
+struct LineRow {
+    id: String,
+    uri: String,
+    sha256: String,
+    /// Index among the photo's lines read (what personal-data findings refer to); `None` for
+    /// boxes not read.
+    line: Option<i32>,
+    found: TextLine,
+}
+
+/// Writes [`LINES_TABLE`] from the readings in the store: one row per line read, and one per box
+/// found but not read (`read` false), with the photo's id, uri and SHA-256.
+pub fn export_lines(store: &crowdsift_store::Store, out: &Path) -> Result<u64, PipelineError> {
+    use arrow_schema::{DataType, Field};
+    use crowdsift_report::col;
+    let fields = vec![
+        col::string_field("id", false),
+        col::string_field("uri", false),
+        col::string_field("sha256", false),
+        Field::new("line", DataType::Int32, true),
+        Field::new("read", DataType::Boolean, false),
+        col::string_field("text", false),
+        Field::new("confidence", DataType::Float64, false),
+        col::string_field("script", false),
+        col::string_field("engine", false),
+        Field::new("turned", DataType::Boolean, false),
+        Field::new("handwriting", DataType::Float64, true),
+        col::quad_field("quad"),
+    ];
+    let rows = |p: crowdsift_store::OcrPhoto| -> Vec<LineRow> {
+        let page = parse_page(&p.page);
+        let row = |line: Option<i32>, l: TextLine| LineRow {
+            id: p.id.clone(),
+            uri: p.uri.clone(),
+            sha256: p.sha256.clone(),
+            line,
+            found: l,
+        };
+        let read = page.lines.into_iter().enumerate().map(|(i, l)| row(Some(i as i32), l));
+        read.chain(page.unread.into_iter().map(|l| row(None, l))).collect()
+    };
+    let columns = |r: &[LineRow]| {
+        vec![
+            col::string(r, |r| Some(&r.id)),
+            col::string(r, |r| Some(&r.uri)),
+            col::string(r, |r| Some(&r.sha256)),
+            col::int(r, |r| r.line),
+            col::boolean(r, |r| r.line.is_some()),
+            col::string(r, |r| Some(&r.found.text)),
+            col::float(r, |r| Some(f64::from(r.found.confidence))),
+            col::string(r, |r| Some(&r.found.script)),
+            col::string(r, |r| Some(&r.found.engine)),
+            col::boolean(r, |r| r.found.turned),
+            col::float(r, |r| r.found.handwriting.map(f64::from)),
+            col::quad(r, |r| &r.found.quad),
+        ]
+    };
+    crate::feed::export_table(store, out, LINES_TABLE, fields, crowdsift_store::Store::ocr_photos, rows, columns)
 }

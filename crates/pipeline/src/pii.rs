@@ -1,12 +1,14 @@
-//! `pii`: personal data in the text `ocr` read, per photo: `out/pii/<photo>.json` with each
-//! finding's kind, region, evidence, score and masked value, and findings of stage `pii` (one
-//! `pii` row per photo, one row per kind found).
+//! `pii`: personal data in the text `ocr` read, per photo: each finding's kind, region, evidence,
+//! score and masked value, and why a person must see the photo before release, recorded in the
+//! store (what `redact` reads) with findings of stage `pii` (one `pii` row per photo, one row per
+//! kind found), and written out as `pii.parquet` (one row per finding) and `pii_held.parquet` (one
+//! row per reason a photo is held).
 //!
-//! Reads `out/ocr/*.json` (what the last `ocr` run read of each photo); the photo's country comes
+//! Reads what the last `ocr` run read of each photo from the store; the photo's country comes
 //! from its manifest's `country` column (ISO 3166 alpha-2), else `--country`. Faces: the photo is
 //! read again from its uri and searched by the face detector of models.toml.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -20,7 +22,7 @@ use crowdsift_pii::safety::{self, Assessment, SafetyParams};
 use crowdsift_pii::{Kind, Lexicon, PiiFinding};
 use serde::{Deserialize, Serialize};
 
-use crate::feed::{close_run, open_output, send_all, stage_files};
+use crate::feed::{close_run, export_table, open_results, send_rows};
 use crate::scan::PipelineError;
 
 /// The parameters of the `pii` stage: the command's options (flattened into `crowdsift pii`) and
@@ -53,6 +55,10 @@ pub struct PiiJob {
     /// Worker threads, each with its own face detector [default: number of cores].
     #[arg(long, short, default_value_t = crowdsift_core::cores(), hide_default_value = true)]
     pub jobs: usize,
+    /// Also write DIR/pii/<photo>.json, one file per photo (the results are in the store,
+    /// pii.parquet and pii_held.parquet).
+    #[arg(long)]
+    pub debug_json: bool,
     #[arg(skip)]
     #[serde(skip_deserializing)]
     pub limits: Limits,
@@ -68,6 +74,7 @@ impl Default for PiiJob {
             faces: true,
             face_side: FACE_SIDE,
             jobs: crowdsift_core::cores(),
+            debug_json: false,
             limits: Limits::default(),
         }
     }
@@ -84,11 +91,16 @@ pub struct PiiSummary {
     /// Photos whose text needs a person before release, and how many by check.
     pub needs_person: u64,
     pub by_doubt: BTreeMap<&'static str, u64>,
-    /// OCR files that could not be read, with the reason.
+    /// Photos whose reading could not be used or searched in full, with the reason.
     pub failed: Vec<(String, String)>,
-    pub dir: PathBuf,
+    /// `pii.parquet`: the findings of every photo looked at in the output folder.
+    pub table: PathBuf,
     pub elapsed: Duration,
 }
+
+/// The table of personal-data findings, and of the reasons photos are held for a person.
+pub const PII_TABLE: &str = "pii.parquet";
+pub const HELD_TABLE: &str = "pii_held.parquet";
 
 /// The default long side photos are searched for faces at.
 pub const FACE_SIDE: u32 = 960;
@@ -102,15 +114,13 @@ pub(crate) fn load_faces(name: &str, threads: usize, side: u32) -> Result<FaceDe
     Ok(det.with_max_side(side))
 }
 
-/// What `ocr` wrote for a photo (the fields this stage needs).
-#[derive(Deserialize)]
+/// What `ocr` read in a photo (the fields this stage needs).
 struct OcrDoc {
     id: String,
     uri: String,
     sha256: String,
     lines: Vec<TextLine>,
-    /// Boxes found but not read (absent in what older versions wrote).
-    #[serde(default)]
+    /// Boxes found but not read.
     unread: Vec<TextLine>,
 }
 
@@ -162,34 +172,26 @@ fn rows(id: &str, found: &[PiiFinding], a: &Assessment, p: &SafetyParams) -> Vec
 /// One photo's result, from a worker to the writer.
 enum Work {
     Done { doc: OcrDoc, country: Option<String>, found: Vec<PiiFinding>, assessment: Assessment, problems: Vec<String> },
-    Failed { file: String, reason: String },
+    Failed { id: String, reason: String },
 }
 
 /// What one worker needs.
 struct Searcher<'a> {
     job: &'a PiiJob,
     lexicon: &'a Lexicon,
-    meta: &'a HashMap<String, BTreeMap<String, String>>,
     fetcher: &'a Fetcher,
     faces: Option<FaceDetector>,
 }
 
 impl Searcher<'_> {
-    fn search(&mut self, path: &Path) -> Work {
-        let doc: OcrDoc = match std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-        {
-            Ok(d) => d,
-            Err(reason) => return Work::Failed { file: path.display().to_string(), reason },
+    fn search(&mut self, photo: crowdsift_store::OcrPhoto) -> Work {
+        let page: crowdsift_ocr::Page = match serde_json::from_str(&photo.page) {
+            Ok(p) => p,
+            Err(e) => return Work::Failed { id: photo.id, reason: format!("its reading in the store: {e}") },
         };
-        let country = self
-            .meta
-            .get(&doc.id)
-            .and_then(|m| m.get("country"))
-            .filter(|c| c.len() == 2)
-            .cloned()
-            .or_else(|| self.job.country.clone());
+        let doc = OcrDoc { id: photo.id, uri: photo.uri, sha256: photo.sha256, lines: page.lines, unread: page.unread };
+        let meta: BTreeMap<String, String> = serde_json::from_str(&photo.meta).unwrap_or_default();
+        let country = meta.get("country").filter(|c| c.len() == 2).cloned().or_else(|| self.job.country.clone());
         let mut found = crowdsift_pii::find(&doc.lines, self.lexicon, country.as_deref());
         let mut problems = Vec::new();
         // The photo again, at most 1280 px on its long side (QR codes; the face detector scales
@@ -244,14 +246,18 @@ pub fn pii(out: &Path, job: &PiiJob, progress: &dyn ProgressReporter) -> Result<
         detectors.push(job.faces.then(|| load_faces(FACE_MODEL, 1, job.face_side)).transpose()?);
     }
     let fetcher = Fetcher::new(job.limits);
-    let files = stage_files(&out.join("ocr"), || {
-        format!("no OCR results in {}: run `crowdsift ocr SRC --out {}` first", out.display(), out.display())
+    let (mut store, photos) = open_results(out, Stage::Ocr, || {
+        format!(
+            "no OCR results in {}: run `crowdsift ocr SRC --out {}` first (photos read before are not read again)",
+            out.display(),
+            out.display()
+        )
     })?;
-    let mut store = open_output(out)?;
     let run_id = store.begin_run("pii", &out.display().to_string(), &serde_json::json!({ "job": job }))?;
-    let meta = store.image_meta()?;
     let dir = out.join("pii");
-    std::fs::create_dir_all(&dir).map_err(|source| PipelineError::Io { path: dir.clone(), source })?;
+    if job.debug_json {
+        std::fs::create_dir_all(&dir).map_err(|source| PipelineError::Io { path: dir.clone(), source })?;
+    }
     let mut summary = PiiSummary {
         photos: 0,
         with_pii: 0,
@@ -259,31 +265,31 @@ pub fn pii(out: &Path, job: &PiiJob, progress: &dyn ProgressReporter) -> Result<
         needs_person: 0,
         by_doubt: BTreeMap::new(),
         failed: Vec::new(),
-        dir: dir.clone(),
+        table: out.join(PII_TABLE),
         elapsed: Duration::ZERO,
     };
-    progress.start("pii", Some(files.len() as u64));
-    let (file_tx, file_rx) = bounded::<PathBuf>(jobs * 2);
+    progress.start("pii", Some(photos));
+    let (photo_tx, photo_rx) = bounded::<crowdsift_store::OcrPhoto>(jobs * 2);
     let (work_tx, work_rx) = bounded::<Work>(jobs * 2);
     let result = std::thread::scope(|s| -> Result<(), PipelineError> {
         for faces in detectors {
-            let (rx, tx) = (file_rx.clone(), work_tx.clone());
-            let mut searcher = Searcher { job, lexicon: &lexicon, meta: &meta, fetcher: &fetcher, faces };
+            let (rx, tx) = (photo_rx.clone(), work_tx.clone());
+            let mut searcher = Searcher { job, lexicon: &lexicon, fetcher: &fetcher, faces };
             s.spawn(move || {
-                for path in rx {
-                    if tx.send(searcher.search(&path)).is_err() {
+                for photo in rx {
+                    if tx.send(searcher.search(photo)).is_err() {
                         break;
                     }
                 }
             });
         }
-        drop((file_rx, work_tx));
-        s.spawn(move || send_all(files, file_tx));
+        drop((photo_rx, work_tx));
+        let lister = s.spawn(move || send_rows(out, crowdsift_store::Store::ocr_photos, |_, p| Ok(p), photo_tx));
         for w in work_rx {
             progress.advance(1);
             let (doc, country, found, assessment, problems) = match w {
-                Work::Failed { file, reason } => {
-                    summary.failed.push((file, reason));
+                Work::Failed { id, reason } => {
+                    summary.failed.push((id, reason));
                     continue;
                 }
                 Work::Done { doc, country, found, assessment, problems } => (doc, country, found, assessment, problems),
@@ -301,19 +307,112 @@ pub fn pii(out: &Path, job: &PiiJob, progress: &dyn ProgressReporter) -> Result<
             for f in &found {
                 *summary.by_kind.entry(f.kind).or_default() += 1;
             }
-            let record = serde_json::json!({
-                "id": doc.id, "uri": doc.uri, "sha256": doc.sha256, "country": country, "findings": found,
-                "needs_person": assessment.doubts,
-            });
-            let target = dir.join(format!("{}.json", file_stem(&doc.id)));
-            std::fs::write(&target, serde_json::to_string_pretty(&record).unwrap_or_default())
-                .map_err(|source| PipelineError::Io { path: target.clone(), source })?;
-            store.replace_findings(run_id, Stage::Pii, &rows(&doc.id, &found, &assessment, &job.safety))?;
+            if job.debug_json {
+                let record = serde_json::json!({
+                    "id": doc.id, "uri": doc.uri, "sha256": doc.sha256, "country": country, "findings": found,
+                    "needs_person": assessment.doubts,
+                });
+                let target = dir.join(format!("{}.json", file_stem(&doc.id)));
+                std::fs::write(&target, serde_json::to_string_pretty(&record).unwrap_or_default())
+                    .map_err(|source| PipelineError::Io { path: target.clone(), source })?;
+            }
+            let row = crowdsift_store::PiiPhoto {
+                findings: serde_json::to_string(&found).unwrap_or_else(|_| "[]".into()),
+                held: serde_json::to_string(&assessment.doubts).unwrap_or_else(|_| "[]".into()),
+                id: doc.id,
+                uri: doc.uri,
+                meta: String::new(),
+                sha256: doc.sha256,
+                country,
+            };
+            store.put_pii_photo(run_id, &row, &rows(&row.id, &found, &assessment, &job.safety))?;
         }
-        Ok(())
+        lister.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
     });
     progress.finish();
+    let result = result.and_then(|()| export_pii(&store, out));
     close_run(&store, run_id, out, result)?;
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// A reason a photo is held for a person, as stored (`Doubt` with an owned check).
+#[derive(Deserialize)]
+struct Held {
+    check: String,
+    detail: String,
+}
+
+/// A finding of a photo, as a row of [`PII_TABLE`].
+struct FindingRow {
+    id: String,
+    uri: String,
+    sha256: String,
+    country: Option<String>,
+    found: PiiFinding,
+}
+
+/// Writes [`PII_TABLE`] (one row per finding: id, uri, sha256, country, kind, line, masked,
+/// evidence, score, quad) and [`HELD_TABLE`] (one row per reason a photo is held: id, uri,
+/// check, detail) from the store.
+pub fn export_pii(store: &crowdsift_store::Store, out: &Path) -> Result<(), PipelineError> {
+    use arrow_schema::{DataType, Field};
+    use crowdsift_report::col;
+    let s = col::string_field;
+    let fields = vec![
+        s("id", false),
+        s("uri", false),
+        s("sha256", false),
+        s("country", true),
+        s("kind", false),
+        Field::new("line", DataType::Int32, true),
+        s("masked", false),
+        s("evidence", false),
+        Field::new("score", DataType::Float64, false),
+        col::quad_field("quad"),
+    ];
+    let findings = |p: crowdsift_store::PiiPhoto| -> Vec<FindingRow> {
+        let found: Vec<PiiFinding> = serde_json::from_str(&p.findings).unwrap_or_default();
+        found
+            .into_iter()
+            .map(|found| FindingRow {
+                id: p.id.clone(),
+                uri: p.uri.clone(),
+                sha256: p.sha256.clone(),
+                country: p.country.clone(),
+                found,
+            })
+            .collect()
+    };
+    let columns = |r: &[FindingRow]| {
+        vec![
+            col::string(r, |r| Some(&r.id)),
+            col::string(r, |r| Some(&r.uri)),
+            col::string(r, |r| Some(&r.sha256)),
+            col::string(r, |r| r.country.as_deref()),
+            col::string(r, |r| Some(r.found.kind.as_str())),
+            col::int(r, |r| r.found.line.map(|l| l as i32)),
+            col::string(r, |r| Some(&r.found.masked)),
+            col::string(r, |r| Some(&r.found.evidence)),
+            col::float(r, |r| Some(f64::from(r.found.score))),
+            col::quad(r, |r| &r.found.quad),
+        ]
+    };
+    export_table(store, out, PII_TABLE, fields, crowdsift_store::Store::pii_photos, findings, columns)?;
+
+    let fields = vec![s("id", false), s("uri", false), s("check", false), s("detail", false)];
+    let held = |p: crowdsift_store::PiiPhoto| -> Vec<(String, String, Held)> {
+        let held: Vec<Held> = serde_json::from_str(&p.held).unwrap_or_default();
+        held.into_iter().map(|h| (p.id.clone(), p.uri.clone(), h)).collect()
+    };
+    let columns = |r: &[(String, String, Held)]| {
+        vec![
+            col::string(r, |r| Some(&r.0)),
+            col::string(r, |r| Some(&r.1)),
+            col::string(r, |r| Some(&r.2.check)),
+            col::string(r, |r| Some(&r.2.detail)),
+        ]
+    };
+    export_table(store, out, HELD_TABLE, fields, crowdsift_store::Store::pii_photos, held, columns)?;
+    Ok(())
 }

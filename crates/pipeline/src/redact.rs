@@ -1,8 +1,8 @@
 //! `redact`: release copies of every photo `pii` looked at, in `out/redacted/`, with each region
 //! of personal data hidden irreversibly (padded), EXIF/XMP/IPTC/GPS removed and the EXIF
-//! orientation baked into the pixels; originals are only read. Per photo a record
-//! `out/redact/<photo>.json` says what was hidden and why, what metadata the source carried,
-//! and what the verification found.
+//! orientation baked into the pixels; originals are only read. Per photo a record in the store
+//! (written out as `redactions.parquet`) says what was hidden and why, what metadata the source
+//! carried, and what the verification found.
 //!
 //! Verification (on by default): the redacted copy is read again by OCR, the face detector and
 //! the QR code reader;
@@ -10,7 +10,8 @@
 //! once more with the new regions, and whatever is still found after that is reported as a
 //! `redact_residual` finding for a person to look at.
 //!
-//! Re-running skips photos whose record matches the source bytes, findings and settings.
+//! Reads what `pii` found from the store. Re-running skips photos whose record matches the source
+//! bytes, findings and settings.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,7 +27,7 @@ use crowdsift_redact::{OutputFormat, Quad, Region, Shape, Style};
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
-use crate::feed::{close_run, open_output, send_all, stage_files};
+use crate::feed::{close_run, export_table, open_results, send_rows};
 use crate::pii::load_faces;
 use crate::scan::PipelineError;
 
@@ -58,6 +59,10 @@ pub struct RedactJob {
     /// Worker threads, each with its own models [default: number of cores].
     #[arg(long, short, default_value_t = crowdsift_core::cores(), hide_default_value = true)]
     pub jobs: usize,
+    /// Also write DIR/redact/<photo>.json, one record per copy (the records are in the store and
+    /// redactions.parquet).
+    #[arg(long)]
+    pub debug_json: bool,
     /// Face detector of models.toml used for verification, and the long side it searches at.
     #[arg(skip = crate::pii::FACE_MODEL.to_owned())]
     #[serde(skip_deserializing)]
@@ -85,6 +90,7 @@ impl Default for RedactJob {
             verify: true,
             models: crate::ocr::OCR_MODELS.to_owned(),
             jobs: crowdsift_core::cores(),
+            debug_json: false,
             faces: crate::pii::FACE_MODEL.to_owned(),
             face_side: crate::pii::FACE_SIDE,
             reader: ReaderConfig::default(),
@@ -115,14 +121,18 @@ pub struct RedactSummary {
     /// Copies in which verification still found personal data.
     pub residual: Vec<String>,
     pub failed: Vec<(String, String)>,
+    /// The folder of the copies, and `redactions.parquet`: one row per copy in the output folder.
     pub dir: PathBuf,
+    pub table: PathBuf,
     /// How regions were hidden.
     pub style: Style,
     pub elapsed: Duration,
 }
 
-/// What `pii` wrote for a photo.
-#[derive(Deserialize)]
+/// The table of release copies written beside findings.parquet.
+pub const REDACTIONS_TABLE: &str = "redactions.parquet";
+
+/// What `pii` found in a photo.
 struct PiiDoc {
     id: String,
     uri: String,
@@ -130,8 +140,16 @@ struct PiiDoc {
     country: Option<String>,
     findings: Vec<PiiFinding>,
     /// The photo's languages from its manifest row (read again in them).
-    #[serde(skip)]
     langs: Option<Vec<String>>,
+}
+
+impl PiiDoc {
+    fn new(p: crowdsift_store::PiiPhoto) -> Result<PiiDoc, String> {
+        let findings = serde_json::from_str(&p.findings).map_err(|e| format!("its findings in the store: {e}"))?;
+        let meta: BTreeMap<String, String> = serde_json::from_str(&p.meta).unwrap_or_default();
+        let langs = meta.get("lang").map(|l| crowdsift_ocr::parse_languages(l)).filter(|l| !l.is_empty());
+        Ok(PiiDoc { id: p.id, uri: p.uri, sha256: p.sha256, country: p.country, findings, langs })
+    }
 }
 
 /// A hidden region, as recorded.
@@ -380,7 +398,7 @@ pub fn redact(
     progress: &dyn ProgressReporter,
 ) -> Result<RedactSummary, PipelineError> {
     let started = Instant::now();
-    let files = stage_files(&out.join("pii"), || {
+    let (mut store, photos) = open_results(out, Stage::Pii, || {
         format!("no personal-data results in {}: run `crowdsift pii {}` first", out.display(), out.display())
     })?;
     let jobs = job.jobs.max(1);
@@ -399,13 +417,13 @@ pub fn redact(
     }
     let copies = out.join("redacted");
     let records = out.join("redact");
-    for d in [&copies, &records] {
-        std::fs::create_dir_all(d).map_err(|source| PipelineError::Io { path: d.clone(), source })?;
+    for (d, wanted) in [(&copies, true), (&records, job.debug_json)] {
+        if wanted {
+            std::fs::create_dir_all(d).map_err(|source| PipelineError::Io { path: d.clone(), source })?;
+        }
     }
-    let mut store = open_output(out)?;
     let run_id =
         store.begin_run("redact", &out.display().to_string(), &serde_json::json!({ "job": job, "method": METHOD }))?;
-    let meta = store.image_meta()?;
     let mut summary = RedactSummary {
         written: 0,
         cached: 0,
@@ -413,35 +431,26 @@ pub fn redact(
         residual: Vec::new(),
         failed: Vec::new(),
         dir: copies.clone(),
+        table: out.join(REDACTIONS_TABLE),
         style: job.style,
         elapsed: Duration::ZERO,
     };
-    progress.start("redact", Some(files.len() as u64));
+    progress.start("redact", Some(photos));
     let fetcher = Fetcher::new(job.limits);
-    let (file_tx, file_rx) = bounded::<PathBuf>(jobs * 2);
+    // Each photo with the copy made of it before, if any.
+    type Item = (crowdsift_store::PiiPhoto, Option<crowdsift_store::Redaction>);
+    let (item_tx, item_rx) = bounded::<Item>(jobs * 2);
     let (work_tx, work_rx) = bounded::<Work>(jobs * 2);
     let result = std::thread::scope(|s| -> Result<(), PipelineError> {
         for mut verifier in verifiers {
-            let (rx, tx, fetcher, records, meta) = (file_rx.clone(), work_tx.clone(), &fetcher, &records, &meta);
+            let (rx, tx, fetcher) = (item_rx.clone(), work_tx.clone(), &fetcher);
             s.spawn(move || {
-                for path in rx {
-                    let w = match std::fs::read_to_string(&path)
-                        .map_err(|e| e.to_string())
-                        .and_then(|t| serde_json::from_str::<PiiDoc>(&t).map_err(|e| e.to_string()))
-                    {
-                        Err(e) => Work::Failed { id: path.display().to_string(), reason: e },
-                        Ok(mut doc) => {
-                            doc.langs = meta
-                                .get(&doc.id)
-                                .and_then(|m| m.get("lang"))
-                                .map(|l| crowdsift_ocr::parse_languages(l))
-                                .filter(|l| !l.is_empty());
+                for (photo, previous) in rx {
+                    let id = photo.id.clone();
+                    let w = match PiiDoc::new(photo) {
+                        Err(reason) => Work::Failed { id, reason },
+                        Ok(doc) => {
                             let key = key(&doc, job);
-                            let stem = file_stem(&doc.id);
-                            let previous: Option<Record> =
-                                std::fs::read_to_string(records.join(format!("{stem}.json")))
-                                    .ok()
-                                    .and_then(|t| serde_json::from_str(&t).ok());
                             let up_to_date = previous.is_some_and(|r| {
                                 r.key == key
                                     && std::fs::read(out.join(&r.output))
@@ -450,7 +459,6 @@ pub fn redact(
                             if up_to_date {
                                 Work::Cached
                             } else {
-                                let id = doc.id.clone();
                                 match process(doc, key, job, fetcher, verifier.as_mut()) {
                                     Ok((record, bytes)) => Work::Done { record: Box::new(record), bytes },
                                     Err(reason) => Work::Failed { id, reason },
@@ -464,8 +472,12 @@ pub fn redact(
                 }
             });
         }
-        drop((file_rx, work_tx));
-        s.spawn(move || send_all(files, file_tx));
+        drop((item_rx, work_tx));
+        let with_copy = |store: &crowdsift_store::Store, p: crowdsift_store::PiiPhoto| -> Result<Item, PipelineError> {
+            let previous = store.redaction(&p.id)?;
+            Ok((p, previous))
+        };
+        let lister = s.spawn(move || send_rows(out, crowdsift_store::Store::pii_photos, with_copy, item_tx));
         for w in work_rx {
             progress.advance(1);
             match w {
@@ -473,9 +485,20 @@ pub fn redact(
                 Work::Cached => summary.cached += 1,
                 Work::Done { record, bytes } => {
                     write_atomic(&out.join(&record.output), &bytes)?;
-                    let path = records.join(format!("{}.json", file_stem(&record.id)));
-                    write_atomic(&path, serde_json::to_string_pretty(&record).unwrap_or_default().as_bytes())?;
-                    store.replace_findings(run_id, Stage::Redact, &rows(&record))?;
+                    let json = serde_json::to_string_pretty(&record).unwrap_or_default();
+                    if job.debug_json {
+                        write_atomic(&records.join(format!("{}.json", file_stem(&record.id))), json.as_bytes())?;
+                    }
+                    let row = crowdsift_store::Redaction {
+                        id: record.id.clone(),
+                        uri: record.uri.clone(),
+                        source_sha256: record.source_sha256.clone(),
+                        key: record.key.clone(),
+                        output: record.output.clone(),
+                        output_sha256: record.output_sha256.clone(),
+                        record: json,
+                    };
+                    store.put_redaction(run_id, &row, &rows(&record))?;
                     summary.written += 1;
                     summary.regions += record.hidden.len() as u64;
                     if !record.residual.is_empty() {
@@ -484,12 +507,76 @@ pub fn redact(
                 }
             }
         }
-        Ok(())
+        lister.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
     });
     progress.finish();
+    let result = result.and_then(|()| export_redactions(&store, out).map(drop));
     close_run(&store, run_id, out, result)?;
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// Writes [`REDACTIONS_TABLE`] from the records in the store: one row per copy with id, uri,
+/// source_sha256, copy (its path relative to the output folder), copy_sha256, style, format,
+/// width, height, orientation, hidden (regions), kinds hidden, metadata_removed, verified,
+/// lines_read and residual (kinds still found when the copy was read again).
+pub fn export_redactions(store: &crowdsift_store::Store, out: &Path) -> Result<u64, PipelineError> {
+    use arrow_schema::{DataType, Field};
+    use crowdsift_report::col;
+    let s = col::string_field;
+    let fields = vec![
+        s("id", false),
+        s("uri", false),
+        s("source_sha256", false),
+        s("copy", false),
+        s("copy_sha256", false),
+        s("style", false),
+        s("format", false),
+        Field::new("width", DataType::UInt32, false),
+        Field::new("height", DataType::UInt32, false),
+        Field::new("orientation", DataType::UInt32, false),
+        Field::new("hidden", DataType::UInt32, false),
+        col::strings_field("kinds"),
+        col::strings_field("metadata_removed"),
+        Field::new("verified", DataType::Boolean, false),
+        Field::new("lines_read", DataType::UInt32, false),
+        col::strings_field("residual"),
+    ];
+    // A record that no longer parses (written by another version) is left out, not guessed at.
+    let records = |r: crowdsift_store::Redaction| serde_json::from_str::<Record>(&r.record).ok().into_iter().collect();
+    let kinds = |v: &mut Vec<&'static str>| {
+        v.sort_unstable();
+        v.dedup();
+    };
+    let columns = |r: &[Record]| {
+        vec![
+            col::string(r, |r| Some(&r.id)),
+            col::string(r, |r| Some(&r.uri)),
+            col::string(r, |r| Some(&r.source_sha256)),
+            col::string(r, |r| Some(&r.output)),
+            col::string(r, |r| Some(&r.output_sha256)),
+            col::string(r, |r| Some(r.style.as_str())),
+            col::string(r, |r| Some(r.format.extension())),
+            col::uint(r, |r| r.width),
+            col::uint(r, |r| r.height),
+            col::uint(r, |r| u32::from(r.orientation)),
+            col::uint(r, |r| r.hidden.len() as u32),
+            col::strings(r, |r| {
+                let mut v: Vec<&str> = r.hidden.iter().map(|h| h.kind.as_str()).collect();
+                kinds(&mut v);
+                v
+            }),
+            col::strings(r, |r| r.metadata_removed.iter().map(String::as_str).collect()),
+            col::boolean(r, |r| r.verified),
+            col::uint(r, |r| r.lines_read as u32),
+            col::strings(r, |r| {
+                let mut v: Vec<&str> = r.residual.iter().map(|f| f.kind.as_str()).collect();
+                kinds(&mut v);
+                v
+            }),
+        ]
+    };
+    export_table(store, out, REDACTIONS_TABLE, fields, crowdsift_store::Store::redactions, records, columns)
 }
 
 #[cfg(test)]

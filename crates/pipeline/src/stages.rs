@@ -64,7 +64,7 @@ pub const PIPELINE: [StageSpec; 7] = [
         name: "ocr",
         about: "find and read the text",
         needs: Some(SCAN),
-        writes: "ocr/<photo>.json",
+        writes: "ocr_lines.parquet; readings in crowdsift.db",
         run: run_ocr,
     },
     // 7 pii: personal data in the text, faces, codes; the release rule (crowdsift-pii).
@@ -72,7 +72,7 @@ pub const PIPELINE: [StageSpec; 7] = [
         name: "pii",
         about: "find personal data; hold what a person must see",
         needs: Some("ocr"),
-        writes: "pii/<photo>.json",
+        writes: "pii.parquet, pii_held.parquet; findings in crowdsift.db",
         run: run_pii,
     },
     // 8 redact: release copies with personal data hidden (crowdsift-redact).
@@ -80,7 +80,7 @@ pub const PIPELINE: [StageSpec; 7] = [
         name: "redact",
         about: "write release copies with personal data hidden",
         needs: Some("pii"),
-        writes: "redacted/, redact/<photo>.json",
+        writes: "redacted/, redactions.parquet; records in crowdsift.db",
         run: run_redact,
     },
     // 9 report (crowdsift-report).

@@ -450,7 +450,7 @@ fn audit(py: Python<'_>, out: PathBuf, options: Option<&Bound<'_, PyDict>>) -> P
     .unbind())
 }
 
-/// `crowdsift ocr`: counts, what could not be read, the folder of the per-photo JSON files.
+/// `crowdsift ocr`: counts, what could not be read, the path of ocr_lines.parquet.
 #[pyfunction]
 #[pyo3(signature = (src, out, options=None))]
 fn ocr(py: Python<'_>, src: String, out: PathBuf, options: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyDict>> {
@@ -466,12 +466,12 @@ fn ocr(py: Python<'_>, src: String, out: PathBuf, options: Option<&Bound<'_, PyD
         "lines" => s.lines,
         "failed" => s.failed,
         "listing_errors" => s.listing_errors,
-        "dir" => s.dir,
+        "table" => s.table,
     })
     .unbind())
 }
 
-/// `crowdsift pii`: counts, what could not be read, the folder of the per-photo JSON files.
+/// `crowdsift pii`: counts, what could not be read, the path of pii.parquet.
 #[pyfunction]
 #[pyo3(signature = (out, options=None))]
 fn pii(py: Python<'_>, out: PathBuf, options: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyDict>> {
@@ -481,12 +481,13 @@ fn pii(py: Python<'_>, out: PathBuf, options: Option<&Bound<'_, PyDict>>) -> PyR
         "photos" => s.photos,
         "with_pii" => s.with_pii,
         "failed" => s.failed,
-        "dir" => s.dir,
+        "table" => s.table,
     })
     .unbind())
 }
 
-/// `crowdsift redact`: counts, copies where data was still found, the folder of the records.
+/// `crowdsift redact`: counts, copies where data was still found, the folder of the copies and the
+/// path of redactions.parquet.
 #[pyfunction]
 #[pyo3(signature = (out, options=None))]
 fn redact(py: Python<'_>, out: PathBuf, options: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyDict>> {
@@ -501,6 +502,7 @@ fn redact(py: Python<'_>, out: PathBuf, options: Option<&Bound<'_, PyDict>>) -> 
         "residual" => s.residual,
         "failed" => s.failed,
         "dir" => s.dir,
+        "table" => s.table,
     })
     .unbind())
 }

@@ -1,17 +1,15 @@
 //! `findings.csv` and `findings.parquet`: one row per photo per check, streamed from the store in
 //! record batches so a million photos do not sit in memory.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use arrow_array::ArrayRef;
 use arrow_array::builder::{BooleanBuilder, Float64Builder, StringBuilder};
-use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field, Schema};
+use arrow_schema::{DataType, Field};
 use crowdsift_store::{FindingRow, Store};
-use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
+
+use crate::ParquetFile;
 
 /// Column order of both exports.
 pub const FINDINGS_COLUMNS: [&str; 10] =
@@ -27,9 +25,9 @@ pub enum ExportError {
     Store(#[from] crowdsift_store::StoreError),
 }
 
-fn schema() -> Arc<Schema> {
+fn fields() -> Vec<Field> {
     let s = |n: &str, nullable| Field::new(n, DataType::Utf8, nullable);
-    Arc::new(Schema::new(vec![
+    vec![
         s("id", false),
         s("uri", false),
         s("label", true),
@@ -40,7 +38,7 @@ fn schema() -> Arc<Schema> {
         Field::new("flagged", DataType::Boolean, false),
         s("reason", true),
         s("detail", false),
-    ]))
+    ]
 }
 
 #[derive(Default)]
@@ -74,9 +72,9 @@ impl Columns {
         self.len += 1;
     }
 
-    fn finish(&mut self, schema: &Arc<Schema>) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    fn finish(&mut self) -> Vec<ArrayRef> {
         self.len = 0;
-        let cols: Vec<ArrayRef> = vec![
+        vec![
             Arc::new(self.id.finish()),
             Arc::new(self.uri.finish()),
             Arc::new(self.label.finish()),
@@ -87,8 +85,7 @@ impl Columns {
             Arc::new(self.flagged.finish()),
             Arc::new(self.reason.finish()),
             Arc::new(self.detail.finish()),
-        ];
-        RecordBatch::try_new(schema.clone(), cols)
+        ]
     }
 }
 
@@ -100,22 +97,10 @@ fn opt(v: Option<f64>) -> String {
 pub fn export_findings(store: &Store, dir: &Path) -> Result<u64, ExportError> {
     let csv_path = dir.join("findings.csv");
     let pq_path = dir.join("findings.parquet");
-    let werr = |path: &Path| {
-        let path = path.to_owned();
-        move |e: &dyn std::fmt::Display| ExportError::Write { path: path.clone(), message: e.to_string() }
-    };
-    let csv_err = werr(&csv_path);
-    let pq_err = werr(&pq_path);
-
+    let csv_err = |e: &dyn std::fmt::Display| ExportError::Write { path: csv_path.clone(), message: e.to_string() };
     let mut csv = csv::Writer::from_path(&csv_path).map_err(|e| csv_err(&e))?;
     csv.write_record(FINDINGS_COLUMNS).map_err(|e| csv_err(&e))?;
-    let schema = schema();
-    let file = File::create(&pq_path).map_err(|e| pq_err(&e))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_created_by(format!("crowdsift {}", crowdsift_core::VERSION))
-        .build();
-    let mut pq = ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| pq_err(&e))?;
+    let mut pq = ParquetFile::create(&pq_path, fields())?;
 
     let mut cols = Columns::default();
     let mut rows = 0u64;
@@ -143,21 +128,19 @@ pub fn export_findings(store: &Store, dir: &Path) -> Result<u64, ExportError> {
         }
         cols.push(&r);
         rows += 1;
-        if cols.len >= BATCH {
-            let res = cols.finish(&schema).map_err(|e| pq_err(&e)).and_then(|b| pq.write(&b).map_err(|e| pq_err(&e)));
-            if let Err(e) = res {
-                failure = Some(e);
-            }
+        if cols.len >= BATCH
+            && let Err(e) = pq.write(cols.finish())
+        {
+            failure = Some(e);
         }
     })?;
     if let Some(e) = failure {
         return Err(e);
     }
     if cols.len > 0 {
-        let b = cols.finish(&schema).map_err(|e| pq_err(&e))?;
-        pq.write(&b).map_err(|e| pq_err(&e))?;
+        pq.write(cols.finish())?;
     }
-    pq.close().map_err(|e| pq_err(&e))?;
+    pq.close()?;
     csv.flush().map_err(|e| csv_err(&e))?;
     Ok(rows)
 }
@@ -168,6 +151,7 @@ mod tests {
     use crowdsift_core::{Finding, ImageRecord, Meta, Reason};
     use crowdsift_store::ImageRow;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use std::fs::File;
 
     #[test]
     fn csv_and_parquet_have_the_same_rows() {

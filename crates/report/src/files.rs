@@ -1,5 +1,4 @@
-//! What the stages wrote besides the store, read back: the audit's labels.csv and the records of
-//! redacted copies.
+//! What the stages wrote, read back: the audit's labels.csv and the redacted copies.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -46,19 +45,18 @@ pub struct RedactedCopy {
     pub source_sha256: String,
 }
 
-/// Photo id → its redacted copy, from the records `redact` wrote (copies that exist only).
-pub fn redacted_copies(out: &Path) -> BTreeMap<String, RedactedCopy> {
-    let Ok(dir) = std::fs::read_dir(out.join("redact")) else { return BTreeMap::new() };
-    dir.filter_map(|e| e.ok())
-        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .filter_map(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .filter_map(|v| {
-            let copy = RedactedCopy {
-                path: out.join(v["output"].as_str()?),
-                source_sha256: v["source_sha256"].as_str()?.to_owned(),
-            };
-            Some((v["id"].as_str()?.to_owned(), copy))
-        })
-        .filter(|(_, c)| c.path.is_file())
-        .collect()
+/// Photo id → its redacted copy, as `redact` recorded them in the store (copies that exist only).
+pub fn redacted_copies(
+    store: &crowdsift_store::Store,
+    out: &Path,
+) -> Result<BTreeMap<String, RedactedCopy>, crowdsift_store::StoreError> {
+    let mut copies = BTreeMap::new();
+    for r in store.paged(crowdsift_store::Store::redactions, 4096) {
+        let r = r?;
+        let copy = RedactedCopy { path: out.join(&r.output), source_sha256: r.source_sha256 };
+        if copy.path.is_file() {
+            copies.insert(r.id, copy);
+        }
+    }
+    Ok(copies)
 }

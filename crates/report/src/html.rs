@@ -193,7 +193,7 @@ pub fn render(
     };
     let stages_run: Vec<&str> = runs.iter().filter(|r| r.status == "done").map(|r| r.command.as_str()).collect();
     let ran = |cmd: &str| stages_run.contains(&cmd);
-    let redacted = redacted_copies(out);
+    let redacted = redacted_copies(store, out)?;
     // A photo's picture: from its redacted copy when it holds personal data (none without a copy).
     let picture = |id: &str| -> Option<String> {
         if store.is_flagged(id, Stage::Pii, "pii").unwrap_or(true) {

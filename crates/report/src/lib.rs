@@ -4,8 +4,10 @@ mod export;
 mod files;
 mod html;
 mod manifest;
+mod table;
 
 pub use export::{ExportError, FINDINGS_COLUMNS, export_findings};
 pub use files::{AuditRow, RedactedCopy, read_labels, redacted_copies};
 pub use html::{ReportCounts, Thumbnails, render};
 pub use manifest::{MANIFEST_COLUMNS, ManifestRow, write_manifest};
+pub use table::{ParquetFile, col};

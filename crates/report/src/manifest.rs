@@ -1,17 +1,13 @@
 //! The release manifest: `manifest.csv` and `manifest.parquet`, one row per released photo.
 
-use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::builder::{StringBuilder, UInt64Builder};
-use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field, Schema};
-use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
+use arrow_array::ArrayRef;
+use arrow_array::builder::UInt64Builder;
+use arrow_schema::{DataType, Field};
 
-use crate::ExportError;
+use crate::{ExportError, ParquetFile, col};
 
 /// Column order of both files.
 pub const MANIFEST_COLUMNS: [&str; 9] =
@@ -43,11 +39,7 @@ const BATCH: usize = 8192;
 pub fn write_manifest(dir: &Path, rows: &[ManifestRow]) -> Result<(), ExportError> {
     let csv_path = dir.join("manifest.csv");
     let pq_path = dir.join("manifest.parquet");
-    let err = |path: &Path| {
-        let path = path.to_owned();
-        move |e: &dyn std::fmt::Display| ExportError::Write { path: path.clone(), message: e.to_string() }
-    };
-    let (csv_err, pq_err) = (err(&csv_path), err(&pq_path));
+    let csv_err = |e: &dyn std::fmt::Display| ExportError::Write { path: csv_path.clone(), message: e.to_string() };
 
     let mut csv = csv::Writer::from_path(&csv_path).map_err(|e| csv_err(&e))?;
     csv.write_record(MANIFEST_COLUMNS).map_err(|e| csv_err(&e))?;
@@ -68,46 +60,36 @@ pub fn write_manifest(dir: &Path, rows: &[ManifestRow]) -> Result<(), ExportErro
     }
     csv.flush().map_err(|e| csv_err(&e))?;
 
-    let s = |n: &str, nullable| Field::new(n, DataType::Utf8, nullable);
-    let schema = Arc::new(Schema::new(vec![
-        s("obs_uid", false),
-        s("label", true),
-        s("original_label", true),
-        s("file", false),
-        s("sha256", false),
-        Field::new("bytes", DataType::UInt64, false),
-        s("reasons", false),
-        s("decision", false),
-        s("reviewer", true),
-    ]));
-    let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_created_by(format!("crowdsift {}", crowdsift_core::VERSION))
-        .build();
-    let file = File::create(&pq_path).map_err(|e| pq_err(&e))?;
-    let mut pq = ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| pq_err(&e))?;
+    let s = col::string_field;
+    let mut pq = ParquetFile::create(
+        &pq_path,
+        vec![
+            s("obs_uid", false),
+            s("label", true),
+            s("original_label", true),
+            s("file", false),
+            s("sha256", false),
+            Field::new("bytes", DataType::UInt64, false),
+            s("reasons", false),
+            s("decision", false),
+            s("reviewer", true),
+        ],
+    )?;
     for chunk in rows.chunks(BATCH) {
-        let strings = |f: &dyn Fn(&ManifestRow) -> Option<&str>| -> ArrayRef {
-            let mut b = StringBuilder::new();
-            chunk.iter().for_each(|r| b.append_option(f(r)));
-            Arc::new(b.finish())
-        };
         let mut bytes = UInt64Builder::new();
         chunk.iter().for_each(|r| bytes.append_value(r.bytes));
-        let cols: Vec<ArrayRef> = vec![
-            strings(&|r| Some(&r.obs_uid)),
-            strings(&|r| r.label.as_deref()),
-            strings(&|r| r.original_label.as_deref()),
-            strings(&|r| Some(&r.file)),
-            strings(&|r| Some(&r.sha256)),
-            Arc::new(bytes.finish()),
-            strings(&|r| Some(&r.reasons)),
-            strings(&|r| Some(&r.decision)),
-            strings(&|r| r.reviewer.as_deref()),
-        ];
-        let batch = RecordBatch::try_new(schema.clone(), cols).map_err(|e| pq_err(&e))?;
-        pq.write(&batch).map_err(|e| pq_err(&e))?;
+        pq.write(vec![
+            col::string(chunk, |r| Some(&r.obs_uid)),
+            col::string(chunk, |r| r.label.as_deref()),
+            col::string(chunk, |r| r.original_label.as_deref()),
+            col::string(chunk, |r| Some(&r.file)),
+            col::string(chunk, |r| Some(&r.sha256)),
+            Arc::new(bytes.finish()) as ArrayRef,
+            col::string(chunk, |r| Some(&r.reasons)),
+            col::string(chunk, |r| Some(&r.decision)),
+            col::string(chunk, |r| r.reviewer.as_deref()),
+        ])?;
     }
-    pq.close().map_err(|e| pq_err(&e))?;
+    pq.close()?;
     Ok(())
 }

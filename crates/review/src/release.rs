@@ -145,7 +145,7 @@ fn release_into(store: &Store, out: &Path, job: &ReleaseJob) -> Result<ReleaseSu
     })?;
     let decisions: HashMap<String, Decision> =
         store.decisions()?.into_iter().map(|d| (d.image_id.clone(), d)).collect();
-    let copies: BTreeMap<String, RedactedCopy> = crowdsift_report::redacted_copies(out);
+    let copies: BTreeMap<String, RedactedCopy> = crowdsift_report::redacted_copies(store, out)?;
     let mut photos = Vec::new();
     store.for_each_photo(|id, label, sha, uri, decodable| {
         photos.push(Photo {

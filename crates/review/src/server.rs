@@ -84,7 +84,7 @@ pub fn bind(cfg: &ReviewConfig) -> Result<Server, ReviewError> {
     let store = Store::open(&db)?;
     let queues = Queues::build(&store, &cfg.out)?;
     let labels = store.labels()?;
-    let copies = crowdsift_report::redacted_copies(&cfg.out);
+    let copies = crowdsift_report::redacted_copies(&store, &cfg.out)?;
     let listener =
         std::net::TcpListener::bind(cfg.addr).map_err(|source| ReviewError::Bind { addr: cfg.addr, source })?;
     let addr = listener.local_addr().map_err(|source| ReviewError::Bind { addr: cfg.addr, source })?;

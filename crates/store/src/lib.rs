@@ -11,13 +11,15 @@ use crowdsift_core::{Finding, ImageRecord, Reason, Stage};
 use rusqlite::{Connection, OptionalExtension, params};
 
 mod decisions;
+mod results;
 pub use decisions::{Change, Decision, DecisionError, Verdict};
+pub use results::{OcrPhoto, PageReader, Pages, PhotoRow, PiiPhoto, Redaction};
 
 /// A photo as the store knows it: id, label, file SHA-256, URI.
 pub type StoredPhoto = (String, Option<String>, String, String);
 
 /// Schema migrations, applied in order; `PRAGMA user_version` holds how many ran.
-const MIGRATIONS: [&str; 7] = [
+const MIGRATIONS: [&str; 8] = [
     include_str!("../migrations/001_init.sql"),
     include_str!("../migrations/002_quality_scores.sql"),
     include_str!("../migrations/003_embeddings.sql"),
@@ -25,6 +27,7 @@ const MIGRATIONS: [&str; 7] = [
     include_str!("../migrations/005_ocr.sql"),
     include_str!("../migrations/006_decisions.sql"),
     include_str!("../migrations/007_findings_summary.sql"),
+    include_str!("../migrations/008_results.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -308,17 +311,7 @@ impl Store {
     pub fn replace_findings(&mut self, run_id: i64, stage: Stage, findings: &[Finding]) -> Result<()> {
         let res = (|| -> rusqlite::Result<()> {
             let tx = self.conn.transaction()?;
-            {
-                let mut clear = tx.prepare_cached("DELETE FROM findings WHERE image_id = ?1 AND stage = ?2")?;
-                let mut last: Option<&str> = None;
-                for f in findings {
-                    if last != Some(f.image_id.as_str()) {
-                        clear.execute(params![f.image_id, stage.as_str()])?;
-                        last = Some(&f.image_id);
-                    }
-                }
-            }
-            insert_findings(&tx, run_id, findings)?;
+            replace_findings(&tx, run_id, stage, findings)?;
             tx.commit()
         })();
         res.map_err(|e| self.err(e))
@@ -747,6 +740,26 @@ fn finding_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FindingRow> {
             detail: r.get(7)?,
         },
     })
+}
+
+/// Deletes the findings of `stage` of the photos `findings` name, then inserts `findings`.
+fn replace_findings(
+    tx: &rusqlite::Transaction<'_>,
+    run_id: i64,
+    stage: Stage,
+    findings: &[Finding],
+) -> rusqlite::Result<()> {
+    {
+        let mut clear = tx.prepare_cached("DELETE FROM findings WHERE image_id = ?1 AND stage = ?2")?;
+        let mut last: Option<&str> = None;
+        for f in findings {
+            if last != Some(f.image_id.as_str()) {
+                clear.execute(params![f.image_id, stage.as_str()])?;
+                last = Some(&f.image_id);
+            }
+        }
+    }
+    insert_findings(tx, run_id, findings)
 }
 
 fn insert_findings(tx: &rusqlite::Transaction<'_>, run_id: i64, findings: &[Finding]) -> rusqlite::Result<()> {

@@ -397,15 +397,6 @@ def audit(
     return _read_csv(pathlib.Path(s["dir"]) / "labels.csv", ["id", "label", "suggested", "nearest"])
 
 
-def _records(folder: pathlib.Path) -> Iterator[dict]:
-    for path in sorted(folder.glob("*.json")):
-        with open(path, encoding="utf-8") as f:
-            yield json.load(f)
-
-
-_QUAD = pa.list_(pa.list_(pa.float64(), 2), 4)
-
-
 def ocr(
     source: Source,
     out: PathLike,
@@ -418,11 +409,15 @@ def ocr(
     min_confidence: Optional[float] = None,
     jobs: Optional[int] = None,
     debug_overlay: bool = False,
+    debug_json: bool = False,
 ) -> pa.Table:
     """Reads the text of every photo of `source` (``crowdsift ocr``; photos already read are not
-    read again) and returns the lines of every photo read into `out`: one row per line with id,
-    uri, sha256, line (its index), text, confidence, script, engine, turned and quad (four corners
-    in pixels of the upright photo). Photos without text have no row.
+    read again) and returns the lines of every photo read into `out` (`out`/ocr_lines.parquet):
+    one row per line with id, uri, sha256, line (its index, which personal-data findings refer to),
+    read, text, confidence, script, engine, turned, handwriting (probability, when classified) and
+    quad (four corners in pixels of the upright photo). Boxes the detector found but no recogniser
+    read with enough confidence are rows with read false and no line index. Photos without text
+    have no row.
 
     `lang`: Tesseract codes of the collection (``"ben,eng"`` or ``["ben", "eng"]``; default: one
     installed pack per script PP-OCR lacks). Options left at None take the command line's
@@ -431,23 +426,11 @@ def ocr(
     if isinstance(lang, str):
         lang = [x.strip() for x in lang.replace("+", ",").split(",") if x.strip()]
     options = _options(engine=engine, lang=list(lang) if lang else None, models=models, tile=tile,
-                       retry_below=retry_below, min_confidence=min_confidence, jobs=jobs, debug_overlay=debug_overlay)
+                       retry_below=retry_below, min_confidence=min_confidence, jobs=jobs,
+                       debug_overlay=debug_overlay, debug_json=debug_json)
     with _source_path(source, out) as path:
         s = _done("ocr", _native.ocr(path, out, options))
-    rows = []
-    for doc in _records(pathlib.Path(s["dir"])):
-        for i, line in enumerate(doc["lines"]):
-            rows.append({
-                "id": doc["id"], "uri": doc["uri"], "sha256": doc["sha256"], "line": i, "text": line["text"],
-                "confidence": line["confidence"], "script": line.get("script"), "engine": line.get("engine"),
-                "turned": line.get("turned", False), "quad": line["quad"],
-            })
-    schema = pa.schema([
-        ("id", pa.string()), ("uri", pa.string()), ("sha256", pa.string()), ("line", pa.int32()),
-        ("text", pa.string()), ("confidence", pa.float64()), ("script", pa.string()), ("engine", pa.string()),
-        ("turned", pa.bool_()), ("quad", _QUAD),
-    ])
-    return pa.Table.from_pylist(rows, schema=schema)
+    return pq.read_table(s["table"])
 
 
 def pii(
@@ -465,10 +448,12 @@ def pii(
     faces: bool = True,
     face_side: Optional[int] = None,
     jobs: Optional[int] = None,
+    debug_json: bool = False,
 ) -> pa.Table:
-    """Personal data in the photos `ocr` read into `out` (``crowdsift pii``): one row per finding
-    with id, uri, sha256, country, kind (face, phone, email, person_name, …), line (the OCR line, or
-    None), masked value, evidence, score and quad. Photos without personal data have no row.
+    """Personal data in the photos `ocr` read into `out` (``crowdsift pii``; `out`/pii.parquet):
+    one row per finding with id, uri, sha256, country, kind (face, phone, email, person_name, …),
+    line (the OCR line, or None), masked value, evidence, score and quad. Photos without personal
+    data have no row.
     Which photos a person must see before release, and why: ``crowdsift.held(out)``.
 
     `phone_regions`: the countries whose national numbers are recognised when written without a
@@ -479,33 +464,19 @@ def pii(
         country=country, phone_regions=list(phone_regions) if phone_regions else None, lexicon=lexicon,
         min_confidence=min_confidence, handwriting=handwriting, unread_min_height=unread_min_height,
         unread_min_aspect=unread_min_aspect, unread_min_reading=unread_min_reading,
-        unread_line_aspect=unread_line_aspect, faces=faces, face_side=face_side, jobs=jobs)))
-    rows = []
-    for doc in _records(pathlib.Path(s["dir"])):
-        for f in doc["findings"]:
-            rows.append({
-                "id": doc["id"], "uri": doc["uri"], "sha256": doc["sha256"], "country": doc.get("country"),
-                "kind": f["kind"], "line": f.get("line"), "masked": f.get("masked"), "evidence": f.get("evidence"),
-                "score": f.get("score"), "quad": f["quad"],
-            })
-
-    schema = pa.schema([
-        ("id", pa.string()), ("uri", pa.string()), ("sha256", pa.string()), ("country", pa.string()),
-        ("kind", pa.string()), ("line", pa.int32()), ("masked", pa.string()), ("evidence", pa.string()),
-        ("score", pa.float64()), ("quad", _QUAD),
-    ])
-    return pa.Table.from_pylist(rows, schema=schema)
+        unread_line_aspect=unread_line_aspect, faces=faces, face_side=face_side, jobs=jobs, debug_json=debug_json)))
+    return pq.read_table(s["table"])
 
 
 def held(out: PathLike) -> pa.Table:
     """The photos `crowdsift pii` holds for a person before release (the release rule for text): one
     row per reason with id, uri, check (``handwriting``, ``low_confidence_text``, ``unread_text``,
     ``unclassified_text``) and detail (what was seen, masked). A photo with no row needs nobody as
-    far as its text goes."""
-    rows = [{"id": doc["id"], "uri": doc["uri"], "check": d["check"], "detail": d["detail"]}
-            for doc in _records(pathlib.Path(out) / "pii") for d in doc.get("needs_person", [])]
-    schema = pa.schema([("id", pa.string()), ("uri", pa.string()), ("check", pa.string()), ("detail", pa.string())])
-    return pa.Table.from_pylist(rows, schema=schema)
+    far as its text goes (`out`/pii_held.parquet, written by ``crowdsift pii``)."""
+    path = pathlib.Path(out) / "pii_held.parquet"
+    if not path.is_file():
+        raise CrowdsiftError(f"{path} does not exist: run crowdsift.pii({str(out)!r}) first")
+    return pq.read_table(path)
 
 
 def redact(
@@ -516,27 +487,19 @@ def redact(
     verify: bool = True,
     models: Optional[str] = None,
     jobs: Optional[int] = None,
+    debug_json: bool = False,
 ) -> pa.Table:
     """Release copies with the personal data `pii` found hidden (``crowdsift redact``): one row per
-    copy with id, uri, source_sha256, copy (its path), copy_sha256, style, hidden (regions), kinds
-    hidden, verified, and residual (kinds still found when the copy was read again)."""
+    copy with id, uri, source_sha256, copy (its path), copy_sha256, style, format, width, height,
+    orientation (EXIF orientation baked into the pixels), hidden (regions), kinds hidden,
+    metadata_removed, verified, lines_read and residual (kinds still found when the copy was read
+    again). In `out`/redactions.parquet the copy's path is relative to `out`."""
     out = pathlib.Path(out)
-    s = _done("redact", _native.redact(out, _options(style=style, quality=quality, verify=verify, models=models, jobs=jobs)))
-    rows = []
-    for doc in _records(pathlib.Path(s["dir"]).parent / "redact"):
-        rows.append({
-            "id": doc["id"], "uri": doc["uri"], "source_sha256": doc["source_sha256"],
-            "copy": str(out / doc["output"]), "copy_sha256": doc["output_sha256"], "style": doc["style"],
-            "hidden": len(doc["hidden"]), "kinds": sorted({h["kind"] for h in doc["hidden"]}),
-            "verified": doc.get("verified", False),
-            "residual": sorted({r["kind"] if isinstance(r, dict) else str(r) for r in doc.get("residual", [])}),
-        })
-    schema = pa.schema([
-        ("id", pa.string()), ("uri", pa.string()), ("source_sha256", pa.string()), ("copy", pa.string()),
-        ("copy_sha256", pa.string()), ("style", pa.string()), ("hidden", pa.int32()), ("kinds", pa.list_(pa.string())),
-        ("verified", pa.bool_()), ("residual", pa.list_(pa.string())),
-    ])
-    return pa.Table.from_pylist(rows, schema=schema)
+    s = _done("redact", _native.redact(out, _options(style=style, quality=quality, verify=verify, models=models,
+                                                      jobs=jobs, debug_json=debug_json)))
+    table = pq.read_table(s["table"])
+    copies = pa.array([str(out / c) for c in table["copy"].to_pylist()], pa.string())
+    return table.set_column(table.column_names.index("copy"), "copy", copies)
 
 
 def report(out: PathLike) -> pathlib.Path:

@@ -252,8 +252,8 @@ def predict(embeddings, head, *, top_k: int = 5):
 
 _QUAD_DDL = "array<array<double>>"
 OCR_DDL = (
-    "id string, uri string, sha256 string, line int, text string, confidence double, script string, "
-    f"engine string, turned boolean, quad {_QUAD_DDL}"
+    "id string, uri string, sha256 string, line int, read boolean, text string, confidence double, "
+    f"script string, engine string, turned boolean, handwriting double, quad {_QUAD_DDL}"
 )
 PII_DDL = (
     "id string, uri string, sha256 string, country string, kind string, line int, masked string, "
