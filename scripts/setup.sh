@@ -57,6 +57,8 @@ if ((want_test)); then
   # The Python package (crates/py): built by maturin, tested with pytest on pandas and pyarrow tables.
   python3 -c "import maturin" 2>/dev/null || py_missing+=("maturin>=1.9,<2")
   python3 -c "import pytest" 2>/dev/null || py_missing+=("pytest")
+  # The type stubs (.pyi) are checked against the functions by mypy's stubtest.
+  python3 -c "import mypy.stubtest" 2>/dev/null || py_missing+=("mypy")
   # PySpark (Java 17 is on the machine) supports pandas 2 only.
   python3 -c "import pandas, pyarrow; assert int(pandas.__version__.split('.')[0]) == 2" 2>/dev/null ||
     py_missing+=("pandas>=2,<3" "pyarrow")

@@ -30,7 +30,7 @@ use crowdsift_core::ProgressReporter;
 #[serde(default)]
 pub struct EmbedParams {
     /// A model of models.toml (efficientnet-lite0, mobilenet-v2) or PATH.onnx with its input spec
-    /// in PATH.onnx.toml (the caller loads it: [`crowdsift_models::ModelSpec::backbone`]).
+    /// in PATH.onnx.toml.
     #[arg(long, short, default_value_t = BACKBONE.to_owned())]
     pub model: String,
     /// Photos per inference batch (at least 1).

@@ -64,18 +64,23 @@ pub enum TrainMode {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, clap::Args)]
 #[serde(default)]
 pub struct TrainJob {
+    /// transfer: a head on the cached embeddings; finetune: the backbone's last blocks and a new
+    /// head; scratch: a small CNN from random weights.
     #[arg(long, value_enum, default_value_t = TrainMode::Transfer)]
     pub mode: TrainMode,
     /// Backbone whose embeddings to train on (a models.toml name or PATH.onnx).
     #[arg(long, short, default_value_t = crate::BACKBONE.to_owned())]
     pub model: String,
+    /// Passes over the training photos (fewer when --patience stops early).
     #[arg(long, default_value_t = TrainJob::default().epochs)]
     pub epochs: usize,
     /// Share of each class held out for validation (stratified, fixed seed).
     #[arg(long, default_value_t = TrainJob::default().val_split)]
     pub val_split: f64,
+    /// Learning rate (AdamW).
     #[arg(long, default_value_t = TrainJob::default().lr)]
     pub lr: f64,
+    /// Weight decay (AdamW).
     #[arg(long, default_value_t = TrainJob::default().weight_decay)]
     pub weight_decay: f64,
     /// Width of one hidden layer (0: none). Transfer only.
@@ -102,11 +107,13 @@ pub struct TrainJob {
     /// Decode and inference threads when features must be computed [default: number of cores].
     #[arg(long, short, default_value_t = crowdsift_core::cores(), hide_default_value = true)]
     pub jobs: usize,
+    /// Photos per optimisation step.
     #[arg(long, default_value_t = TrainJob::default().batch)]
     pub batch: usize,
     /// Stop when validation top-1 has not improved for this many epochs (0: never).
     #[arg(long, default_value_t = TrainJob::default().patience)]
     pub patience: usize,
+    /// Seed of the validation split, the initial weights, the shuffling and the augmentation.
     #[arg(long, default_value_t = TrainJob::default().seed)]
     pub seed: u64,
     /// Weight classes by inverse frequency, so rare item types count as much.

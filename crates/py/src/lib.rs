@@ -326,6 +326,53 @@ fn stage_options<T: clap::Args + serde::de::DeserializeOwned>(
     pythonize::depythonize(options.as_any()).map_err(|e| PyValueError::new_err(format!("{stage}(): {e}")))
 }
 
+/// An option of a stage as `options` describes it: name, help, default, accepted values.
+type OptionInfo = (String, String, Option<String>, Vec<String>);
+
+/// The options of `T` (a stage's parameter struct), as the command line declares them.
+fn describe<T: clap::Args>() -> Vec<OptionInfo> {
+    let mut command = T::augment_args(clap::Command::new("options"));
+    command.build();
+    command
+        .get_arguments()
+        .filter(|a| !a.is_hide_set() && !matches!(a.get_action(), clap::ArgAction::Help | clap::ArgAction::Version))
+        .map(|a| {
+            let help = a.get_long_help().or(a.get_help()).map(|h| h.to_string()).unwrap_or_default();
+            let default = (!a.is_hide_default_value_set() && !a.get_default_values().is_empty()).then(|| {
+                a.get_default_values().iter().map(|v| v.to_string_lossy().into_owned()).collect::<Vec<_>>().join(",")
+            });
+            let values =
+                a.get_possible_values().iter().filter(|v| !v.is_hide_set()).map(|v| v.get_name().to_owned()).collect();
+            let values = if matches!(a.get_action(), clap::ArgAction::SetTrue | clap::ArgAction::SetFalse) {
+                Vec::new()
+            } else {
+                values
+            };
+            (a.get_id().to_string(), help, default, values)
+        })
+        .collect()
+}
+
+/// The options a stage's Python function passes to the engine, straight from the engine's
+/// parameter struct (the one the command line flattens): `(name, help, default, accepted values)`
+/// with the default as the command line shows it (`None`: none, or one that depends on the machine
+/// and is named in the help). The Python package documents its functions from this list.
+#[pyfunction]
+fn options(stage: &str) -> PyResult<Vec<OptionInfo>> {
+    Ok(match stage {
+        "run" => describe::<crowdsift_pipeline::stages::RunJob>(),
+        "scan" => describe::<crowdsift_pipeline::ScanParams>(),
+        "embed" => describe::<crowdsift_pipeline::EmbedParams>(),
+        "train" => describe::<crowdsift_pipeline::TrainJob>(),
+        "audit" => describe::<crowdsift_pipeline::AuditJob>(),
+        "ocr" => describe::<crowdsift_pipeline::OcrJob>(),
+        "pii" => describe::<crowdsift_pipeline::PiiJob>(),
+        "redact" => describe::<crowdsift_pipeline::RedactJob>(),
+        "release" => describe::<crowdsift_review::ReleaseJob>(),
+        other => return Err(PyValueError::new_err(format!("no stage `{other}` with options"))),
+    })
+}
+
 fn epoch_dict<'py>(py: Python<'py>, m: &crowdsift_learn::EpochMetrics) -> PyResult<Bound<'py, PyDict>> {
     Ok(dict!(py, {
         "epoch" => m.epoch,
@@ -538,6 +585,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CrowdsiftError", m.py().get_type::<CrowdsiftError>())?;
     m.add("SourceError", m.py().get_type::<SourceError>())?;
     m.add("ModelError", m.py().get_type::<ModelError>())?;
+    m.add_function(wrap_pyfunction!(options, m)?)?;
     m.add_function(wrap_pyfunction!(scan, m)?)?;
     m.add_function(wrap_pyfunction!(embed, m)?)?;
     m.add_function(wrap_pyfunction!(embeddings, m)?)?;

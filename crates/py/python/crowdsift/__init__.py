@@ -16,9 +16,11 @@ an ``s3://bucket/prefix``, or a pandas / pyarrow table of manifest rows.
     copies = crowdsift.redact("out")                           # release copies, data hidden
     released = crowdsift.release("out", "release/")            # what may be published
 
-Keyword arguments are the command's flags (``epochs=40`` is ``--epochs 40``); those left out take
-the command line's defaults. Counts and what could not be read are logged (logger ``crowdsift``)
-and kept in ``crowdsift.last_summary[stage]``.
+Keyword arguments are the engine's options for the stage, the command's flags under the same names
+(``epochs=40`` is ``--epochs 40``); those left at None take the engine's defaults. Each function's
+docstring (``help(crowdsift.ocr)``) lists its options with their help and default, taken from the
+engine; the package ships type stubs. Counts and what could not be read are logged (logger
+``crowdsift``) and kept in ``crowdsift.last_summary[stage]``.
 
 Errors are :class:`CrowdsiftError` (:class:`SourceError` for sources and output folders,
 :class:`ModelError` for models and ONNX Runtime). Models are loaded once per process.
@@ -183,8 +185,8 @@ def scan(
     max_file_bytes: Optional[int] = None,
 ) -> pa.Table:
     """Ingest, quality checks and duplicates (``crowdsift scan``); returns the findings table.
-    The thresholds are those of ``crowdsift scan --help`` (``min_sharpness`` for blur, ``min_side``
-    for too_small, …); options left at None take its defaults."""
+    The thresholds are named after the check they set (``min_sharpness`` for blur, ``min_side``
+    for too_small, …)."""
     out = pathlib.Path(out)
     options = _options(
         jobs=jobs, min_sharpness=min_sharpness, max_dark_brightness=max_dark_brightness,
@@ -264,16 +266,29 @@ class CrossValidation:
 def train(
     out: PathLike,
     *,
-    mode: str = "transfer",
+    mode: Optional[str] = None,
+    model: Optional[str] = None,
+    epochs: Optional[int] = None,
+    val_split: Optional[float] = None,
+    lr: Optional[float] = None,
+    weight_decay: Optional[float] = None,
+    hidden: Optional[int] = None,
+    unfreeze: Optional[int] = None,
+    views: Optional[int] = None,
+    backbone_lr: Optional[float] = None,
+    warmup: Optional[int] = None,
+    dropout: Optional[float] = None,
+    size: Optional[int] = None,
+    jobs: Optional[int] = None,
+    batch: Optional[int] = None,
+    patience: Optional[int] = None,
+    seed: Optional[int] = None,
     class_weights: bool = True,
     resume: Optional[PathLike] = None,
-    **options: Any,
 ) -> Training:
-    """Trains a classifier on the photos embedded in `out` (``crowdsift train``): `mode` transfer
-    (a head on the cached embeddings), finetune or scratch; `options` are the command's
-    (``epochs``, ``lr``, ``val_split``, ``hidden``, ``unfreeze``, ``model``, ``seed``, …: see
-    ``crowdsift train --help``; an unknown name is a TypeError listing them)."""
-    options = _options(mode=mode, class_weights=class_weights, resume=resume, **options)
+    """Trains a classifier on the photos embedded in `out` (``crowdsift train``) and returns its
+    best checkpoint, per-epoch history and TensorBoard folder."""
+    options = _options(**{k: v for k, v in locals().items() if k != "out"})
     s = _done("train", _native.train(pathlib.Path(out), options))
     ckpt = pathlib.Path(s["checkpoints"])
     return Training(
@@ -290,10 +305,30 @@ def train(
 
 
 def cross_validate(
-    out: PathLike, folds: int = 5, *, mode: str = "transfer", class_weights: bool = True, **options: Any
+    out: PathLike,
+    folds: int = 5,
+    *,
+    mode: Optional[str] = None,
+    model: Optional[str] = None,
+    epochs: Optional[int] = None,
+    lr: Optional[float] = None,
+    weight_decay: Optional[float] = None,
+    hidden: Optional[int] = None,
+    unfreeze: Optional[int] = None,
+    views: Optional[int] = None,
+    backbone_lr: Optional[float] = None,
+    warmup: Optional[int] = None,
+    dropout: Optional[float] = None,
+    size: Optional[int] = None,
+    jobs: Optional[int] = None,
+    batch: Optional[int] = None,
+    patience: Optional[int] = None,
+    seed: Optional[int] = None,
+    class_weights: bool = True,
 ) -> CrossValidation:
-    """K-fold cross-validation (``crowdsift train --folds K``; byte-identical photos share a fold)."""
-    options = _options(mode=mode, class_weights=class_weights, **options)
+    """K-fold cross-validation (``crowdsift train --folds K``; byte-identical photos share a fold):
+    each fold is trained as ``train`` trains, on the other folds."""
+    options = _options(**{k: v for k, v in locals().items() if k not in ("out", "folds")})
     s = _done("cross_validate", _native.train(pathlib.Path(out), options, folds))
     return CrossValidation(
         folds=pa.Table.from_pylist(s["folds"]),
@@ -386,8 +421,7 @@ def audit(
 ) -> pa.Table:
     """Label audit of the photos embedded in `out` (``crowdsift audit``; `source` is embedded
     first): one row per labelled photo with the suggested label, whether it is a label issue and
-    its rank in the review queue, neighbours, outlier score, duplicate cluster. Options left at
-    None take the command line's defaults (``crowdsift audit --help``)."""
+    its rank in the review queue, neighbours, outlier score, duplicate cluster."""
     if source is not None:
         embed(source, out, model=model)
     options = _options(model=model, folds=folds, epochs=epochs, k=k, knn_weight=knn_weight,
@@ -420,8 +454,7 @@ def ocr(
     have no row.
 
     `lang`: Tesseract codes of the collection (``"ben,eng"`` or ``["ben", "eng"]``; default: one
-    installed pack per script PP-OCR lacks). Options left at None take the command line's
-    defaults (``crowdsift ocr --help``)."""
+    installed pack per script PP-OCR lacks)."""
     out = pathlib.Path(out)
     if isinstance(lang, str):
         lang = [x.strip() for x in lang.replace("+", ",").split(",") if x.strip()]
@@ -458,8 +491,7 @@ def pii(
 
     `phone_regions`: the countries whose national numbers are recognised when written without a
     country code (default: the survey countries); `min_confidence`, `handwriting` and `unread_*`:
-    the thresholds of the release rule for text (see the README). Options left at None take the
-    command line's defaults (``crowdsift pii --help``)."""
+    the thresholds of the release rule for text (see the README)."""
     s = _done("pii", _native.pii(pathlib.Path(out), _options(
         country=country, phone_regions=list(phone_regions) if phone_regions else None, lexicon=lexicon,
         min_confidence=min_confidence, handwriting=handwriting, unread_min_height=unread_min_height,
@@ -513,3 +545,40 @@ def release(out: PathLike, to: PathLike, *, quality: Optional[int] = None, jobs:
     the manifest's rows. What was left out and why: ``last_summary["release"]["pending"]``."""
     _done("release", _native.release(pathlib.Path(out), _options(to=to, quality=quality, jobs=jobs)))
     return pq.read_table(pathlib.Path(to) / "manifest.parquet")
+
+
+def _document(fn: Any, stage: str) -> None:
+    """Appends to `fn`'s docstring every engine option of `stage` it takes, with the engine's help
+    and default (the parameter struct the command line is derived from: the one definition)."""
+    import inspect
+    import textwrap
+
+    params = inspect.signature(fn).parameters
+    lines = [f"Options (those of ``crowdsift {stage}``; one left at None takes the default shown):", ""]
+    for name, help, default, values in _native.options(stage):
+        if name not in params:
+            continue
+        text = " ".join(help.split())
+        if text and not text.endswith((".", "…", "]")):
+            text += "."
+        flag = isinstance(params[name].default, bool)
+        if flag and text.startswith("Do not "):
+            # A command-line switch that turns something off (`--no-faces`): here True/False.
+            text = f"False: {text[0].lower()}{text[1:]}"
+        if values:
+            text += f" One of: {', '.join(values)}."
+        if default is not None:
+            text += f" [default: {default.capitalize() if flag else default}]"
+        lines.append(textwrap.fill(text, 96, initial_indent=f"{name}: ", subsequent_indent="    ",
+                                   break_on_hyphens=False, break_long_words=False))
+    fn.__doc__ = inspect.cleandoc(fn.__doc__ or "") + "\n\n" + "\n".join(lines)
+
+
+#: The engine stage whose parameters each function takes as keyword arguments.
+_STAGE_OPTIONS = {
+    run: "run", scan: "scan", embed: "embed", train: "train", cross_validate: "train", audit: "audit",
+    ocr: "ocr", pii: "pii", redact: "redact", release: "release",
+}
+for _fn, _stage in _STAGE_OPTIONS.items():
+    _document(_fn, _stage)
+del _fn, _stage

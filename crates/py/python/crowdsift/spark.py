@@ -17,10 +17,17 @@ DataFrame holds exactly the rows ``crowdsift.scan`` gives for the same manifest.
 
 from __future__ import annotations
 
+import os
 import tempfile
-from typing import Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Tuple, Union
 
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from pyspark.ml.classification import LogisticRegressionModel
+    from pyspark.sql import DataFrame
+
+__all__ = ["scan", "embed", "train_head", "predict", "ocr", "pii"]
 
 FINDINGS_DDL = (
     "id string, uri string, label string, stage string, check string, score double, "
@@ -84,7 +91,7 @@ def _scan_partition(jobs: int):
     return run
 
 
-def scan(manifest, *, jobs: int = 1, max_hash_distance: Optional[int] = None):
+def scan(manifest: DataFrame, *, jobs: int = 1, max_hash_distance: Optional[int] = None) -> DataFrame:
     """Findings of ``crowdsift scan`` for a Spark DataFrame of manifest rows (``obs_uid``, ``uri``,
     optionally ``label`` and other string columns): one row per photo per check.
 
@@ -143,7 +150,7 @@ def _embed_partition(model: str, batch: int, threads: int):
     return run
 
 
-def embed(manifest, *, model: str = "efficientnet-lite0", batch: int = 16, threads: int = 1):
+def embed(manifest: DataFrame, *, model: str = "efficientnet-lite0", batch: int = 16, threads: int = 1) -> DataFrame:
     """Backbone embeddings (``crowdsift embed``) of a Spark DataFrame of manifest rows: ``id``,
     ``label``, ``sha256``, ``embedding`` (array<float>), one row per decodable photo.
 
@@ -154,14 +161,14 @@ def embed(manifest, *, model: str = "efficientnet-lite0", batch: int = 16, threa
 
 
 def train_head(
-    embeddings,
+    embeddings: DataFrame,
     *,
-    stem,
+    stem: Union[str, os.PathLike],
     backbone: str = "efficientnet-lite0",
     backbone_sha256: str,
     reg_param: float = 1e-3,
     max_iter: int = 200,
-):
+) -> Tuple[str, LogisticRegressionModel]:
     """Trains the classification head on a DataFrame of embeddings (``embed``'s columns) with Spark
     MLlib's multinomial LogisticRegression, and saves it as a crowdsift head (``stem.safetensors``
     + ``stem.json``) that ``crowdsift predict DIR --head stem.safetensors``, ``evaluate`` and
@@ -236,7 +243,7 @@ def _predict_partition(head: str, top_k: int):
     return run
 
 
-def predict(embeddings, head, *, top_k: int = 5):
+def predict(embeddings: DataFrame, head: Union[str, os.PathLike], *, top_k: int = 5) -> DataFrame:
     """Predictions of a head trained on embeddings (``crowdsift train --mode transfer`` or
     ``train_head``) for a DataFrame with ``embed``'s columns: ``id``, ``label``, ``predicted``,
     ``confidence``, ``p_label`` and ``top_k`` — the columns of ``crowdsift predict``, unrounded.
@@ -244,8 +251,6 @@ def predict(embeddings, head, *, top_k: int = 5):
     ``SparkContext.addFile`` and ``SparkFiles.get``). Fine-tuned heads read the photos, not their
     embeddings, and are refused.
     """
-    import os
-
     cols = ["id", "label", "embedding"]
     return embeddings.select(*cols).mapInArrow(_predict_partition(os.fspath(head), top_k), PREDICTIONS_DDL)
 
@@ -285,14 +290,14 @@ def _manifest_strings(manifest):
     return manifest.select(*[F.col(c).cast("string").alias(c) for c in manifest.columns])
 
 
-def ocr(manifest, **options):
+def ocr(manifest: DataFrame, **options: Any) -> DataFrame:
     """Text lines (``crowdsift ocr``) of a DataFrame of manifest rows: the columns of
     ``crowdsift.ocr``, one row per line. `options`: engine, lang, models, tile. Each task loads
     the OCR models once (0.3 s measured on 2 cores): partitions of hundreds of photos amortise it."""
     return _manifest_strings(manifest).mapInArrow(_text_partition("ocr", {"ocr": options}), OCR_DDL)
 
 
-def pii(manifest, *, ocr_options: Optional[dict] = None, **options):
+def pii(manifest: DataFrame, *, ocr_options: Optional[dict] = None, **options: Any) -> DataFrame:
     """Personal data (``crowdsift ocr`` then ``crowdsift pii``) in the photos of a DataFrame of
     manifest rows (its ``country`` column, if any, validates phone numbers): the columns of
     ``crowdsift.pii``, one row per finding. `options`: country, lexicon, faces, face_side."""
