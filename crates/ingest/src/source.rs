@@ -27,8 +27,16 @@ pub struct Item {
 #[derive(Debug)]
 enum Kind {
     Dir(PathBuf),
-    Manifest { path: PathBuf, parquet: bool },
-    S3 { bucket: String, prefix: String },
+    Manifest {
+        path: PathBuf,
+        parquet: bool,
+    },
+    S3 {
+        bucket: String,
+        prefix: String,
+    },
+    /// Rows handed over in memory (a Spark partition, a table in Python): ids, uris as given.
+    Records(Vec<ImageRecord>),
 }
 
 /// A photo collection: a folder, a manifest or an S3 prefix. Listing is lazy and ordered, so a
@@ -65,6 +73,12 @@ impl Source {
         Ok(Source { kind, fetcher, exclude: None })
     }
 
+    /// Photos given as manifest rows in memory (a Spark task's partition, a table in Python), read
+    /// with `fetcher`: no manifest file is written. Relative uris resolve against the current folder.
+    pub fn records(records: Vec<ImageRecord>, fetcher: Arc<Fetcher>) -> Source {
+        Source { kind: Kind::Records(records), fetcher, exclude: None }
+    }
+
     /// Leaves out a folder inside the source (the run's own output folder).
     /// Opens `spec` with a fetcher of its own under `limits`, leaving out the output folder `out`
     /// should it lie inside (how every stage opens the photos it is given).
@@ -89,6 +103,7 @@ impl Source {
                 format!("{} manifest {}", if *parquet { "parquet" } else { "csv" }, path.display())
             }
             Kind::S3 { bucket, prefix } => format!("s3://{bucket}/{prefix}"),
+            Kind::Records(rows) => format!("{} rows in memory", rows.len()),
         }
     }
 
@@ -115,6 +130,10 @@ impl Source {
                 })))
             }
             Kind::S3 { bucket, prefix } => self.s3_items(bucket, prefix),
+            Kind::Records(rows) => Ok(Box::new(rows.iter().map(|r| {
+                let location = Location::from_uri(&r.uri);
+                Ok(Item { record: ImageRecord { uri: uri_of(&location), ..r.clone() }, location })
+            }))),
         }
     }
 

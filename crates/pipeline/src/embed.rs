@@ -15,7 +15,7 @@ use crossbeam_channel::{RecvTimeoutError, bounded};
 use crowdsift_core::{ImageRecord, Limits};
 use crowdsift_embed::{preprocess, to_bytes};
 use crowdsift_ingest::{DecodeParams, Fit, Source, decode, sha256_hex};
-use crowdsift_models::Model;
+use crowdsift_models::{Model, ModelSpec};
 use crowdsift_store::Store;
 use serde::{Deserialize, Serialize};
 
@@ -104,6 +104,78 @@ enum Work {
     },
 }
 
+/// A photo's input tensor for `spec`: decoded (DCT-scaled where the format allows) to at least the
+/// model's resize side, then preprocessed exactly as the model declares.
+fn tensor(bytes: &[u8], spec: &ModelSpec, limits: Limits) -> Result<Vec<f32>, String> {
+    let dp = DecodeParams { limits, fit: Fit::AtLeastShortSide(spec.input.resize_short_side) };
+    let d = decode(bytes, &dp).map_err(|e| e.to_string())?;
+    Ok(preprocess(&d.image, &spec.input))
+}
+
+/// One part of a collection embedded without a store (a Spark task's partition): each photo's
+/// record, file SHA-256 and vector, in id order, and the photos that could not be read.
+#[derive(Debug, Clone, Default)]
+pub struct EmbeddedPart {
+    pub rows: Vec<(ImageRecord, String, Vec<f32>)>,
+    pub failed: Vec<(String, String)>,
+    pub listing_errors: Vec<String>,
+}
+
+/// Embeds every photo of `source` (typically [`Source::records`]) with `model` as [`embed`] does,
+/// but into memory: no store, no cache, no files.
+pub fn embed_part(source: &Source, model: &mut dyn Model, params: &EmbedParams) -> Result<EmbeddedPart, PipelineError> {
+    let spec = model.spec().clone();
+    let (jobs, batch_size, dim) = (params.jobs.max(1), params.batch.max(1), spec.output.dim);
+    let fetcher = source.fetcher();
+    let (item_tx, item_rx) = bounded::<crowdsift_ingest::Item>(jobs * 4);
+    type Prepared = Result<(ImageRecord, String, Vec<f32>), (String, String)>;
+    let (work_tx, work_rx) = bounded::<Prepared>(batch_size * 2);
+    let mut part = EmbeddedPart::default();
+    std::thread::scope(|s| -> Result<(), PipelineError> {
+        for _ in 0..jobs {
+            let (rx, tx, spec) = (item_rx.clone(), work_tx.clone(), &spec);
+            s.spawn(move || {
+                for item in rx {
+                    let id = item.record.id.clone();
+                    let prepared = fetcher
+                        .fetch(&item.location)
+                        .map_err(|e| e.to_string())
+                        .and_then(|bytes| Ok((item.record, sha256_hex(&bytes), tensor(&bytes, spec, params.limits)?)));
+                    if tx.send(prepared.map_err(|reason| (id, reason))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop((item_rx, work_tx));
+        let lister = s.spawn(|| feed(source, item_tx, |_| false));
+        let mut batch: Vec<(ImageRecord, String, Vec<f32>)> = Vec::new();
+        let mut infer = |batch: &mut Vec<(ImageRecord, String, Vec<f32>)>| -> Result<(), PipelineError> {
+            let input: Vec<f32> = batch.iter().flat_map(|b| b.2.iter().copied()).collect();
+            let vectors = model.embed(&input, batch.len())?;
+            let done = batch.drain(..).zip(vectors.chunks(dim)).map(|((r, sha, _), v)| (r, sha, v.to_vec()));
+            part.rows.extend(done);
+            Ok(())
+        };
+        for prepared in work_rx {
+            match prepared {
+                Ok(p) => batch.push(p),
+                Err(failed) => part.failed.push(failed),
+            }
+            if batch.len() >= batch_size {
+                infer(&mut batch)?;
+            }
+        }
+        if !batch.is_empty() {
+            infer(&mut batch)?;
+        }
+        part.listing_errors = lister.join().unwrap_or_else(|p| std::panic::resume_unwind(p)).errors;
+        Ok(())
+    })?;
+    part.rows.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+    Ok(part)
+}
+
 /// Embeds every photo of `source` with `model` into the store in `out`.
 pub fn embed(
     source: &Source,
@@ -145,8 +217,6 @@ pub fn embed(
             let claimed = &claimed;
             let spec = &spec;
             s.spawn(move || {
-                let dp =
-                    DecodeParams { limits: params.limits, fit: Fit::AtLeastShortSide(spec.input.resize_short_side) };
                 for item in rx {
                     let item: crowdsift_ingest::Item = item;
                     let id = item.record.id.clone();
@@ -161,14 +231,9 @@ pub fn embed(
                             } else if !first {
                                 Work::Copy { record: item.record, sha, len }
                             } else {
-                                match decode(&bytes, &dp) {
-                                    Ok(d) => Work::Ready {
-                                        record: item.record,
-                                        sha,
-                                        len,
-                                        tensor: preprocess(&d.image, &spec.input),
-                                    },
-                                    Err(e) => Work::Failed { id, sha: Some(sha), reason: e.to_string() },
+                                match tensor(&bytes, spec, params.limits) {
+                                    Ok(tensor) => Work::Ready { record: item.record, sha, len, tensor },
+                                    Err(reason) => Work::Failed { id, sha: Some(sha), reason },
                                 }
                             }
                         }

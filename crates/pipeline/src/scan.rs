@@ -12,7 +12,7 @@ use crossbeam_channel::{RecvTimeoutError, bounded};
 use crowdsift_core::{Finding, Limits, Reason, Stage};
 use crowdsift_ingest::{DecodeError, DecodeParams, Decoded, Fetcher, Fit, Item, Source, decode, sha256_hex};
 use crowdsift_quality::{Params as QualityParams, PerceptualHasher, Scores, assess, measure};
-use crowdsift_store::{DecodedFacts, ImageRow, Store, Totals};
+use crowdsift_store::{DecodedFacts, DupKeys, ImageRow, Store, Totals};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -140,35 +140,12 @@ pub fn scan(
 
     progress.start(stages::SCAN, Some(count(source, |item| done.contains(&item.record.id))?));
 
-    let jobs = params.jobs.max(1);
-    let fetcher = source.fetcher();
-    let (work_tx, work_rx) = bounded::<Item>(jobs * 4);
-    let (res_tx, res_rx) = bounded::<Outcome>(256);
-
-    let (listing, (store_back, write_result)) = std::thread::scope(|s| {
-        for _ in 0..jobs {
-            let rx = work_rx.clone();
-            let tx = res_tx.clone();
-            s.spawn(move || {
-                let hasher = PerceptualHasher::default();
-                for item in rx {
-                    if tx.send(process(item, fetcher, params, &hasher)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop((work_rx, res_tx));
-
-        let writer = s.spawn(move || {
-            let result = write_results(&mut store, run_id, params.batch_size, &res_rx, progress);
-            (store, result)
-        });
-
-        let listing = feed(source, work_tx, |item| done.contains(&item.record.id));
-        let written = writer.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (listing, written)
-    });
+    let consume = move |rx: &crossbeam_channel::Receiver<Outcome>| {
+        let result = write_results(&mut store, run_id, params.batch_size, rx, progress);
+        (store, result)
+    };
+    let (listing, (store_back, write_result)) =
+        inspect_source(source, params, |item| done.contains(&item.record.id), consume);
     let mut store = store_back;
     let processed = match write_result {
         Ok(n) => n,
@@ -197,6 +174,64 @@ pub fn scan(
         elapsed: started.elapsed(),
         out_dir: out.to_owned(),
     })
+}
+
+/// Reads, decodes and checks every photo `source` lists except those `skip` says are done, on
+/// `params.jobs` workers, while `consume` takes the outcomes as they come (in no particular order)
+/// on a thread of its own.
+fn inspect_source<R: Send>(
+    source: &Source,
+    params: &ScanParams,
+    skip: impl Fn(&Item) -> bool,
+    consume: impl FnOnce(&crossbeam_channel::Receiver<Outcome>) -> R + Send,
+) -> (crate::feed::Listing, R) {
+    let jobs = params.jobs.max(1);
+    let fetcher = source.fetcher();
+    let (work_tx, work_rx) = bounded::<Item>(jobs * 4);
+    let (res_tx, res_rx) = bounded::<Outcome>(256);
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            let rx = work_rx.clone();
+            let tx = res_tx.clone();
+            s.spawn(move || {
+                let hasher = PerceptualHasher::default();
+                for item in rx {
+                    if tx.send(process(item, fetcher, params, &hasher)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop((work_rx, res_tx));
+        let consumer = s.spawn(move || consume(&res_rx));
+        let listing = feed(source, work_tx, skip);
+        (listing, consumer.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    })
+}
+
+/// One part of a collection scanned without a store: what each photo is and its findings, in id
+/// order (a Spark task's partition). Duplicates depend on the whole collection and are not
+/// searched: [`crate::duplicate_findings`] finds them from every part's [`DupKeys`].
+#[derive(Debug, Clone, Default)]
+pub struct ScannedPart {
+    pub photos: Vec<(ImageRow, Vec<Finding>)>,
+    /// Entries that could not be listed, and repeated ids.
+    pub listing_errors: Vec<String>,
+}
+
+impl ScannedPart {
+    /// The duplicate keys of the photos read (those with bytes).
+    pub fn dup_keys(&self) -> Vec<DupKeys> {
+        self.photos.iter().filter_map(|(row, _)| DupKeys::of(row)).collect()
+    }
+}
+
+/// Scans every photo of `source` (typically [`Source::records`]) as [`scan`] does, photo by photo,
+/// but into memory: no store, no files.
+pub fn scan_part(source: &Source, params: &ScanParams) -> ScannedPart {
+    let (listing, mut outcomes) = inspect_source(source, params, |_| false, |rx| rx.iter().collect::<Vec<_>>());
+    outcomes.sort_by(|a, b| a.row.record.id.cmp(&b.row.record.id));
+    ScannedPart { photos: outcomes.into_iter().map(|o| (o.row, o.findings)).collect(), listing_errors: listing.errors }
 }
 
 /// Applies the current thresholds to photos judged by earlier runs with other thresholds, from

@@ -109,17 +109,10 @@ fn embed(py: Python<'_>, src: String, out: PathBuf, options: Option<&Bound<'_, P
     let spec = crowdsift_models::ModelSpec::backbone(&params.model).map_err(model_err)?;
     let src = crowdsift_ingest::Source::open_for(&src, &out, params.limits).map_err(source_err)?;
     let threads = params.threads.max(1);
-    let s = py.detach(|| -> PyResult<crowdsift_pipeline::EmbedSummary> {
-        let mut cache = models().lock().unwrap_or_else(|p| p.into_inner());
-        let key = (spec.sha256.clone(), threads);
-        if !cache.contains_key(&key) {
-            let loaded = OnnxModel::load(&spec, threads).map_err(model_err)?;
-            cache.insert(key.clone(), loaded);
-        }
-        let Some(m) = cache.get_mut(&key) else {
-            return Err(model_err("model cache lost its entry"));
-        };
-        crowdsift_pipeline::embed(&src, &out, m, &params, &NoProgress).map_err(pipeline_err)
+    let s = py.detach(|| {
+        with_model(&spec, threads, |m| {
+            crowdsift_pipeline::embed(&src, &out, m, &params, &NoProgress).map_err(pipeline_err)
+        })
     })?;
     Ok(dict!(py, {
         "computed" => s.computed,
@@ -129,6 +122,123 @@ fn embed(py: Python<'_>, src: String, out: PathBuf, options: Option<&Bound<'_, P
         "failed" => s.failed,
     })
     .unbind())
+}
+
+/// Runs `f` with the model of `spec` at `threads` ONNX Runtime threads, loaded once per process.
+fn with_model<T>(
+    spec: &crowdsift_models::ModelSpec,
+    threads: usize,
+    f: impl FnOnce(&mut OnnxModel) -> PyResult<T>,
+) -> PyResult<T> {
+    let mut cache = models().lock().unwrap_or_else(|p| p.into_inner());
+    let key = (spec.sha256.clone(), threads);
+    if !cache.contains_key(&key) {
+        let loaded = OnnxModel::load(spec, threads).map_err(model_err)?;
+        cache.insert(key.clone(), loaded);
+    }
+    let Some(m) = cache.get_mut(&key) else {
+        return Err(model_err("model cache lost its entry"));
+    };
+    f(m)
+}
+
+/// Manifest rows handed over as columns (a Spark partition's): an in-memory source, no file.
+fn rows_source(
+    ids: Vec<String>,
+    uris: Vec<String>,
+    labels: Vec<Option<String>>,
+    limits: crowdsift_core::Limits,
+) -> PyResult<crowdsift_ingest::Source> {
+    if ids.len() != uris.len() || ids.len() != labels.len() {
+        return Err(PyValueError::new_err("ids, uris and labels differ in length"));
+    }
+    let records = ids
+        .into_iter()
+        .zip(uris)
+        .zip(labels)
+        .map(|((id, uri), label)| crowdsift_core::ImageRecord { id, uri, label, meta: Default::default() })
+        .collect();
+    let fetcher = std::sync::Arc::new(crowdsift_ingest::Fetcher::new(limits));
+    Ok(crowdsift_ingest::Source::records(records, fetcher))
+}
+
+/// `scan` of one part of a collection given as columns of manifest rows, in memory (no store, no
+/// files; duplicates are left to [`duplicates`] over every part's keys): the findings as columns
+/// (id, uri, label, stage, check, score, threshold, flagged, reason, detail), the duplicate keys as
+/// [`KeyColumns`], and what could not be listed.
+#[pyfunction]
+#[pyo3(signature = (ids, uris, labels, options=None))]
+fn scan_part(
+    py: Python<'_>,
+    ids: Vec<String>,
+    uris: Vec<String>,
+    labels: Vec<Option<String>>,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Py<PyDict>> {
+    let params: crowdsift_pipeline::ScanParams = stage_options(py, "scan", options)?;
+    let src = rows_source(ids, uris, labels, params.limits)?;
+    let part = py.detach(|| crowdsift_pipeline::scan_part(&src, &params));
+    let f = PyDict::new(py);
+    let rows = || part.photos.iter().flat_map(|(row, fs)| fs.iter().map(move |f| (&row.record, f)));
+    f.set_item("id", rows().map(|(_, f)| f.image_id.as_str()).collect::<Vec<_>>())?;
+    f.set_item("uri", rows().map(|(r, _)| r.uri.as_str()).collect::<Vec<_>>())?;
+    f.set_item("label", rows().map(|(r, _)| r.label.as_deref()).collect::<Vec<_>>())?;
+    f.set_item("stage", rows().map(|(_, f)| f.stage.as_str()).collect::<Vec<_>>())?;
+    f.set_item("check", rows().map(|(_, f)| f.check.as_str()).collect::<Vec<_>>())?;
+    f.set_item("score", rows().map(|(_, f)| f.score).collect::<Vec<_>>())?;
+    f.set_item("threshold", rows().map(|(_, f)| f.threshold).collect::<Vec<_>>())?;
+    f.set_item("flagged", rows().map(|(_, f)| f.flagged).collect::<Vec<_>>())?;
+    f.set_item("reason", rows().map(|(_, f)| f.reason.map(|r| r.as_str())).collect::<Vec<_>>())?;
+    f.set_item("detail", rows().map(|(_, f)| f.detail.as_str()).collect::<Vec<_>>())?;
+    let mut keys: KeyColumns = Default::default();
+    for k in part.dup_keys() {
+        keys.0.push(k.id);
+        keys.1.push(k.sha256);
+        keys.2.push(k.pixels);
+        keys.3.push(k.pixel_sha256);
+        keys.4.push(k.phash);
+    }
+    Ok(dict!(py, { "findings" => f, "keys" => keys, "listing_errors" => part.listing_errors }).unbind())
+}
+
+/// `embed` of one part of a collection given as columns of manifest rows, in memory (no store, no
+/// cache, no files), with the model kept for the next call: `(ids, labels, sha256s, dim,
+/// little-endian f32 bytes of every vector, failed (id, reason) pairs, listing errors)`, in id order.
+#[pyfunction]
+#[pyo3(signature = (ids, uris, labels, options=None))]
+#[allow(clippy::type_complexity)]
+fn embed_part<'py>(
+    py: Python<'py>,
+    ids: Vec<String>,
+    uris: Vec<String>,
+    labels: Vec<Option<String>>,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<(
+    Vec<String>,
+    Vec<Option<String>>,
+    Vec<String>,
+    usize,
+    Bound<'py, PyBytes>,
+    Vec<(String, String)>,
+    Vec<String>,
+)> {
+    let params: crowdsift_pipeline::EmbedParams = stage_options(py, "embed", options)?;
+    let spec = crowdsift_models::ModelSpec::backbone(&params.model).map_err(model_err)?;
+    let src = rows_source(ids, uris, labels, params.limits)?;
+    let part = py.detach(|| {
+        with_model(&spec, params.threads.max(1), |m| {
+            crowdsift_pipeline::embed_part(&src, m, &params).map_err(pipeline_err)
+        })
+    })?;
+    let mut data = Vec::new();
+    let (mut ids, mut labels, mut shas) = (Vec::new(), Vec::new(), Vec::new());
+    for (record, sha, v) in part.rows {
+        ids.push(record.id);
+        labels.push(record.label);
+        shas.push(sha);
+        data.extend(v.iter().flat_map(|x| x.to_le_bytes()));
+    }
+    Ok((ids, labels, shas, spec.output.dim, PyBytes::new(py, &data), part.failed, part.listing_errors))
 }
 
 /// The embeddings in the store in `out` from the model with checksum `model_sha256`:
@@ -158,22 +268,6 @@ fn embeddings<'py>(
 /// Columns of duplicate keys: ids, file sha256s, pixel counts, pixel sha256s (None: not decoded),
 /// perceptual hashes (None: not decoded).
 type KeyColumns = (Vec<String>, Vec<String>, Vec<u64>, Vec<Option<String>>, Vec<Option<u64>>);
-
-/// What duplicate detection needs of every photo in the store in `out`, in id order.
-#[pyfunction]
-fn dup_keys(out: PathBuf) -> PyResult<KeyColumns> {
-    let store = crowdsift_store::Store::open(&out.join("crowdsift.db")).map_err(source_err)?;
-    let keys = store.dup_keys().map_err(source_err)?;
-    let mut cols: KeyColumns = Default::default();
-    for k in keys {
-        cols.0.push(k.id);
-        cols.1.push(k.sha256);
-        cols.2.push(k.pixels);
-        cols.3.push(k.pixel_sha256);
-        cols.4.push(k.phash);
-    }
-    Ok(cols)
-}
 
 /// A finding as a tuple: (id, stage, check, score, threshold, flagged, detail).
 type FindingTuple = (String, String, String, Option<f64>, Option<f64>, bool, String);
@@ -587,10 +681,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ModelError", m.py().get_type::<ModelError>())?;
     m.add_function(wrap_pyfunction!(options, m)?)?;
     m.add_function(wrap_pyfunction!(scan, m)?)?;
+    m.add_function(wrap_pyfunction!(scan_part, m)?)?;
+    m.add_function(wrap_pyfunction!(embed_part, m)?)?;
     m.add_function(wrap_pyfunction!(embed, m)?)?;
     m.add_function(wrap_pyfunction!(embeddings, m)?)?;
     m.add_function(wrap_pyfunction!(export_findings, m)?)?;
-    m.add_function(wrap_pyfunction!(dup_keys, m)?)?;
     m.add_function(wrap_pyfunction!(duplicates, m)?)?;
     m.add_function(wrap_pyfunction!(save_head, m)?)?;
     m.add_function(wrap_pyfunction!(release, m)?)?;

@@ -73,6 +73,19 @@ pub struct DupKeys {
     pub phash: Option<u64>,
 }
 
+impl DupKeys {
+    /// The keys of a photo as scan recorded it (`None` when its bytes could not be read).
+    pub fn of(row: &ImageRow) -> Option<DupKeys> {
+        Some(DupKeys {
+            id: row.record.id.clone(),
+            sha256: row.sha256.clone()?,
+            pixels: row.decoded.as_ref().map_or(0, |d| u64::from(d.width) * u64::from(d.height)),
+            pixel_sha256: row.decoded.as_ref().map(|d| d.pixel_sha256.clone()),
+            phash: row.decoded.as_ref().map(|d| d.phash),
+        })
+    }
+}
+
 /// A finding joined with its photo, as exported.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FindingRow {

@@ -108,6 +108,29 @@ def _done(stage: str, summary: dict) -> dict:
 MANIFEST_COLUMNS = ("obs_uid", "label", "uri")
 
 
+def _manifest_table(source: Any) -> pa.Table:
+    """Manifest rows (a pandas or pyarrow table, or a record batch) as a table of strings with
+    absolute local paths: relative ones are relative to the current folder (a manifest file's are
+    to its own folder)."""
+    if isinstance(source, pa.RecordBatch):
+        source = pa.Table.from_batches([source])
+    table = source if isinstance(source, pa.Table) else pa.Table.from_pandas(source, preserve_index=False)
+    missing = [c for c in ("obs_uid", "uri") if c not in table.column_names]
+    if missing:
+        raise SourceError(f"manifest table lacks column(s) {', '.join(missing)} (needs obs_uid, uri and optionally label)")
+    table = table.cast(pa.schema([pa.field(n, pa.string()) for n in table.column_names]))
+    uris = [u if u is None or "://" in u or os.path.isabs(u) else os.path.abspath(u) for u in table["uri"].to_pylist()]
+    return table.set_column(table.column_names.index("uri"), "uri", pa.array(uris, type=pa.string()))
+
+
+def _manifest_columns(source: Any) -> tuple:
+    """Manifest rows as the engine's in-memory source takes them: ids, uris, labels (None when the
+    rows have no label column)."""
+    table = _manifest_table(source)
+    labels = table["label"].to_pylist() if "label" in table.column_names else [None] * table.num_rows
+    return table["obs_uid"].to_pylist(), table["uri"].to_pylist(), labels
+
+
 @contextlib.contextmanager
 def _source_path(source: Source, out: pathlib.Path) -> Iterator[str]:
     """A path the engine can open: tables of manifest rows are written as a Parquet manifest in
@@ -115,14 +138,7 @@ def _source_path(source: Source, out: pathlib.Path) -> Iterator[str]:
     if isinstance(source, (str, os.PathLike)):
         yield os.fspath(source)
         return
-    table = source if isinstance(source, pa.Table) else pa.Table.from_pandas(source, preserve_index=False)
-    missing = [c for c in ("obs_uid", "uri") if c not in table.column_names]
-    if missing:
-        raise SourceError(f"manifest table lacks column(s) {', '.join(missing)} (needs obs_uid, uri and optionally label)")
-    table = table.cast(pa.schema([pa.field(n, pa.string()) for n in table.column_names]))
-    # Relative paths are relative to the current folder (a manifest file's are to its own folder).
-    uris = [u if u is None or "://" in u or os.path.isabs(u) else os.path.abspath(u) for u in table["uri"].to_pylist()]
-    table = table.set_column(table.column_names.index("uri"), "uri", pa.array(uris, type=pa.string()))
+    table = _manifest_table(source)
     out.mkdir(parents=True, exist_ok=True)
     fd, path = tempfile.mkstemp(prefix="manifest-", suffix=".parquet", dir=out)
     os.close(fd)
@@ -196,14 +212,6 @@ def scan(
         max_alloc=max_alloc, max_file_bytes=max_file_bytes)
     with _source_path(source, out) as path:
         _done("scan", _native.scan(path, out, options))
-    return findings(out)
-
-
-def _scan_part(rows: pa.Table, out: PathLike, jobs: Optional[int]) -> pa.Table:
-    """Scans manifest rows that are one part of a collection (no duplicate search; see spark.py)."""
-    out = pathlib.Path(out)
-    with _source_path(rows, out) as path:
-        _native.scan(path, out, _options(jobs=jobs), False)
     return findings(out)
 
 

@@ -62,31 +62,33 @@ def _scan_partition(jobs: int):
         import crowdsift
         from crowdsift import _native
 
-        rows = pa.Table.from_batches(list(batches))
-        if rows.num_rows == 0:
-            return
         schema = _part_schema()
-        with tempfile.TemporaryDirectory(prefix="crowdsift-part-") as out:
-            findings = crowdsift._scan_part(rows, out, jobs)
-            n = findings.num_rows
-            part = {c: findings[c].cast(schema.field(c).type) for c in _FINDINGS_COLUMNS}
-            part["kind"] = pa.array(["finding"] * n, type=pa.string())
+        # Each Arrow batch goes to the engine as it comes, in memory: no manifest, store or files.
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            part = _native.scan_part(*crowdsift._manifest_columns(batch), {"jobs": jobs})
+            f = part["findings"]
+            n = len(f["id"])
+            cols = {c: pa.array(f[c], type=schema.field(c).type) for c in _FINDINGS_COLUMNS}
+            cols["kind"] = pa.array(["finding"] * n, type=pa.string())
             for c in ("k_sha256", "k_pixels", "k_pixel_sha256", "k_phash"):
-                part[c] = pa.nulls(n, type=schema.field(c).type)
-            yield from pa.table(part, schema=schema).to_batches()
-            ids, shas, pixels, pixel_shas, phashes = _native.dup_keys(out)
+                cols[c] = pa.nulls(n, type=schema.field(c).type)
+            yield pa.RecordBatch.from_pydict(cols, schema=schema)
+            ids, shas, pixels, pixel_shas, phashes = part["keys"]
             k = len(ids)
-            if k == 0:
-                return
-            yield pa.RecordBatch.from_pydict(
-                {
-                    "id": ids, "uri": [None] * k, "label": [None] * k, "stage": [None] * k, "check": [None] * k,
-                    "score": [None] * k, "threshold": [None] * k, "flagged": [None] * k, "reason": [None] * k,
-                    "detail": [None] * k, "kind": ["key"] * k, "k_sha256": shas, "k_pixels": pixels,
-                    "k_pixel_sha256": pixel_shas, "k_phash": [_signed(h) for h in phashes],
-                },
-                schema=schema,
-            )
+            if k:
+                yield pa.RecordBatch.from_pydict(
+                    {
+                        "id": ids, "uri": [None] * k, "label": [None] * k, "stage": [None] * k,
+                        "check": [None] * k, "score": [None] * k, "threshold": [None] * k, "flagged": [None] * k,
+                        "reason": [None] * k, "detail": [None] * k, "kind": ["key"] * k, "k_sha256": shas,
+                        "k_pixels": pixels, "k_pixel_sha256": pixel_shas, "k_phash": [_signed(h) for h in phashes],
+                    },
+                    schema=schema,
+                )
+            for e in part["listing_errors"]:
+                crowdsift.log.warning("spark scan: %s", e)
 
     return run
 
@@ -134,18 +136,27 @@ EMBEDDINGS_DDL = "id string, label string, sha256 string, embedding array<float>
 
 def _embed_partition(model: str, batch: int, threads: int):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        import crowdsift
+        import numpy as np
 
-        rows = pa.Table.from_batches(list(batches))
-        if rows.num_rows == 0:
-            return
-        with tempfile.TemporaryDirectory(prefix="crowdsift-part-") as out:
-            # The model stays loaded in this Python worker for the next tasks.
-            table = crowdsift.embed(rows, out=out, model=model, batch=batch, jobs=1, threads=threads)
-            vectors = table["embedding"].cast(pa.list_(pa.float32()))
-            yield from pa.table(
-                {"id": table["id"], "label": table["label"], "sha256": table["sha256"], "embedding": vectors}
-            ).to_batches()
+        import crowdsift
+        from crowdsift import _native
+
+        options = {"model": model, "batch": batch, "jobs": 1, "threads": threads}
+        for rows in batches:
+            if rows.num_rows == 0:
+                continue
+            # In memory (the model stays loaded in this Python worker for the next tasks).
+            ids, labels, shas, dim, data, failed, errors = _native.embed_part(*crowdsift._manifest_columns(rows), options)
+            values = pa.array(np.frombuffer(data, dtype="<f4"), type=pa.float32())
+            offsets = pa.array(np.arange(0, len(ids) + 1, dtype=np.int32) * dim, type=pa.int32())
+            yield pa.RecordBatch.from_pydict(
+                {"id": ids, "label": pa.array(labels, type=pa.string()), "sha256": shas,
+                 "embedding": pa.ListArray.from_arrays(offsets, values)},
+            )
+            for photo, reason in failed:
+                crowdsift.log.warning("spark embed: not used: %s: %s", photo, reason)
+            for e in errors:
+                crowdsift.log.warning("spark embed: %s", e)
 
     return run
 
