@@ -271,6 +271,26 @@ mod tests {
         assert_eq!(parse_s3("/tmp/x"), None);
     }
 
+    #[test]
+    fn rows_in_memory_are_a_source_in_their_order() {
+        let row = |id: &str, uri: &str| ImageRecord {
+            id: id.into(),
+            uri: uri.into(),
+            label: Some("rice".into()),
+            meta: Meta::new(),
+        };
+        let src = Source::records(
+            vec![row("b", "/photos/b.jpg"), row("a", "s3://bucket/x/a.jpg")],
+            Arc::new(Fetcher::new(crowdsift_core::Limits::default())),
+        );
+        let items: Vec<Item> = src.items().unwrap().map(Result::unwrap).collect();
+        assert_eq!(items[0].location, Location::Local("/photos/b.jpg".into()));
+        assert_eq!(items[1].location, Location::S3 { bucket: "bucket".into(), key: "x/a.jpg".into() });
+        assert_eq!((items[1].record.id.as_str(), items[1].record.uri.as_str()), ("a", "s3://bucket/x/a.jpg"));
+        assert_eq!(items[0].record.label.as_deref(), Some("rice"));
+        assert_eq!(src.describe(), "2 rows in memory");
+    }
+
     #[cfg(unix)]
     #[test]
     fn non_utf8_names_get_distinct_ids() {
