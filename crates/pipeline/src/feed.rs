@@ -126,20 +126,21 @@ pub(crate) fn open_results(
 }
 
 /// Writes a stage's Parquet table `name` into `out` from its rows in the store, `read` a page at a
-/// time; `columns` turns a batch of rows into the table's columns (in the order of `fields`).
+/// time; `rows` makes a stored row the table's rows (an error when it cannot be read back: nothing
+/// is left out unsaid), `columns` a batch of those the table's columns (in the order of `fields`).
 pub(crate) fn export_table<T: PhotoRow, R>(
     store: &Store,
     out: &Path,
     name: &str,
     fields: Vec<arrow_schema::Field>,
     read: PageReader<T>,
-    rows: impl Fn(T) -> Vec<R>,
+    rows: impl Fn(T) -> Result<Vec<R>, PipelineError>,
     columns: impl Fn(&[R]) -> Vec<arrow_array::ArrayRef>,
 ) -> Result<u64, PipelineError> {
     let mut table = crowdsift_report::ParquetFile::create(&out.join(name), fields)?;
     let mut batch = Vec::new();
     for row in store.paged(read, PAGE) {
-        batch.extend(rows(row?));
+        batch.extend(rows(row?)?);
         if batch.len() >= 8 * PAGE {
             table.write(columns(&batch))?;
             batch.clear();

@@ -167,11 +167,14 @@ fn finding(id: &str, lines: &[TextLine]) -> Finding {
 }
 
 /// A page as the store keeps it: `{"lines": […], "unread": […]}`, or the bare list of lines
-/// that stores written before unread boxes were kept hold.
-fn parse_page(json: &str) -> Page {
+/// that stores written before unread boxes were kept hold. Anything else is an error that names
+/// the photo: a reading that cannot be read back is never taken for a photo without text.
+pub(crate) fn parse_page(id: &str, json: &str) -> Result<Page, String> {
     serde_json::from_str(json)
-        .or_else(|_| serde_json::from_str::<Vec<TextLine>>(json).map(|lines| Page { lines, unread: Vec::new() }))
-        .unwrap_or_default()
+        .or_else(|e| {
+            serde_json::from_str::<Vec<TextLine>>(json).map(|lines| Page { lines, unread: Vec::new() }).map_err(|_| e)
+        })
+        .map_err(|e| format!("{id}: its reading in the store cannot be read ({e}); run ocr again into a new folder"))
 }
 
 /// Reads the text of every photo of `source` with the model sets of `plan` into the store in `out`.
@@ -274,7 +277,13 @@ pub fn ocr(
                 Work::Cached { record, key, sha, len } => {
                     summary.cached += 1;
                     let Some((w, h, json)) = store.ocr(&key, &sha)? else { continue };
-                    (record, key, sha, len, (w, h), parse_page(&json), None)
+                    match parse_page(&record.id, &json) {
+                        Ok(page) => (record, key, sha, len, (w, h), page, None),
+                        Err(reason) => {
+                            summary.failed.push((record.id, reason));
+                            continue;
+                        }
+                    }
                 }
                 Work::Read { record, key, sha, len, size, page, overlay } => {
                     summary.read += 1;
@@ -345,8 +354,8 @@ pub fn export_lines(store: &crowdsift_store::Store, out: &Path) -> Result<u64, P
         Field::new("handwriting", DataType::Float64, true),
         col::quad_field("quad"),
     ];
-    let rows = |p: crowdsift_store::OcrPhoto| -> Vec<LineRow> {
-        let page = parse_page(&p.page);
+    let rows = |p: crowdsift_store::OcrPhoto| -> Result<Vec<LineRow>, PipelineError> {
+        let page = parse_page(&p.id, &p.page).map_err(PipelineError::Invalid)?;
         let row = |line: Option<i32>, l: TextLine| LineRow {
             id: p.id.clone(),
             uri: p.uri.clone(),
@@ -355,7 +364,7 @@ pub fn export_lines(store: &crowdsift_store::Store, out: &Path) -> Result<u64, P
             found: l,
         };
         let read = page.lines.into_iter().enumerate().map(|(i, l)| row(Some(i as i32), l));
-        read.chain(page.unread.into_iter().map(|l| row(None, l))).collect()
+        Ok(read.chain(page.unread.into_iter().map(|l| row(None, l))).collect())
     };
     let columns = |r: &[LineRow]| {
         vec![
@@ -374,4 +383,22 @@ pub fn export_lines(store: &crowdsift_store::Store, out: &Path) -> Result<u64, P
         ]
     };
     crate::feed::export_table(store, out, LINES_TABLE, fields, crowdsift_store::Store::ocr_photos, rows, columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_pages_read_back_in_both_shapes_and_garbage_is_an_error() {
+        let line = r#"{"quad":[[0,0],[9,0],[9,4],[0,4]],"text":"Tel 0712","confidence":0.9,"turned":false,"engine":"ppocrv5"}"#;
+        let page = parse_page("p1", &format!(r#"{{"lines":[{line}],"unread":[{line}]}}"#)).unwrap();
+        assert_eq!((page.lines.len(), page.unread.len(), page.lines[0].text.as_str()), (1, 1, "Tel 0712"));
+        // Stores written before unread boxes were kept hold the bare list of lines.
+        let old = parse_page("p1", &format!("[{line}]")).unwrap();
+        assert_eq!((old.lines.len(), old.unread.len()), (1, 0));
+        // A reading that cannot be read back is not a photo without text.
+        let err = parse_page("p1", r#"{"lines": 3}"#).unwrap_err();
+        assert!(err.starts_with("p1: its reading in the store cannot be read"), "{err}");
+    }
 }

@@ -185,9 +185,9 @@ struct Searcher<'a> {
 
 impl Searcher<'_> {
     fn search(&mut self, photo: crowdsift_store::OcrPhoto) -> Work {
-        let page: crowdsift_ocr::Page = match serde_json::from_str(&photo.page) {
+        let page = match crate::ocr::parse_page(&photo.id, &photo.page) {
             Ok(p) => p,
-            Err(e) => return Work::Failed { id: photo.id, reason: format!("its reading in the store: {e}") },
+            Err(reason) => return Work::Failed { id: photo.id, reason },
         };
         let doc = OcrDoc { id: photo.id, uri: photo.uri, sha256: photo.sha256, lines: page.lines, unread: page.unread };
         let meta: BTreeMap<String, String> = serde_json::from_str(&photo.meta).unwrap_or_default();
@@ -371,9 +371,12 @@ pub fn export_pii(store: &crowdsift_store::Store, out: &Path) -> Result<(), Pipe
         Field::new("score", DataType::Float64, false),
         col::quad_field("quad"),
     ];
-    let findings = |p: crowdsift_store::PiiPhoto| -> Vec<FindingRow> {
-        let found: Vec<PiiFinding> = serde_json::from_str(&p.findings).unwrap_or_default();
-        found
+    let unreadable = |id: &str, e: serde_json::Error| {
+        PipelineError::Invalid(format!("{id}: its personal data in the store cannot be read ({e}); run pii again"))
+    };
+    let findings = |p: crowdsift_store::PiiPhoto| -> Result<Vec<FindingRow>, PipelineError> {
+        let found: Vec<PiiFinding> = serde_json::from_str(&p.findings).map_err(|e| unreadable(&p.id, e))?;
+        Ok(found
             .into_iter()
             .map(|found| FindingRow {
                 id: p.id.clone(),
@@ -382,7 +385,7 @@ pub fn export_pii(store: &crowdsift_store::Store, out: &Path) -> Result<(), Pipe
                 country: p.country.clone(),
                 found,
             })
-            .collect()
+            .collect())
     };
     let columns = |r: &[FindingRow]| {
         vec![
@@ -401,9 +404,9 @@ pub fn export_pii(store: &crowdsift_store::Store, out: &Path) -> Result<(), Pipe
     export_table(store, out, PII_TABLE, fields, crowdsift_store::Store::pii_photos, findings, columns)?;
 
     let fields = vec![s("id", false), s("uri", false), s("check", false), s("detail", false)];
-    let held = |p: crowdsift_store::PiiPhoto| -> Vec<(String, String, Held)> {
-        let held: Vec<Held> = serde_json::from_str(&p.held).unwrap_or_default();
-        held.into_iter().map(|h| (p.id.clone(), p.uri.clone(), h)).collect()
+    let held = |p: crowdsift_store::PiiPhoto| -> Result<Vec<(String, String, Held)>, PipelineError> {
+        let held: Vec<Held> = serde_json::from_str(&p.held).map_err(|e| unreadable(&p.id, e))?;
+        Ok(held.into_iter().map(|h| (p.id.clone(), p.uri.clone(), h)).collect())
     };
     let columns = |r: &[(String, String, Held)]| {
         vec![

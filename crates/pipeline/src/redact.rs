@@ -542,8 +542,12 @@ pub fn export_redactions(store: &crowdsift_store::Store, out: &Path) -> Result<u
         Field::new("lines_read", DataType::UInt32, false),
         col::strings_field("residual"),
     ];
-    // A record that no longer parses (written by another version) is left out, not guessed at.
-    let records = |r: crowdsift_store::Redaction| serde_json::from_str::<Record>(&r.record).ok().into_iter().collect();
+    let records = |r: crowdsift_store::Redaction| -> Result<Vec<Record>, PipelineError> {
+        let record = serde_json::from_str::<Record>(&r.record).map_err(|e| {
+            PipelineError::Invalid(format!("{}: its redaction record cannot be read ({e}); run redact again", r.id))
+        })?;
+        Ok(vec![record])
+    };
     let kinds = |v: &mut Vec<&'static str>| {
         v.sort_unstable();
         v.dedup();
