@@ -485,9 +485,9 @@ pub fn redact(
                 Work::Cached => summary.cached += 1,
                 Work::Done { record, bytes } => {
                     write_atomic(&out.join(&record.output), &bytes)?;
-                    let json = serde_json::to_string_pretty(&record).unwrap_or_default();
                     if job.debug_json {
-                        write_atomic(&records.join(format!("{}.json", file_stem(&record.id))), json.as_bytes())?;
+                        let pretty = serde_json::to_string_pretty(&record).unwrap_or_default();
+                        write_atomic(&records.join(format!("{}.json", file_stem(&record.id))), pretty.as_bytes())?;
                     }
                     let row = crowdsift_store::Redaction {
                         id: record.id.clone(),
@@ -496,7 +496,7 @@ pub fn redact(
                         key: record.key.clone(),
                         output: record.output.clone(),
                         output_sha256: record.output_sha256.clone(),
-                        record: json,
+                        record: serde_json::to_string(&record).unwrap_or_default(),
                     };
                     store.put_redaction(run_id, &row, &rows(&record))?;
                     summary.written += 1;
