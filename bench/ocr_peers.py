@@ -36,39 +36,11 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from shapely.geometry import Polygon
-
-from benchlib import crowdsift_binary, lev
+from benchlib import crowdsift_binary, score_photo
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work" / "ocr_peers"
 LANGS = ["eng", "fra", "spa", "por", "vie", "ind", "ben", "hin", "tha", "ara"]
-
-
-def nospace(s: str) -> str:
-    return "".join(c for c in s if not c.isspace())
-
-
-def iou(a, b) -> float:
-    pa, pb = Polygon(a).buffer(0), Polygon(b).buffer(0)
-    u = pa.union(pb).area
-    return pa.intersection(pb).area / u if u > 0 else 0.0
-
-
-def score_photo(truth, found) -> dict:
-    pairs = sorted(((iou(t["quad"], f["quad"]), i, j) for i, t in enumerate(truth) for j, f in enumerate(found)),
-                   reverse=True)
-    t_used, f_used = {}, set()
-    for v, i, j in pairs:
-        if v >= 0.5 and i not in t_used and j not in f_used:
-            t_used[i] = j
-            f_used.add(j)
-    s = {"truth": len(truth), "found": len(found), "matched": len(t_used), "edits": 0, "chars": 0}
-    for i, t in enumerate(truth):
-        tt = nospace(t["text"])
-        s["chars"] += len(tt)
-        s["edits"] += lev(nospace(found[t_used[i]]["text"]), tt) if i in t_used else len(tt)
-    return s
 
 
 def summarise(truth_set, results) -> dict:

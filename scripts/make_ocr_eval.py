@@ -123,19 +123,21 @@ def apply(h, pts):
     return (p[:, :2] / p[:, 2:]).tolist()
 
 
-def label(r, lang, style, condition):
-    """The label card (RGBA) and its lines [(text, ink box in card pixels)]."""
+def label(r, lang, style, condition, lines=None, size=None, ink=None):
+    """The label card (RGBA) and its lines [(text, ink box in card pixels)]. `lines`, `size` (the
+    font's pixel size) and `ink` (RGB) replace the random ones when given (scripts/make_ocr_12mp.py)."""
     items, words, price, script = LANGS[lang]
-    lines = [r.choice(items), f"{r.choice(words)} {price(r)}"]
-    if r.random() < 0.4:
-        lines.append(r.choice(items))
+    if lines is None:
+        lines = [r.choice(items), f"{r.choice(words)} {price(r)}"]
+        if r.random() < 0.4:
+            lines.append(r.choice(items))
     if style == "handwriting":
         fonts = [f for f in handwriting_fonts(lang) if all(covers(f, t) for t in lines)]
         path = r.choice(fonts or handwriting_fonts(lang))
-        size = r.randint(34, 46)
+        size = size or r.randint(34, 46)
     else:
         path = font_path(r.choice(TYPED[script]))
-        size = r.randint(11, 15) if condition == "small" else r.randint(26, 40)
+        size = size or (r.randint(11, 15) if condition == "small" else r.randint(26, 40))
     font = ImageFont.truetype(path, size)
     direction = "rtl" if script == "Arabic" else None
     boxes = [ImageDraw.Draw(Image.new("L", (1, 1))).textbbox((0, 0), t, font=font, direction=direction)
@@ -145,9 +147,10 @@ def label(r, lang, style, condition):
     width = max(b[2] - b[0] for b in boxes) + 2 * margin
     height = sum(b[3] - b[1] for b in boxes) + gap * (len(lines) - 1) + 2 * margin
     bg = r.choice([(250, 250, 245), (255, 246, 190), (255, 228, 228), (225, 240, 255), (245, 245, 245)])
-    ink = (60, 60, 60) if condition != "low_contrast" else tuple(max(0, c - r.randint(55, 75)) for c in bg)
-    if condition != "low_contrast" and r.random() < 0.3:
-        ink = r.choice([(180, 20, 20), (20, 40, 150)])
+    if ink is None:
+        ink = (60, 60, 60) if condition != "low_contrast" else tuple(max(0, c - r.randint(55, 75)) for c in bg)
+        if condition != "low_contrast" and r.random() < 0.3:
+            ink = r.choice([(180, 20, 20), (20, 40, 150)])
     card = Image.new("RGBA", (width, height), bg + (255,))
     d = ImageDraw.Draw(card)
     out, y = [], margin

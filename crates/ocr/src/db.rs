@@ -468,7 +468,7 @@ fn box_of(
 }
 
 /// Axis-aligned bounds of a quad: (x0, y0, x1, y1).
-fn bounds(q: &Quad) -> [f32; 4] {
+pub fn bounds(q: &Quad) -> [f32; 4] {
     let (xs, ys) = (q.map(|p| p[0]), q.map(|p| p[1]));
     let min = |v: [f32; 4]| v.iter().copied().fold(f32::MAX, f32::min);
     let max = |v: [f32; 4]| v.iter().copied().fold(f32::MIN, f32::max);

@@ -4,8 +4,9 @@ use crowdsift_models::{OcrSpec, OnnxNet};
 use image::RgbImage;
 
 use crate::OcrError;
-use crate::db::{DbParams, Quad, boxes, merge_overlapping, reading_order};
-use crate::lines::resize_bilinear;
+use crate::db::{DbParams, Quad, boxes, reading_order};
+use crate::lines::{resize_bilinear, shrink};
+use crate::search;
 
 pub struct Detector {
     net: OnnxNet,
@@ -18,6 +19,8 @@ pub struct Detector {
 
 /// Longest detector input side under the `min` rule.
 const MAX_SIDE_MIN_RULE: f64 = 2000.0;
+/// The overview's longer side for a model whose own rule bounds the shorter side.
+const OVERVIEW_SIDE: u32 = 960;
 
 /// Network input size for a `w` × `h` photo: scaled so the longer side is at most `side` (or the
 /// shorter at least `side`, the longer at most 2000), truncated, then each side rounded
@@ -49,51 +52,48 @@ impl Detector {
     }
 
     /// Text boxes of `img` in reading order, in its pixels. With `tile`, a photo whose longer side
-    /// exceeds 1.25 tiles is also searched in overlapping `tile`-pixel windows (a quarter overlap),
-    /// each scaled on its own, so that text too small for the whole-photo pass (a price tag on a
-    /// 12 MP photo shrunk to 960 px) is still found; boxes found twice are merged.
-    pub fn detect_tiled(
-        &mut self,
-        img: &RgbImage,
-        params: &DbParams,
-        tile: Option<u32>,
-    ) -> Result<Vec<Quad>, OcrError> {
+    /// exceeds 1.25 tiles is searched as [`crate::search`] says: the whole photo shrunk to the
+    /// detector's size first, then windows of at most `tile` pixels of the full photo where that
+    /// overview saw low lines or traces of text.
+    pub fn search(&mut self, img: &RgbImage, params: &DbParams, tile: Option<u32>) -> Result<Vec<Quad>, OcrError> {
         let (w, h) = img.dimensions();
-        let tile = tile.filter(|&t| t >= 64 && 4 * w.max(h) > 5 * t);
-        let whole = DbParams { split_joined: params.split_joined && tile.is_none(), ..*params };
-        let mut all = self.detect(img, &whole)?;
-        if let Some(tile) = tile {
-            let starts = |len: u32| -> Vec<u32> {
-                let stride = tile * 3 / 4;
-                let mut v: Vec<u32> = (0..len.saturating_sub(tile)).step_by(stride as usize).collect();
-                v.push(len.saturating_sub(tile));
-                v.dedup();
-                v
-            };
-            for &y0 in &starts(h) {
-                for &x0 in &starts(w) {
-                    let view = image::imageops::crop_imm(img, x0, y0, tile.min(w - x0), tile.min(h - y0)).to_image();
-                    let (dx, dy) = (x0 as f32, y0 as f32);
-                    all.extend(self.detect(&view, params)?.into_iter().map(|q| q.map(|[x, y]| [x + dx, y + dy])));
-                }
-            }
-            all = merge_overlapping(all);
+        let Some(tile) = tile.filter(|&t| t >= 64 && 4 * w.max(h) > 5 * t) else {
+            return self.detect(img, params);
+        };
+        // The overview is shrunk by the longer side whatever the model's own rule (PP-OCRv6's
+        // "shorter side at least 736" would run a 12 MP photo at 2000 px).
+        let side = if self.limit_max { self.side } else { OVERVIEW_SIDE };
+        let (iw, ih) = input_size(w, h, side, true);
+        let small = shrink(img, iw, ih);
+        let (prob, mw, mh) = self.prob_map(&small)?;
+        let params = DbParams { dilate: self.dilate || params.dilate, ..*params };
+        let found = boxes(&prob, mw, mh, w, h, &params);
+        let scale = w as f32 / mw as f32;
+        let view = search::overview(found, &prob, mw, mh, scale, (w, h));
+        let mut near = Vec::new();
+        let (windows, sweep) = search::windows(&view.looks, tile, w, h);
+        // Windows around what the overview saw are seen at full resolution: they are there for
+        // print too small for anything less. A sweep of the whole photo is seen at the
+        // detector's own size, as it costs a dozen windows.
+        let (side, limit_max) = if sweep { (self.side, self.limit_max) } else { (tile, true) };
+        for [x0, y0, x1, y1] in windows {
+            let part = image::imageops::crop_imm(img, x0, y0, x1 - x0, y1 - y0).to_image();
+            let (dx, dy) = (x0 as f32, y0 as f32);
+            let found = self.detect_at(&part, &params, side, limit_max)?;
+            near.extend(found.into_iter().map(|q| q.map(|[x, y]| [x + dx, y + dy])));
         }
+        let mut all = search::combine(view, near);
         reading_order(&mut all);
         Ok(all)
     }
 
-    /// Text boxes of `img` in reading order, in its pixels.
-    pub fn detect(&mut self, img: &RgbImage, params: &DbParams) -> Result<Vec<Quad>, OcrError> {
-        let (w, h) = img.dimensions();
-        if w == 0 || h == 0 {
-            return Ok(Vec::new());
-        }
-        let (iw, ih) = input_size(w, h, self.side, self.limit_max);
-        let small = resize_bilinear(img, iw, ih);
+    /// The detector's probability map of `img` (already at an input size, sides multiples of
+    /// 32): the map, its width and height.
+    fn prob_map(&mut self, img: &RgbImage) -> Result<(Vec<f32>, usize, usize), OcrError> {
+        let (iw, ih) = img.dimensions();
         let plane = (iw * ih) as usize;
         let mut x = vec![0f32; 3 * plane];
-        for (i, p) in small.pixels().enumerate() {
+        for (i, p) in img.pixels().enumerate() {
             for (c, &v) in [p.0[2], p.0[1], p.0[0]].iter().enumerate() {
                 x[c * plane + i] = (f32::from(v) / 255.0 - self.mean[c]) / self.std[c];
             }
@@ -102,6 +102,31 @@ impl Detector {
         let [_, _, mh, mw] = shape[..] else {
             return Err(OcrError::Shape(format!("detector output has shape {shape:?}, expected [1, 1, H, W]")));
         };
+        if prob.len() != mw * mh {
+            return Err(OcrError::Shape(format!("detector output has {} values for {mw} × {mh}", prob.len())));
+        }
+        Ok((prob, mw, mh))
+    }
+
+    /// Text boxes of `img` in reading order, in its pixels.
+    pub fn detect(&mut self, img: &RgbImage, params: &DbParams) -> Result<Vec<Quad>, OcrError> {
+        self.detect_at(img, params, self.side, self.limit_max)
+    }
+
+    /// As [`Detector::detect`], with the input sized by `side` under the rule `limit_max`.
+    fn detect_at(
+        &mut self,
+        img: &RgbImage,
+        params: &DbParams,
+        side: u32,
+        limit_max: bool,
+    ) -> Result<Vec<Quad>, OcrError> {
+        let (w, h) = img.dimensions();
+        if w == 0 || h == 0 {
+            return Ok(Vec::new());
+        }
+        let (iw, ih) = input_size(w, h, side, limit_max);
+        let (prob, mw, mh) = self.prob_map(&resize_bilinear(img, iw, ih))?;
         let params = DbParams { dilate: self.dilate || params.dilate, ..*params };
         let mut found = boxes(&prob, mw, mh, w, h, &params);
         reading_order(&mut found);

@@ -158,7 +158,9 @@ pub struct EvalPhoto {
     pub file: String,
     pub lang: String,
     pub script: String,
+    #[serde(default, alias = "kind")]
     pub style: String,
+    #[serde(default)]
     pub condition: String,
     pub lines: Vec<EvalLine>,
 }

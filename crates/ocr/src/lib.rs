@@ -15,6 +15,7 @@ pub mod eval;
 mod lines;
 mod rec;
 pub mod script;
+pub mod search;
 pub mod style;
 // The one module with `unsafe`: calls into libtesseract's C API (see its header).
 #[allow(unsafe_code)]
@@ -217,7 +218,7 @@ impl PpOcr {
     }
 
     fn detect(&mut self, img: &RgbImage) -> Result<Vec<Quad>, OcrError> {
-        self.det.detect_tiled(img, &self.params.db, self.params.tile)
+        self.det.search(img, &self.params.db, self.params.tile)
     }
 
     /// Whether a recogniser's character list has every letter of `text`.

@@ -20,6 +20,20 @@ pub fn resize_bilinear(img: &RgbImage, w: u32, h: u32) -> RgbImage {
     dst
 }
 
+/// `img` shrunk to `w` × `h` with antialiasing (each output pixel the mean of the input pixels it
+/// covers, as a DCT-scaled JPEG decode shrinks), for large reductions where a bilinear sample
+/// would skip most pixels and turn small print into noise.
+pub fn shrink(img: &RgbImage, w: u32, h: u32) -> RgbImage {
+    if img.dimensions() == (w, h) {
+        return img.clone();
+    }
+    let mut dst = RgbImage::new(w.max(1), h.max(1));
+    let opts = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Box));
+    // As above: cannot fail for 8-bit RGB into a buffer of the requested size.
+    let _ = Resizer::new().resize(img, &mut dst, &opts);
+    dst
+}
+
 /// Width/height ratio of a crop.
 pub fn ratio(img: &RgbImage) -> f32 {
     img.width() as f32 / img.height().max(1) as f32

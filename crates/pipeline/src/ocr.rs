@@ -35,8 +35,9 @@ pub struct OcrJob {
     /// PP-OCR model set of models.toml: ppocrv5 (PP-OCRv5 mobile) or ppocrv6-small.
     #[arg(long, default_value_t = OCR_MODELS.to_owned())]
     pub models: String,
-    /// Search photos larger than 1.25 windows also in overlapping windows of this many pixels
-    /// (small text on large photos); 0 reads whole photos only.
+    /// A photo larger than 1.25 windows of this many pixels is first seen whole, shrunk, then
+    /// again at full resolution in windows (at most this size) where that overview saw small
+    /// text or traces of it; 0 reads whole photos only.
     #[arg(long, default_value_t = OcrJob::default().tile)]
     pub tile: u32,
     /// Also write DIR/ocr/overlay/<photo>.jpg with the text boxes drawn.

@@ -335,8 +335,9 @@ def ocr(
     min_confidence: Lines read with less confidence than this are dropped. [default: 0.5]
     models: PP-OCR model set of models.toml: ppocrv5 (PP-OCRv5 mobile) or ppocrv6-small. [default:
         ppocrv5]
-    tile: Search photos larger than 1.25 windows also in overlapping windows of this many pixels
-        (small text on large photos); 0 reads whole photos only. [default: 1280]
+    tile: A photo larger than 1.25 windows of this many pixels is first seen whole, shrunk, then
+        again at full resolution in windows (at most this size) where that overview saw small text
+        or traces of it; 0 reads whole photos only. [default: 1280]
     debug_overlay: Also write DIR/ocr/overlay/<photo>.jpg with the text boxes drawn. [default:
         False]
     debug_json: Also write DIR/ocr/<photo>.json, one file per photo (the results are in the store
