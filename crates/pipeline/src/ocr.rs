@@ -189,10 +189,16 @@ pub fn ocr(
     let started = Instant::now();
     // Load every worker's models first, so a missing runtime fails before anything is written.
     let jobs = job.jobs.max(1);
-    let mut models = Vec::new();
-    for _ in 0..jobs {
-        models.push(plan.load(&job.reader, job.tiles(), 1).map_err(|e| PipelineError::Invalid(e.to_string()))?);
-    }
+    // Each worker's models at the same time: with Tesseract's packs, a worker's take a second or
+    // more of one core.
+    let models = std::thread::scope(|s| {
+        let loading: Vec<_> = (0..jobs).map(|_| s.spawn(|| plan.load(&job.reader, job.tiles(), 1))).collect();
+        loading
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .map_err(|e| PipelineError::Invalid(e.to_string()))?;
     let mut store = open_output(out)?;
     let engine = plan.key(job.tiles(), &job.reader);
     let config = serde_json::json!({ "engine": engine, "job": job });
