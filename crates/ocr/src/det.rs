@@ -73,14 +73,22 @@ impl Detector {
         let mut near = Vec::new();
         let (windows, sweep) = search::windows(&view.looks, tile, w, h);
         // Windows around what the overview saw are seen at full resolution: they are there for
-        // print too small for anything less. A sweep of the whole photo is seen at the
-        // detector's own size, as it costs a dozen windows.
-        let (side, limit_max) = if sweep { (self.side, self.limit_max) } else { (tile, true) };
+        // print too small for anything less. A sweep of the whole photo costs a dozen windows:
+        // each is shrunk to the overview's size (under PP-OCRv6's own rule, "shorter side at
+        // least 736", a text-free photo whose texture left traces all over cost 11 s).
+        let (side, limit_max) = if sweep { (side, true) } else { (tile, true) };
         for [x0, y0, x1, y1] in windows {
             let part = image::imageops::crop_imm(img, x0, y0, x1 - x0, y1 - y0).to_image();
             let (dx, dy) = (x0 as f32, y0 as f32);
             let found = self.detect_at(&part, &params, side, limit_max)?;
-            near.extend(found.into_iter().map(|q| q.map(|[x, y]| [x + dx, y + dy])));
+            // A box spanning nearly the whole window both ways is its texture, not a line: PP-OCRv6
+            // boxed noisy food photos so, and each such box cost Tesseract seconds.
+            let (ww, wh) = ((x1 - x0) as f32, (y1 - y0) as f32);
+            let texture = |q: &Quad| {
+                let [l, t, r, b] = crate::db::bounds(q);
+                r - l >= 0.9 * ww && b - t >= 0.9 * wh
+            };
+            near.extend(found.into_iter().filter(|q| !texture(q)).map(|q| q.map(|[x, y]| [x + dx, y + dy])));
         }
         let mut all = search::combine(view, near);
         reading_order(&mut all);
