@@ -1,6 +1,7 @@
 """crowdsift on Spark: throughput with one and with two local cores, same photos, one run.
 
     python3 bench/spark_scaling.py [--photos 3840] [--photos-12mp 480] [--repeat 3] [--out bench/results/spark_scaling.md]
+    python3 bench/spark_scaling.py --ocr-only [--ocr-photos 96]   # the OCR rows only; the others kept
 
 The photos: ifct-dev's 245 price-survey photos scaled to 1024 px wide, and to 4000 px wide (about
 12 MP, the size of the survey's phone photos, with sensor-like noise so that they weigh what phone
@@ -9,7 +10,9 @@ that no embedding is served from a cache), JPEG q90, in bench/work/spark/. Each 
 crowdsift.spark.scan and crowdsift.spark.embed (efficientnet-lite0, one ONNX Runtime thread per
 task) over 8 partitions, written to Spark's `noop` sink so that every row is computed; the
 single-machine command line (`crowdsift scan`/`embed` with --jobs 2) runs on the same photos for
-reference. For each run the machine's busy CPU time (/proc/stat, the machine otherwise idle) over
+reference. OCR: crowdsift.spark.ocr over the 12 MP photos with text of bench/ocr_12mp.py
+(scripts/make_ocr_12mp.py --seed 20, ten languages, the photo's language in the `lang` column),
+8 partitions, lines written to Parquet and compared line by line with `crowdsift ocr --jobs 2`'s. For each run the machine's busy CPU time (/proc/stat, the machine otherwise idle) over
 its wall time gives the cores it kept busy: Spark's JVM and Python workers share the two cores
 with the engine. Needs release builds: the wheel from `maturin build --release -m
 crates/py/Cargo.toml` installed, and `cargo build --release -p crowdsift-cli`.
@@ -76,6 +79,106 @@ def photos(n: int, width: int) -> pathlib.Path:
         rows.append(f'P{i:05d},"{label}",{(out / name).resolve()}')
     manifest.write_text("\n".join(rows) + "\n")
     return manifest
+
+
+OCR_LANGS = ["eng", "fra", "spa", "por", "vie", "ind", "ben", "hin", "tha", "ara"]
+
+
+def ocr_photos(n: int) -> pathlib.Path:
+    """The first `n` photos of bench/ocr_12mp.py's set (seed 20), with a manifest of absolute paths."""
+    work = WORK / "ocr12"
+    manifest = work / "manifest_abs.csv"
+    if not (manifest.is_file() and len(manifest.read_text().splitlines()) == n + 1):
+        shutil.rmtree(work, ignore_errors=True)
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "make_ocr_12mp.py"), "--out", str(work), "--seed", "20",
+                        "--photos", str(n)], check=True)
+        with open(work / "manifest.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        for r in rows:
+            r["uri"] = str((work / r["uri"]).resolve())
+        with open(manifest, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+    return manifest
+
+
+def read_lines(parquet) -> list:
+    """The (photo, text) of every line read, sorted: what two runs must agree on."""
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(parquet, columns=["id", "read", "text"]).to_pylist()
+    return sorted((r["id"], r["text"]) for r in t if r["read"])
+
+
+def spark_ocr_run(master: str, manifest: pathlib.Path, out: pathlib.Path) -> dict:
+    import pandas as pd
+    from pyspark.sql import SparkSession
+
+    from crowdsift import spark as cs
+
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    spark = (
+        SparkSession.builder.master(master)
+        .appName(f"crowdsift-bench-ocr-{master}")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "2g")
+        .getOrCreate()
+    )
+    df = spark.createDataFrame(pd.read_csv(manifest, dtype=str)).repartition(8).cache()
+    n = df.count()
+    res = {"master": master, "photos": n}
+    res["ocr"], res["ocr_cores"] = timed(
+        lambda: cs.ocr(df, lang=OCR_LANGS).write.mode("overwrite").parquet(str(out)))
+    spark.stop()
+    return res
+
+
+def measure_ocr(n: int, binary: pathlib.Path) -> list:
+    """OCR through Spark with one and two local cores and through the command line (--jobs 2), one
+    run each; each Spark run's lines compared with the command line's."""
+    manifest = ocr_photos(n)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        cli_out = pathlib.Path(tmp) / "cli"
+        cmd = [str(binary), "-q", "ocr", str(manifest), "--out", str(cli_out), "--jobs", "2", "--lang", ",".join(OCR_LANGS)]
+        cli = {"master": "crowdsift CLI, --jobs 2 (no Spark)", "photos": n}
+        cli["ocr"], cli["ocr_cores"] = timed(lambda: subprocess.run(cmd, check=True, capture_output=True))
+        want = read_lines(cli_out / "ocr_lines.parquet")
+        cli["lines"] = len(want)
+        for master in ("local[1]", "local[2]"):
+            out = pathlib.Path(tmp) / master
+            r = subprocess.run([sys.executable, __file__, "--spark-ocr", master, str(manifest), str(out)],
+                               check=True, capture_output=True, text=True)
+            res = json.loads(r.stdout.strip().splitlines()[-1])
+            got = read_lines(out)
+            res["lines"], res["same_as_cli"] = len(got), got == want
+            print("ocr", res, file=sys.stderr)
+            results.append(res)
+        results.append(cli)
+    return results
+
+
+def ocr_table(results: list) -> list:
+    one, two, cli = results
+    n = one["photos"]
+    lines = [
+        f"### OCR: {n} photos of 12 MP with text (bench/ocr_12mp.py's set)",
+        "",
+        "| run | ocr (s) | photos/s | cores busy | lines read | same lines as the CLI |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        same = {True: "yes", False: "no"}.get(r.get("same_as_cli"), "—")
+        lines.append(f"| {r['master']} | {r['ocr']:.1f} | {n / r['ocr']:.2f} | {r['ocr_cores']:.2f} | {r['lines']} | {same} |")
+    lines += [
+        "",
+        f"Scaling local[1] → local[2]: {one['ocr'] / two['ocr']:.2f}×; work per photo in core-seconds, local[1] → "
+        f"local[2]: {one['ocr'] * one['ocr_cores'] / n:.2f} → {two['ocr'] * two['ocr_cores'] / n:.2f} s "
+        f"(each task reads its photos with one OCR worker, `jobs=1`; local[1] keeps {one['ocr_cores']:.2f} cores busy).",
+        "",
+    ]
+    return lines
 
 
 def spark_run(master: str, manifest: pathlib.Path) -> dict:
@@ -172,16 +275,21 @@ def main() -> None:
     ap.add_argument("--binary", default=str(ROOT / "target" / "release" / "crowdsift"))
     ap.add_argument("--repeat", type=int, default=3, help="runs of each mode; the fastest counts")
     ap.add_argument("--render", action="store_true", help="only write the .md again from the .json")
+    ap.add_argument("--ocr-photos", type=int, default=96)
+    ap.add_argument("--ocr-only", action="store_true", help="measure OCR only; keep the other rows of the .json")
     args = ap.parse_args()
     binary = pathlib.Path(args.binary)
     sets = [(args.photos, 1024, "1024 px wide (about 0.8 MP)"), (args.photos_12mp, 4000, "4000 px wide (about 12 MP)")]
     out = pathlib.Path(args.out)
-    if args.render:
-        measured = {int(k): v for k, v in json.loads(out.with_suffix(".json").read_text()).items()}
+    if args.render or args.ocr_only:
+        measured = json.loads(out.with_suffix(".json").read_text())
     else:
-        measured = {width: measure(n, width, binary, args.repeat) for n, width, _ in sets}
+        measured = {str(width): measure(n, width, binary, args.repeat) for n, width, _ in sets}
+    if args.ocr_only or (not args.render and args.ocr_photos > 0):
+        measured["ocr"] = measure_ocr(args.ocr_photos, binary)
+    if not args.render:
         out.with_suffix(".json").write_text(json.dumps(measured, indent=1) + "\n")
-    repeat = measured[sets[0][1]][0].get("runs", 1)
+    repeat = measured[str(sets[0][1])][0].get("runs", 1)
     lines = [
         "# crowdsift on Spark: one and two local cores",
         "",
@@ -194,12 +302,16 @@ def main() -> None:
         "",
     ]
     for n, width, label in sets:
-        lines += table(n, label, measured[width])
+        lines += table(n, label, measured[str(width)])
+    if "ocr" in measured:
+        lines += ocr_table(measured["ocr"])
     out.write_text("\n".join(lines))
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--spark":
         print(json.dumps(spark_run(sys.argv[2], pathlib.Path(sys.argv[3]))))
+    elif len(sys.argv) == 5 and sys.argv[1] == "--spark-ocr":
+        print(json.dumps(spark_ocr_run(sys.argv[2], pathlib.Path(sys.argv[3]), pathlib.Path(sys.argv[4]))))
     else:
         main()
