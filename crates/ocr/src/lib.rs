@@ -104,6 +104,11 @@ impl Default for OcrParams {
     }
 }
 
+/// Boxes higher than this are cut shrunk to it ([`crop::crop_line`]): four times the recogniser's
+/// input height, above every line of the generated evaluation set (whose crops the handwriting
+/// classifier was measured on), so only the large text and the texture boxes of big photos change.
+const CROP_MAX_H: u32 = 4 * lines::LINE_H as u32;
+
 /// A loaded PP-OCR model set.
 pub struct PpOcr {
     det: det::Detector,
@@ -179,7 +184,7 @@ impl PpOcr {
     }
 
     fn read_quads(&mut self, img: &RgbImage, quads: Vec<Quad>) -> Result<Vec<(TextLine, RgbImage)>, OcrError> {
-        let mut crops: Vec<RgbImage> = quads.iter().map(|q| crop::crop_quad(img, q)).collect();
+        let mut crops: Vec<RgbImage> = quads.iter().map(|q| crop::crop_line(img, q, CROP_MAX_H)).collect();
         let turned = if self.params.orient {
             self.cls.orient(&mut crops, self.params.orient_thresh)?
         } else {
