@@ -111,23 +111,29 @@ def read_lines(parquet) -> list:
     return sorted((r["id"], r["text"]) for r in t if r["read"])
 
 
-def spark_ocr_run(master: str, manifest: pathlib.Path, out: pathlib.Path) -> dict:
+def spark_frame(master: str, manifest: pathlib.Path):
+    """A local Spark session with `master`, and the manifest's rows in 8 cached partitions."""
     import pandas as pd
     from pyspark.sql import SparkSession
-
-    from crowdsift import spark as cs
 
     os.environ["PYSPARK_PYTHON"] = sys.executable
     spark = (
         SparkSession.builder.master(master)
-        .appName(f"crowdsift-bench-ocr-{master}")
+        .appName(f"crowdsift-bench-{master}")
         .config("spark.ui.enabled", "false")
         .config("spark.driver.memory", "2g")
+        .config("spark.sql.shuffle.partitions", "8")
         .getOrCreate()
     )
     df = spark.createDataFrame(pd.read_csv(manifest, dtype=str)).repartition(8).cache()
-    n = df.count()
-    res = {"master": master, "photos": n}
+    return spark, df
+
+
+def spark_ocr_run(master: str, manifest: pathlib.Path, out: pathlib.Path) -> dict:
+    from crowdsift import spark as cs
+
+    spark, df = spark_frame(master, manifest)
+    res = {"master": master, "photos": df.count()}
     res["ocr"], res["ocr_cores"] = timed(
         lambda: cs.ocr(df, lang=OCR_LANGS).write.mode("overwrite").parquet(str(out)))
     spark.stop()
@@ -182,23 +188,10 @@ def ocr_table(results: list) -> list:
 
 
 def spark_run(master: str, manifest: pathlib.Path) -> dict:
-    import pandas as pd
-    from pyspark.sql import SparkSession
-
     from crowdsift import spark as cs
 
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    spark = (
-        SparkSession.builder.master(master)
-        .appName(f"crowdsift-bench-{master}")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.memory", "2g")
-        .config("spark.sql.shuffle.partitions", "8")
-        .getOrCreate()
-    )
-    df = spark.createDataFrame(pd.read_csv(manifest, dtype=str)).repartition(8).cache()
-    n = df.count()
-    res = {"master": master, "photos": n}
+    spark, df = spark_frame(master, manifest)
+    res = {"master": master, "photos": df.count()}
     for name, run in [("scan", lambda: cs.scan(df)), ("embed", lambda: cs.embed(df))]:
         res[name], res[f"{name}_cores"] = timed(lambda: run().write.format("noop").mode("overwrite").save())
     spark.stop()

@@ -10,27 +10,23 @@ pub const LINE_H: usize = 48;
 /// Bilinear resize without antialiasing (OpenCV's `INTER_LINEAR`, which PaddleOCR's
 /// preprocessing uses), so shrinking matches the models' training input.
 pub fn resize_bilinear(img: &RgbImage, w: u32, h: u32) -> RgbImage {
-    if img.dimensions() == (w, h) {
-        return img.clone();
-    }
-    let mut dst = RgbImage::new(w.max(1), h.max(1));
-    let opts = ResizeOptions::new().resize_alg(ResizeAlg::Interpolation(FilterType::Bilinear));
-    // Resizing an 8-bit RGB image into a buffer of the requested size cannot fail.
-    let _ = Resizer::new().resize(img, &mut dst, &opts);
-    dst
+    resize(img, w, h, ResizeAlg::Interpolation(FilterType::Bilinear))
 }
 
 /// `img` shrunk to `w` × `h` with antialiasing (each output pixel the mean of the input pixels it
 /// covers, as a DCT-scaled JPEG decode shrinks), for large reductions where a bilinear sample
 /// would skip most pixels and turn small print into noise.
 pub fn shrink(img: &RgbImage, w: u32, h: u32) -> RgbImage {
+    resize(img, w, h, ResizeAlg::Convolution(FilterType::Box))
+}
+
+fn resize(img: &RgbImage, w: u32, h: u32, alg: ResizeAlg) -> RgbImage {
     if img.dimensions() == (w, h) {
         return img.clone();
     }
     let mut dst = RgbImage::new(w.max(1), h.max(1));
-    let opts = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Box));
-    // As above: cannot fail for 8-bit RGB into a buffer of the requested size.
-    let _ = Resizer::new().resize(img, &mut dst, &opts);
+    // Resizing an 8-bit RGB image into a buffer of the requested size cannot fail.
+    let _ = Resizer::new().resize(img, &mut dst, &ResizeOptions::new().resize_alg(alg));
     dst
 }
 

@@ -281,8 +281,10 @@ def _text_partition(stage: str, options: dict):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         import crowdsift
 
-        rows = pa.Table.from_batches(list(batches))
-        if rows.num_rows == 0:
+        # An empty partition (more partitions than rows) hands over no batch at all.
+        batches = list(batches)
+        rows = pa.Table.from_batches(batches) if batches else None
+        if rows is None or rows.num_rows == 0:
             return
         with tempfile.TemporaryDirectory(prefix="crowdsift-part-") as out:
             table = crowdsift.ocr(rows, out, jobs=1, **options.get("ocr", {}))
