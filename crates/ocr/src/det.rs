@@ -74,15 +74,15 @@ impl Detector {
         let (windows, sweep) = search::windows(&view.looks, tile, w, h);
         // Windows around what the overview saw are seen at full resolution: they are there for
         // print too small for anything less. A sweep of the whole photo costs a dozen windows:
-        // each is shrunk to the overview's size (under PP-OCRv6's own rule, "shorter side at
-        // least 736", a text-free photo whose texture left traces all over cost 11 s).
+        // each is shrunk to the overview's size (PP-OCRv6's own rule, "shorter side at least
+        // 736", kept them whole: 1.5 s more on a text-free photo whose texture it took for text).
         let (side, limit_max) = if sweep { (side, true) } else { (tile, true) };
         for [x0, y0, x1, y1] in windows {
             let part = image::imageops::crop_imm(img, x0, y0, x1 - x0, y1 - y0).to_image();
             let (dx, dy) = (x0 as f32, y0 as f32);
             let found = self.detect_at(&part, &params, side, limit_max)?;
             // A box spanning nearly the whole window both ways is its texture, not a line: PP-OCRv6
-            // boxed noisy food photos so, and each such box cost Tesseract seconds.
+            // boxed a photo of eggs so, and cutting and re-reading such boxes cost seconds.
             let (ww, wh) = ((x1 - x0) as f32, (y1 - y0) as f32);
             let texture = |q: &Quad| {
                 let [l, t, r, b] = crate::db::bounds(q);

@@ -174,7 +174,8 @@ pub struct ModelPlan<'r> {
 /// The version of what OCR does around its models, in the cache key: photos read under older
 /// rules are read again. 2: tilted lines kept by their own pixels (`db::line_blob`); 3: the
 /// style classifier sees a line the way up a re-reading pack turned it; 4: large photos searched
-/// by an overview and windows where it saw small text ([`crate::search`]).
+/// by an overview and windows where it saw small text ([`crate::search`]), tall boxes cut from
+/// a shrunk copy ([`crate::crop::crop_line`]).
 pub const RULES: &str = "rules4";
 
 /// The style classifier of models.toml that OCR runs on every line.
