@@ -29,7 +29,6 @@ DIR/manifest.csv (obs_uid = file, label = kind, uri relative to DIR, lang). Same
 same Pillow/numpy -> same set.
 """
 
-import argparse
 import csv
 import json
 import random
@@ -37,10 +36,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, features
+from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_ocr_eval import LANGS, PHOTOS, apply, handwriting_fonts, label, overlaps, placement, warp  # noqa: E402
+from make_ocr_eval import LANGS, apply, handwriting_fonts, label, overlaps, placement, start, warp  # noqa: E402
 
 KINDS = ["tag", "shelf", "tag", "note", "free"]
 TAG_LANGS = ["eng", "fra", "spa", "por", "ind", "vie", "ben", "hin", "tha", "ara"]
@@ -145,18 +144,10 @@ def note(r, photo, lang):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", required=True, type=Path)
-    ap.add_argument("--seed", type=int, default=20)
-    ap.add_argument("--photos", type=int, default=50)
-    args = ap.parse_args()
-    if not features.check("raqm"):
-        raise SystemExit("Pillow lacks libraqm (complex-script shaping): install Pillow from PyPI")
-    backgrounds = sorted(PHOTOS.glob("*.jpeg"))
-    if not backgrounds:
-        raise SystemExit(f"no photos in {PHOTOS}")
+    # Each photo has its own generator (below), so the first N photos are the same whatever --photos.
+    args, _, backgrounds = start(__doc__, seed=20, per_language=None,
+                                 more=lambda ap: ap.add_argument("--photos", type=int, default=50))
     assert all(handwriting_fonts(lang) for lang in NOTE_LANGS), "handwriting fonts missing: scripts/setup.sh --test"
-    (args.out / "images").mkdir(parents=True, exist_ok=True)
     truth = []
     for k in range(args.photos):
         r = random.Random(args.seed * 1_000_003 + k)

@@ -211,13 +211,14 @@ def turn(photo, lines, degrees):
 
 
 def start(doc, seed, per_language, more=None):
-    """The command line of a set generator (`--out`, `--seed`, `--per-language`, and what `more`
-    adds to the parser), its seeded generator and the background photos; checks Pillow can shape
-    complex scripts."""
+    """The command line of a set generator (`--out`, `--seed`, `--per-language` unless
+    `per_language` is None, and what `more` adds to the parser), its seeded generator and the
+    background photos; checks Pillow can shape complex scripts."""
     ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--seed", type=int, default=seed)
-    ap.add_argument("--per-language", type=int, default=per_language)
+    if per_language is not None:
+        ap.add_argument("--per-language", type=int, default=per_language)
     if more:
         more(ap)
     args = ap.parse_args()

@@ -10,9 +10,8 @@ use crate::db::Quad;
 /// a quarter counter-clockwise (vertical text read top to bottom).
 pub fn crop_quad(img: &RgbImage, q: &Quad) -> RgbImage {
     let q = &crate::db::walk_order(*q);
-    let d = |a: [f32; 2], b: [f32; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
-    let w = (d(q[0], q[1]).max(d(q[2], q[3])) as u32).max(1);
-    let h = (d(q[0], q[3]).max(d(q[1], q[2])) as u32).max(1);
+    let (w, h) = extent(q);
+    let (w, h) = ((w as u32).max(1), (h as u32).max(1));
     let (wf, hf) = (w as f32, h as f32);
     let from = q.map(|[x, y]| (x, y));
     let mut out = RgbImage::new(w, h);
@@ -28,14 +27,20 @@ pub fn crop_quad(img: &RgbImage, q: &Quad) -> RgbImage {
     if hf / wf >= 1.5 { rotate270(&out) } else { out }
 }
 
+/// The width and height of the rectangle a quad (corners in walking order) is warped to: its
+/// longer edges across and down.
+fn extent(q: &Quad) -> (f32, f32) {
+    let d = |a: [f32; 2], b: [f32; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
+    (d(q[0], q[1]).max(d(q[2], q[3])), d(q[0], q[3]).max(d(q[1], q[2])))
+}
+
 /// As [`crop_quad`], but a box more than `max_h` pixels high is cut from a copy of its
 /// surroundings shrunk (with antialiasing) to that height. On a 12 MP photo a box can be a
 /// thousand pixels a side (food texture the detector took for text): warped bicubically at full
 /// size, each cost a tenth of a second before anything read it.
 pub fn crop_line(img: &RgbImage, q: &Quad, max_h: u32) -> RgbImage {
     let [x0, y0, x1, y1] = crate::db::bounds(q);
-    let d = |a: [f32; 2], b: [f32; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
-    let (a, b) = (d(q[0], q[1]).max(d(q[2], q[3])), d(q[0], q[3]).max(d(q[1], q[2])));
+    let (a, b) = extent(&crate::db::walk_order(*q));
     let s = max_h as f32 / a.min(b).max(1.0);
     if s >= 1.0 || a.max(b) * s < 4.0 {
         return crop_quad(img, q);

@@ -475,19 +475,25 @@ pub fn bounds(q: &Quad) -> [f32; 4] {
     [min(xs), min(ys), max(xs), max(ys)]
 }
 
+/// The area of bounds (left, top, right, bottom); 0 when empty.
+pub(crate) fn area(b: &[f32; 4]) -> f32 {
+    (b[2] - b[0]).max(0.0) * (b[3] - b[1]).max(0.0)
+}
+
+/// The area two bounds share.
+pub(crate) fn overlap(a: &[f32; 4], b: &[f32; 4]) -> f32 {
+    area(&[a[0].max(b[0]), a[1].max(b[1]), a[2].min(b[2]), a[3].min(b[3])])
+}
+
 /// Boxes found more than once (by the whole-photo pass and by tiles, or by two overlapping
 /// tiles) kept once: largest first, a box dropped when more than 60 % of its bounds lie inside a
 /// box already kept.
 pub fn merge_overlapping(mut quads: Vec<Quad>) -> Vec<Quad> {
-    let area = |b: [f32; 4]| (b[2] - b[0]).max(0.0) * (b[3] - b[1]).max(0.0);
-    quads.sort_by(|a, b| area(bounds(b)).total_cmp(&area(bounds(a))));
+    quads.sort_by(|a, b| area(&bounds(b)).total_cmp(&area(&bounds(a))));
     let mut kept: Vec<(Quad, [f32; 4])> = Vec::new();
     for q in quads {
         let b = bounds(&q);
-        let covered = kept.iter().any(|(_, k)| {
-            let inter = [b[0].max(k[0]), b[1].max(k[1]), b[2].min(k[2]), b[3].min(k[3])];
-            area(inter) > 0.6 * area(b).max(1e-6)
-        });
+        let covered = kept.iter().any(|(_, k)| overlap(&b, k) > 0.6 * area(&b).max(1e-6));
         if !covered {
             kept.push((q, b));
         }

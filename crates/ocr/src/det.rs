@@ -66,8 +66,7 @@ impl Detector {
         let (iw, ih) = input_size(w, h, side, true);
         let small = shrink(img, iw, ih);
         let (prob, mw, mh) = self.prob_map(&small)?;
-        let params = DbParams { dilate: self.dilate || params.dilate, ..*params };
-        let found = boxes(&prob, mw, mh, w, h, &params);
+        let found = boxes(&prob, mw, mh, w, h, &self.own(params));
         let scale = w as f32 / mw as f32;
         let view = search::overview(found, &prob, mw, mh, scale, (w, h));
         let mut near = Vec::new();
@@ -80,7 +79,7 @@ impl Detector {
         for [x0, y0, x1, y1] in windows {
             let part = image::imageops::crop_imm(img, x0, y0, x1 - x0, y1 - y0).to_image();
             let (dx, dy) = (x0 as f32, y0 as f32);
-            let found = self.detect_at(&part, &params, side, limit_max)?;
+            let found = self.detect_at(&part, params, side, limit_max)?;
             // A box spanning nearly the whole window both ways is its texture, not a line: PP-OCRv6
             // boxed a photo of eggs so, and cutting and re-reading such boxes cost seconds.
             let (ww, wh) = ((x1 - x0) as f32, (y1 - y0) as f32);
@@ -116,6 +115,11 @@ impl Detector {
         Ok((prob, mw, mh))
     }
 
+    /// `params` with this model's own post-processing (PP-OCRv6 dilates its map).
+    fn own(&self, params: &DbParams) -> DbParams {
+        DbParams { dilate: self.dilate || params.dilate, ..*params }
+    }
+
     /// Text boxes of `img` in reading order, in its pixels.
     pub fn detect(&mut self, img: &RgbImage, params: &DbParams) -> Result<Vec<Quad>, OcrError> {
         self.detect_at(img, params, self.side, self.limit_max)
@@ -135,8 +139,7 @@ impl Detector {
         }
         let (iw, ih) = input_size(w, h, side, limit_max);
         let (prob, mw, mh) = self.prob_map(&resize_bilinear(img, iw, ih))?;
-        let params = DbParams { dilate: self.dilate || params.dilate, ..*params };
-        let mut found = boxes(&prob, mw, mh, w, h, &params);
+        let mut found = boxes(&prob, mw, mh, w, h, &self.own(params));
         reading_order(&mut found);
         Ok(found)
     }

@@ -10,7 +10,7 @@
 //! at 960 px, not a sweep of a dozen windows; the sweep is what remains when the traces cover
 //! most of the photo anyway.
 
-use crate::db::{Quad, bounds, merge_overlapping};
+use crate::db::{Quad, area, bounds, merge_overlapping, overlap};
 
 /// A rectangle in photo pixels: left, top, right, bottom (exclusive).
 pub type Rect = [u32; 4];
@@ -130,14 +130,6 @@ fn sides(q: &Quad) -> (f32, f32) {
     let d = |a: [f32; 2], b: [f32; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
     let (a, b) = (d(q[0], q[1]), d(q[0], q[3]));
     (a.max(b), a.min(b))
-}
-
-fn area(b: &[f32; 4]) -> f32 {
-    (b[2] - b[0]).max(0.0) * (b[3] - b[1]).max(0.0)
-}
-
-fn overlap(a: &[f32; 4], b: &[f32; 4]) -> f32 {
-    area(&[a[0].max(b[0]), a[1].max(b[1]), a[2].min(b[2]), a[3].min(b[3])])
 }
 
 /// `b` grown by `margin` (at least [`MIN_MARGIN`]) on each side, in whole pixels of the `photo`.
