@@ -16,7 +16,7 @@ pub fn crop_quad(img: &RgbImage, q: &Quad) -> RgbImage {
     let from = q.map(|[x, y]| (x, y));
     let mut out = RgbImage::new(w, h);
     match Projection::from_control_points(from, [(0.0, 0.0), (wf, 0.0), (wf, hf), (0.0, hf)]) {
-        Some(p) => warp_into(img, p, Interpolation::Bicubic, Border::Replicate, &mut out),
+        Some(p) => warp_into(img, p, interpolation(h), Border::Replicate, &mut out),
         // Degenerate corners (collinear): the axis-aligned bounding box instead.
         None => {
             let x0 = q.iter().map(|p| p[0]).fold(f32::MAX, f32::min).max(0.0) as u32;
@@ -25,6 +25,15 @@ pub fn crop_quad(img: &RgbImage, q: &Quad) -> RgbImage {
         }
     }
     if hf / wf >= 1.5 { rotate270(&out) } else { out }
+}
+
+/// How a crop `h` pixels high is sampled: bicubically as PaddleOCR does, but bilinearly (a
+/// quarter of the taps) from twice the recogniser's height up, where the crop is shrunk by half or
+/// more before it is read. Measured: crops of 50 photos of 12 MP took 2.05 s of one core
+/// bicubic, 1.18 s so; CER unchanged on the 12 MP set (0.176 / 0.175) and on the generated
+/// evaluation set (0.164), whose crops are mostly lower (bilinear for all of them: 0.173).
+fn interpolation(h: u32) -> Interpolation {
+    if h >= 2 * crate::lines::LINE_H as u32 { Interpolation::Bilinear } else { Interpolation::Bicubic }
 }
 
 /// The width and height of the rectangle a quad (corners in walking order) is warped to: its

@@ -53,8 +53,8 @@ impl Detector {
 
     /// Text boxes of `img` in reading order, in its pixels. With `tile`, a photo whose longer side
     /// exceeds 1.25 tiles is searched as [`crate::search`] says: the whole photo shrunk to the
-    /// detector's size first, then windows of at most `tile` pixels of the full photo where that
-    /// overview saw low lines or traces of text.
+    /// detector's size first, then windows of the photo (at most `tile` pixels at full resolution,
+    /// two tiles at half) where that overview saw low lines or traces of text.
     pub fn search(&mut self, img: &RgbImage, params: &DbParams, tile: Option<u32>) -> Result<Vec<Quad>, OcrError> {
         let (w, h) = img.dimensions();
         let Some(tile) = tile.filter(|&t| t >= 64 && 4 * w.max(h) > 5 * t) else {
@@ -70,24 +70,12 @@ impl Detector {
         let scale = w as f32 / mw as f32;
         let view = search::overview(found, &prob, mw, mh, scale, (w, h));
         let mut near = Vec::new();
-        let (windows, sweep) = search::windows(&view.looks, tile, w, h);
-        // Windows around what the overview saw are seen at full resolution: they are there for
-        // print too small for anything less. A sweep of the whole photo costs a dozen windows:
-        // each is shrunk to the overview's size (PP-OCRv6's own rule, "shorter side at least
-        // 736", kept them whole: 1.5 s more on a text-free photo whose texture it took for text).
-        let (side, limit_max) = if sweep { (side, true) } else { (tile, true) };
-        for [x0, y0, x1, y1] in windows {
+        for window in search::windows(&view.looks, tile, w, h) {
+            let [x0, y0, x1, y1] = window.rect;
             let part = image::imageops::crop_imm(img, x0, y0, x1 - x0, y1 - y0).to_image();
             let (dx, dy) = (x0 as f32, y0 as f32);
-            let found = self.detect_at(&part, params, side, limit_max)?;
-            // A box spanning nearly the whole window both ways is its texture, not a line: PP-OCRv6
-            // boxed a photo of eggs so, and cutting and re-reading such boxes cost seconds.
-            let (ww, wh) = ((x1 - x0) as f32, (y1 - y0) as f32);
-            let texture = |q: &Quad| {
-                let [l, t, r, b] = crate::db::bounds(q);
-                r - l >= 0.9 * ww && b - t >= 0.9 * wh
-            };
-            near.extend(found.into_iter().filter(|q| !texture(q)).map(|q| q.map(|[x, y]| [x + dx, y + dy])));
+            let found = self.detect_at(&part, params, window.side, true)?;
+            near.extend(found.into_iter().filter(|q| !window.texture(q)).map(|q| q.map(|[x, y]| [x + dx, y + dy])));
         }
         let mut all = search::combine(view, near);
         reading_order(&mut all);

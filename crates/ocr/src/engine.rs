@@ -175,8 +175,10 @@ pub struct ModelPlan<'r> {
 /// rules are read again. 2: tilted lines kept by their own pixels (`db::line_blob`); 3: the
 /// style classifier sees a line the way up a re-reading pack turned it; 4: large photos searched
 /// by an overview and windows where it saw small text ([`crate::search`]), tall boxes cut from
-/// a shrunk copy ([`crate::crop::crop_line`]).
-pub const RULES: &str = "rules4";
+/// a shrunk copy ([`crate::crop::crop_line`]); 5: large looks and nearly high lines seen at
+/// half resolution, textures neither kept nor looked at, large crops sampled bilinearly, short
+/// lines recognised at 160 px.
+pub const RULES: &str = "rules5";
 
 /// The style classifier of models.toml that OCR runs on every line.
 pub const STYLE_MODEL: &str = "handwriting";

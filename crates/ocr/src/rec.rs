@@ -9,8 +9,11 @@ use crate::OcrError;
 use crate::lines::{LINE_H, by_ratio, ratio, write_line};
 
 const BATCH: usize = 6;
-/// Narrowest batch: 320 px (the training width).
-const MIN_RATIO: f32 = 320.0 / 48.0;
+/// Narrowest batch: 160 px. PaddleOCR pads every batch to at least its training width, 320 px;
+/// the recogniser's cost grows with the width, and short words (a price, a unit) padded to 320
+/// cost twice what they need. Measured with 160: 50 photos of 12 MP recognised in 7.9 s of one
+/// core instead of 9.4, CER 0.178 → 0.176; the generated evaluation set unchanged (0.164).
+const MIN_RATIO: f32 = 160.0 / 48.0;
 
 pub(crate) struct Recognizer {
     net: OnnxNet,
