@@ -492,6 +492,23 @@ fn dispatch(command: &Command, quiet: bool) -> Result<bool> {
     }
 }
 
+/// Large blocks (a 12 MP photo is 36 MB, a detector's feature maps tens of MB) come from glibc's
+/// heap and are kept for the next photo instead of being mapped and unmapped each time: every
+/// fresh mapping page-faults its way in, zeroed by the kernel. Measured on 50 photos of 12 MP
+/// (`crowdsift ocr`, two workers, three runs each): system time 2.5 → 1.25 s, wall 15.9 → 15.3 s,
+/// peak RSS unchanged (1.36 GB; freed space over 64 MiB at the heap's top is still returned).
+/// Most of those blocks are ONNX Runtime's, so a Rust allocator would not reach them; glibc's
+/// own settings do.
+#[allow(unsafe_code)] // mallopt, before any thread allocates
+fn keep_large_blocks() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes glibc's thresholds; it is called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 64 << 20);
+    }
+}
+
 #[allow(unsafe_code)] // set_var, while this is the only thread (see below)
 fn main() -> ExitCode {
     // Tesseract's OpenMP threads spin against our worker threads: with them capped at one per
@@ -502,6 +519,7 @@ fn main() -> ExitCode {
         // SAFETY: no other thread has been started yet, so nothing reads the environment concurrently.
         unsafe { std::env::set_var("OMP_THREAD_LIMIT", "1") };
     }
+    keep_large_blocks();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
