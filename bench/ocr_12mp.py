@@ -14,7 +14,9 @@ strips of small four-line shelf labels (name, price, unit price, product code), 
   2000 px a side before detection) in a Python process of its own, one photo after the other.
 
 Each tool runs as one child process on the machine's cores; its time is the wall time of that
-process (start-up and model loading included), its peak RSS the child's ru_maxrss (os.wait4).
+process (start-up and model loading included), its peak RSS the child's ru_maxrss (os.wait4). The
+tools take turns, each run three times (--repeat): the median wall time is the figure, every run's is
+listed (on a shared 2-core machine one run of the same binary took 14-18 s).
 Scored as bench/ocr_peers.py scores (benchlib.match_lines / score_photo: IoU >= 0.5 one-to-one, CER
 without spaces with a missed line costing all its characters): photos/s, CER overall, per script and
 per kind, detection recall per text height at full resolution (the font's pixel size, truth
@@ -23,7 +25,7 @@ photos.
 
     pip install rapidocr==3.10.0 shapely pyarrow   # plus scripts/setup.sh --test (fonts)
     python3 bench/ocr_12mp.py [--bin target/release/crowdsift] [--no-build] [--photos N]
-                              [--only crowdsift|rapidocr] [--seed 20]
+                              [--only crowdsift|rapidocr] [--seed 20] [--repeat 3]
 
 The set is generated into bench/work/ocr_12mp/set and reused while the seed and the generators are
 the same (the first N photos of a larger set are the set of N). Writes bench/results/ocr_12mp.{md,json};
@@ -38,6 +40,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -102,6 +105,26 @@ def run_crowdsift(binary: Path, truth_set) -> tuple[dict, float, int]:
         if line["read"]:
             results[line["id"]].append({"quad": line["quad"], "text": line["text"]})
     return results, secs, rss
+
+
+def measure(tools: list[str], photos: list[dict], binary: Path, repeat: int) -> dict:
+    """Each tool run `repeat` times on `photos`, the tools taking turns so that a slow spell of a
+    shared machine falls on both: per tool the wall time of every run, their median (the figure
+    reported), the largest peak RSS, and the scores of the last run (both tools read the same way
+    each time)."""
+    runs, found = {t: [] for t in tools}, {}
+    for r in range(repeat):
+        for tool in tools:
+            print(f"run {r + 1}/{repeat}: {TOOLS[tool]} on {len(photos)} photos", file=sys.stderr)
+            found[tool], secs, rss = run_crowdsift(binary, photos) if tool == "crowdsift" else run_rapidocr(photos)
+            runs[tool].append((secs, rss))
+            print(f"{TOOLS[tool]}: {secs:.1f} s, {rss / 2**20:.0f} MiB", file=sys.stderr)
+    out = {}
+    for tool in tools:
+        secs = statistics.median(s for s, _ in runs[tool])
+        out[tool] = {"secs": secs, "runs": [round(s, 2) for s, _ in runs[tool]], "photos_per_s": len(photos) / secs,
+                     "peak_rss": max(m for _, m in runs[tool]), "scores": summarise(photos, found[tool])}
+    return out
 
 
 def rapidocr_worker(files: list[str], out: str) -> None:
@@ -188,6 +211,18 @@ def fmt(v, spec=".3f"):
     return "-" if v is None else format(v, spec)
 
 
+def runs(r: dict) -> str:
+    return ", ".join(f"{s:.1f}" for s in r.get("runs", [r["secs"]]))
+
+
+def speed(cs: dict, ro: dict) -> str:
+    """crowdsift's speed over rapidocr's: of the medians, and the range over the rounds."""
+    ratio = cs["photos_per_s"] / ro["photos_per_s"]
+    rounds = [b / a for a, b in zip(cs.get("runs", []), ro.get("runs", []))]
+    spread = f" (each round: {min(rounds):.2f}-{max(rounds):.2f}x)" if len(rounds) > 1 else ""
+    return f"{ratio:.2f}x rapidocr's photos/s{spread}"
+
+
 def table(report: dict, truth_set, seed: int, env: dict) -> str:
     tools = list(report)
     lines_total = sum(len(p["lines"]) for p in truth_set)
@@ -205,19 +240,20 @@ def table(report: dict, truth_set, seed: int, env: dict) -> str:
           f"Machine: {env['nproc']} cores ({env['cpu']}), {env['date'][:10]}; {env['crowdsift']} "
           f"(release binary built {env['crowdsift_built']}, tree at {env['git_head']}), rapidocr {env['rapidocr']} "
           f"(onnxruntime {env['onnxruntime']}), Python {env['python']}. Each tool is one process on all cores, timed "
-          "from start to exit (model loading included). Scoring as bench/ocr_peers.py: lines matched at quad IoU >= 0.5; "
+          "from start to exit (model loading included); the tools take turns, each run as many times as the "
+          "wall-time column lists, and the median is the figure. Scoring as bench/ocr_peers.py: lines matched at quad IoU >= 0.5; "
           "CER without spaces, a missed line costing all its characters. `python3 bench/ocr_12mp.py`.", ""]
     if any(r.get("note") for r in report.values()):
         md += [f"- {TOOLS[t]}: {r['note']}" for t, r in report.items() if r.get("note")] + [""]
-    md += ["| tool | photos/s | wall s | peak RSS MiB | CER | det P | det R | det F1 | lines on text-free photos |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    md += ["| tool | photos/s | wall s (median) | wall s of each run | peak RSS MiB | CER | det P | det R | det F1 | lines on text-free photos |",
+           "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
     for t, r in report.items():
         a, fr = r["scores"]["groups"]["all"], r["scores"]["text_free"]
-        md.append(f"| {TOOLS[t]} | {r['photos_per_s']:.3f} | {r['secs']:.1f} | {r['peak_rss'] / 2**20:.0f} | "
+        md.append(f"| {TOOLS[t]} | {r['photos_per_s']:.3f} | {r['secs']:.1f} | {runs(r)} | {r['peak_rss'] / 2**20:.0f} | "
                   f"{a['cer']:.3f} | {fmt(a['p'])} | {a['r']:.3f} | {fmt(a['f1'])} | {fr['lines']} (on {fr['photos']} of {free}) |")
     if len(tools) == 2:
         cs, ro = report["crowdsift"], report["rapidocr"]
-        md += ["", f"Speed: crowdsift at {cs['photos_per_s'] / ro['photos_per_s']:.2f}x rapidocr's photos/s "
+        md += ["", f"Speed: crowdsift at {speed(cs, ro)} "
                f"(issue 20's target: >= 4x); CER {cs['scores']['groups']['all']['cer']:.3f} vs "
                f"{ro['scores']['groups']['all']['cer']:.3f} (target: at most rapidocr's)."]
 
@@ -250,19 +286,15 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=20)
     ap.add_argument("--bin", help="the crowdsift binary (default: the release build, built first unless --no-build)")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each tool, taking turns; the median is reported")
     args = ap.parse_args()
     binary = crowdsift_binary() if args.only != "rapidocr" else Path(args.bin or ROOT / "target" / "release" / "crowdsift")
     WORK.mkdir(parents=True, exist_ok=True)
     truth_set = make_set(args.seed, args.photos)
     env = versions(binary)
-    report = {}
-    for tool in [args.only] if args.only else list(TOOLS):
-        print(f"running {TOOLS[tool]} on {len(truth_set)} photos", file=sys.stderr)
-        results, secs, rss = run_crowdsift(binary, truth_set) if tool == "crowdsift" else run_rapidocr(truth_set)
-        report[tool] = {"secs": secs, "photos_per_s": len(truth_set) / secs, "peak_rss": rss, "date": env["date"],
-                        "scores": summarise(truth_set, results)}
-        a = report[tool]["scores"]["groups"]["all"]
-        print(f"{TOOLS[tool]}: {secs:.1f} s, {rss / 2**20:.0f} MiB, CER {a['cer']:.3f}, R {a['r']:.3f}", file=sys.stderr)
+    report = measure([args.only] if args.only else list(TOOLS), truth_set, binary, args.repeat)
+    for r in report.values():
+        r["date"] = env["date"]
     previous = RESULTS / "ocr_12mp.json"
     if args.only and previous.is_file():
         old = json.loads(previous.read_text())
@@ -275,13 +307,7 @@ def main() -> None:
     # also reads Bengali, Devanagari, Thai and Arabic (with Tesseract and PP-OCRv6), which rapidocr
     # does not (its CER there is 0.8-1.0), and that reading costs time the Latin photos do not.
     latin = [p for p in truth_set if p["text_free"] or p["script"] == "Latin"]
-    subset = {}
-    if not args.only:
-        for tool in TOOLS:
-            print(f"running {TOOLS[tool]} on the {len(latin)} Latin-script and text-free photos", file=sys.stderr)
-            results, secs, rss = run_crowdsift(binary, latin) if tool == "crowdsift" else run_rapidocr(latin)
-            subset[tool] = {"secs": secs, "photos_per_s": len(latin) / secs, "peak_rss": rss,
-                            "scores": summarise(latin, results)}
+    subset = {} if args.only else measure(list(TOOLS), latin, binary, args.repeat)
     RESULTS.mkdir(exist_ok=True)
     md = table(report, truth_set, args.seed, env)
     if subset:
@@ -289,10 +315,11 @@ def main() -> None:
         md += "\n".join([
             "", f"Latin-script photos and text-free ones only ({len(latin)} photos, "
             f"{sum(len(p['lines']) for p in latin)} lines: the scripts both tools read), each tool run again on them:", "",
-            "| tool | photos/s | wall s | peak RSS MiB | CER | det R |", "|---|---:|---:|---:|---:|---:|",
-            *[f"| {TOOLS[t]} | {r['photos_per_s']:.3f} | {r['secs']:.1f} | {r['peak_rss'] / 2**20:.0f} | "
+            "| tool | photos/s | wall s (median) | wall s of each run | peak RSS MiB | CER | det R |",
+            "|---|---:|---:|---|---:|---:|---:|",
+            *[f"| {TOOLS[t]} | {r['photos_per_s']:.3f} | {r['secs']:.1f} | {runs(r)} | {r['peak_rss'] / 2**20:.0f} | "
               f"{r['scores']['groups']['all']['cer']:.3f} | {r['scores']['groups']['all']['r']:.3f} |" for t, r in subset.items()],
-            "", f"Speed on these: crowdsift at {cs['photos_per_s'] / ro['photos_per_s']:.2f}x rapidocr's photos/s.", ""])
+            "", f"Speed on these: crowdsift at {speed(cs, ro)}.", ""])
     (RESULTS / "ocr_12mp.md").write_text(md)
     previous.write_text(json.dumps({"seed": args.seed, "photos": len(truth_set), "env": env, "tools": report,
                                     "latin_and_text_free": subset},
