@@ -56,8 +56,9 @@ pub struct Look {
 }
 
 /// Splits the overview's boxes (photo pixels, from a map `scale` photo pixels per map pixel) into
-/// lines kept and low lines, and adds the map's traces of text not inside a kept line as places
-/// to look. `prob` is the `mw` × `mh` probability map.
+/// lines kept, low lines and blocks (looked at again, nearly high lines at half resolution) and
+/// textures (dropped), and adds the map's traces of text not inside a kept line or a texture as
+/// places to look. `prob` is the `mw` × `mh` probability map.
 pub fn overview(boxes: Vec<Quad>, prob: &[f32], mw: usize, mh: usize, scale: f32, photo: (u32, u32)) -> Overview {
     let mut out = Overview::default();
     let mut blocks = Vec::new();
