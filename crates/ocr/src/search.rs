@@ -120,7 +120,7 @@ impl Window {
     pub fn texture(&self, q: &Quad) -> bool {
         let [x0, y0, x1, y1] = self.rect;
         let (w, h) = (x1 - x0, y1 - y0);
-        let share = if self.side < w.max(h) { 0.8 } else { TEXTURE_SHARE };
+        let share = if self.side < w.max(h) { HALF_TEXTURE_SHARE } else { TEXTURE_SHARE };
         fills(bounds(q), w as f32, h as f32, share)
     }
 }
@@ -168,6 +168,8 @@ pub fn texture(q: &Quad, w: f32, h: f32) -> bool {
 
 /// Share of both sides of a photo or window that a texture's box spans.
 const TEXTURE_SHARE: f32 = 0.9;
+/// The same in a window seen at half resolution ([`Window::texture`]).
+const HALF_TEXTURE_SHARE: f32 = 0.8;
 
 /// Whether bounds (left, top, right, bottom) span `share` of `w` and of `h`.
 fn fills([l, t, r, b]: [f32; 4], w: f32, h: f32, share: f32) -> bool {

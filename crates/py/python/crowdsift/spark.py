@@ -281,11 +281,12 @@ def _text_partition(stage: str, options: dict):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         import crowdsift
 
-        # An empty partition (more partitions than rows) hands over no batch at all.
+        # An empty partition (more partitions than rows) hands over no batch at all, which
+        # Table.from_batches cannot take.
         batches = list(batches)
-        rows = pa.Table.from_batches(batches) if batches else None
-        if rows is None or rows.num_rows == 0:
+        if not any(b.num_rows for b in batches):
             return
+        rows = pa.Table.from_batches(batches)
         with tempfile.TemporaryDirectory(prefix="crowdsift-part-") as out:
             table = crowdsift.ocr(rows, out, jobs=1, **options.get("ocr", {}))
             if stage == "pii":
