@@ -70,6 +70,31 @@ pub fn find(text: &str) -> Option<AddressHit> {
     })
 }
 
+/// An address written number first without a street word OCR could read ("216, kue Coutukiek"
+/// for "216, rue Couturier"): a house number of one to five digits, then two to four words of
+/// letters, one of them capitalised. Only for a line on a note that also holds a phone number or
+/// an e-mail address (see the crate root): on a price tag, "3 Fresh Eggs" has the same shape.
+pub fn number_first(text: &str) -> Option<AddressHit> {
+    let trimmed = text.trim();
+    let start = text.find(trimmed)?;
+    let mut words = trimmed.split_whitespace();
+    let number = words.next()?.trim_end_matches([',', '.']);
+    if !(1..=5).contains(&number.len()) || !number.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let rest: Vec<&str> = words.map(|w| w.trim_end_matches([',', '.'])).collect();
+    let lettered = |w: &&str| w.chars().filter(|c| c.is_alphabetic()).count() >= 2 && w.chars().all(char::is_alphabetic);
+    let amount = explain_number(text, start, start + number.len()).is_some();
+    if amount || !(2..=4).contains(&rest.len()) || !rest.iter().all(lettered) {
+        return None;
+    }
+    rest.iter().any(|w| w.starts_with(char::is_uppercase)).then(|| AddressHit {
+        start,
+        end: start + trimmed.len(),
+        evidence: "a house number before a street's name, on a note with contact details".to_owned(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +129,15 @@ mod tests {
             "Avenue 12 kg",
         ] {
             assert_eq!(find(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn house_numbers_before_a_misread_street_are_addresses_of_a_contact_note() {
+        assert!(number_first("216, kue Coutukiek").is_some());
+        assert!(number_first("14 avenue Foch").is_some());
+        for s in ["5 kg Rice", "2 × 1,500", "216 kue", "12 fresh eggs", "123456 Main Road", "Rice 5 kg"] {
+            assert_eq!(number_first(s), None, "{s}");
         }
     }
 }

@@ -154,7 +154,10 @@ impl Lexicon {
             .filter(|e| e.norm.len() >= 5 && e.norm.len().abs_diff(n) <= 2)
             .filter(|e| !matches!(e.kind, Kind::Phone | Kind::IdNumber | Kind::DateOfBirth) || digits >= 5)
             .map(|e| (strsim::levenshtein(&head, &e.norm.iter().collect::<String>()), e))
-            .filter(|(d, e)| *d >= 1 && *d <= if e.norm.len() >= 10 { 2 } else { 1 })
+            // Two letters lost from a longer word ("Adres:" for "Address:") are one misreading too.
+            .filter(|(d, e)| {
+                *d >= 1 && (*d <= if e.norm.len() >= 10 { 2 } else { 1 } || *d == 2 && e.norm.len() >= 7 && subsequence(&head, &e.norm))
+            })
             .min_by_key(|(d, _)| *d)
             .map(|(_, e)| Lead {
                 kind: e.kind,
@@ -165,10 +168,16 @@ impl Lexicon {
     }
 }
 
+/// Whether the letters of `short` appear in `word` in order (`adres` in `address`).
+fn subsequence(short: &str, word: &[char]) -> bool {
+    let mut it = word.iter();
+    short.chars().all(|c| it.any(|w| *w == c))
+}
+
 /// What may stand between a leading word and its value.
 const SEPARATORS: [char; 8] = [':', '-', '.', '=', '#', '：', ';', '；'];
 /// The separators that end a misread leading word (not `-` or `.`, which occur within words).
-const COLONS: [char; 4] = [':', '：', ';', '；'];
+pub(crate) const COLONS: [char; 4] = [':', '：', ';', '；'];
 
 /// Lower case with the accents of Latin letters removed (é → e, ç → c, ñ → n, đ → d).
 pub fn normalise(s: &str) -> Vec<char> {
@@ -230,6 +239,9 @@ mod tests {
         // Misread by OCR by a letter, before a separator.
         assert_eq!(lead("Endereso: Rua Sete, 12"), Some((Kind::Address, "Rua Sete, 12".into())));
         assert_eq!(lead("Nsày sinh: 24/03/2000"), Some((Kind::DateOfBirth, "24/03/2000".into())));
+        // Two letters lost from a long word: "Adres" is "Address" misread.
+        assert_eq!(lead("Adres: 960 Njagi Plaza"), Some((Kind::Address, "960 Njagi Plaza".into())));
+        assert_eq!(lead("Ades: 960"), None, "two letters from a short word are too many");
         assert_eq!(lead("Aamat: Gg. Asia 3"), Some((Kind::Address, "Gg. Asia 3".into())));
         // Short words and numbers' words without a number are not guessed at.
         assert_eq!(lead("Tol: 12"), None);

@@ -182,6 +182,16 @@ pub fn find(lines: &[TextLine], lexicon: &Lexicon, country: Option<&str>) -> Vec
             f.evidence = format!("{evidence}; {}", f.evidence);
             continue;
         }
+        // Digits a phone number's metadata also accepts, after the word for a date of birth or an
+        // ID ("Tanggal lahir: 26/08/1952", "आधार: 3345 288 2432" with a digit misread): what the
+        // word says they are. Check digits (cards, IBANs, IDs) stand against any word.
+        if matches!(lead.kind, Kind::DateOfBirth | Kind::IdNumber)
+            && let Some(f) = out.iter_mut().find(|f| f.kind == Kind::Phone && f.line == Some(at))
+        {
+            f.kind = lead.kind;
+            f.evidence = format!("{evidence}; digits also valid as a phone number");
+            continue;
+        }
         out.push(PiiFinding { kind: lead.kind, quad, evidence, score: 0.8, masked: mask(&value), line: Some(at) });
     }
     // Without a leading word, on rows where nothing else was found: names the gazetteer knows,
@@ -207,6 +217,24 @@ pub fn find(lines: &[TextLine], lexicon: &Lexicon, country: Option<&str>) -> Vec
             });
         }
     }
+    // Handwritten phone numbers OCR misread a digit of as a letter (`0557 bb1 50b0`).
+    let handwritten: Vec<bool> =
+        rows.iter().map(|r| r.handwriting(lines).is_some_and(|p| p >= safety::HANDWRITING)).collect();
+    for (i, row) in rows.iter().enumerate() {
+        if handwritten[i]
+            && !out.iter().any(|f| f.line == Some(row.first()) && f.kind == Kind::Phone)
+            && let Some((start, end)) = patterns::misread_phone(&row.text)
+        {
+            out.push(PiiFinding {
+                kind: Kind::Phone,
+                quad: row.region(lines, start, end),
+                evidence: "digits written like a phone number, some misread as letters, on a handwritten line".into(),
+                score: 0.5,
+                masked: mask(&row.text[start..end]),
+                line: Some(row.first()),
+            });
+        }
+    }
     // Names the gazetteer does not know, by where they are written: a line written like a name on
     // a note that holds a phone number or an e-mail address, or on a handwritten line.
     let notes = rows::notes(&rows, lines);
@@ -222,15 +250,32 @@ pub fn find(lines: &[TextLine], lexicon: &Lexicon, country: Option<&str>) -> Vec
         if !bare(&out, row) {
             continue;
         }
-        let handwritten = row.handwriting(lines).is_some_and(|p| p >= safety::HANDWRITING);
+        let handwritten = handwritten[i];
         // On a note with a phone number, one capital is enough: OCR often lowers the first
         // letter of a name ("izgü Öcalan").
         let capital = row.text.chars().any(char::is_uppercase);
-        let (evidence, score, span) = if contact_note[i]
-            && let Some(span) = names::name_like(&row.text, handwritten || capital)
-        {
+        // After a colon, a leading word OCR misread beyond recognition ("Nomke: Santiago SeRna").
+        let after_colon = |any_case: bool| {
+            names::name_like(&row.text, any_case).or_else(|| {
+                let at = row.text.rfind(lexicon::COLONS)?;
+                let colon = row.text[at..].chars().next().map_or(1, char::len_utf8);
+                names::name_like(&row.text[at + colon..], any_case).map(|(a, b)| (at + colon + a, at + colon + b))
+            })
+        };
+        if contact_note[i] && let Some(h) = address::number_first(&row.text) {
+            out.push(PiiFinding {
+                kind: Kind::Address,
+                quad: row.region(lines, h.start, h.end),
+                evidence: h.evidence,
+                score: 0.5,
+                masked: mask(&row.text[h.start..h.end]),
+                line: Some(row.first()),
+            });
+            continue;
+        }
+        let (evidence, score, span) = if contact_note[i] && let Some(span) = after_colon(handwritten || capital) {
             ("words written like a name, on a note with a phone number or e-mail address", 0.55, span)
-        } else if handwritten && let Some(span) = names::name_like(&row.text, true) {
+        } else if handwritten && let Some(span) = after_colon(true) {
             ("words written like a name, on a handwritten line", 0.5, span)
         } else {
             continue;
@@ -397,6 +442,45 @@ mod tests {
         let mut hand = alone.clone();
         hand[0].handwriting = Some(0.9);
         assert_eq!(found(&hand), [(Kind::PersonName, Some(0))]);
+    }
+
+    /// Handwritten notes of the evaluation set as OCR read them: a leading word garbled beyond
+    /// recognition, a comma between a name's parts, a phone number with digits read as letters.
+    #[test]
+    fn handwritten_notes_as_ocr_misreads_them() {
+        let hand = |text: &str, y: f32| TextLine { handwriting: Some(0.99), ..line(text, y) };
+        let lines = vec![
+            line("Cantidad 3 × 12.50", 0.0),
+            hand("Nomke: Santiago SeRna,", 30.0),
+            hand("Juliana, Montenegeo", 60.0),
+            hand("0557 bb1 50b0", 90.0),
+        ];
+        let f = find(&lines, &Lexicon::builtin(), None);
+        let got: Vec<(Kind, Option<usize>, &str)> = f
+            .iter()
+            .map(|f| {
+                let l = &lines[f.line.unwrap_or(0)].text;
+                (f.kind, f.line, &l[..])
+            })
+            .collect();
+        assert_eq!(
+            got.iter().map(|g| (g.0, g.1)).collect::<Vec<_>>(),
+            [(Kind::PersonName, Some(1)), (Kind::PersonName, Some(2)), (Kind::Phone, Some(3))],
+            "{f:#?}"
+        );
+        // The name after the garbled word: the region leaves "Nomke:" out.
+        assert_eq!(f[0].masked, "Sa****** ***na");
+        // The same words typed on a price tag are no name and no phone number.
+        let typed: Vec<TextLine> = lines.iter().map(|l| TextLine { handwriting: Some(0.01), ..l.clone() }).collect();
+        assert!(find(&typed[3..], &Lexicon::builtin(), None).is_empty());
+    }
+
+    #[test]
+    fn a_leading_word_names_digits_a_phone_pattern_also_accepts() {
+        let lines = vec![line("Tanggal lahir: 26/08/1952", 0.0), line("आधार: 3345 288 2432", 30.0)];
+        let f = find(&lines, &Lexicon::builtin(), Some("ID"));
+        let kinds: Vec<(Kind, Option<usize>)> = f.iter().map(|f| (f.kind, f.line)).collect();
+        assert_eq!(kinds, [(Kind::DateOfBirth, Some(0)), (Kind::IdNumber, Some(1))], "{f:#?}");
     }
 
     #[test]

@@ -67,6 +67,8 @@ pub fn name_like(text: &str, any_case: bool) -> Option<(usize, usize)> {
         return None;
     }
     let ok = words.iter().all(|w| {
+        // A comma between the parts ("Juliana, Montenegro") is a pen's or the OCR's.
+        let w = w.trim_end_matches([',', ';']);
         let lower = w.to_lowercase();
         if CONNECTORS.contains(&lower.as_str()) {
             return true;
@@ -263,8 +265,10 @@ impl Gazetteer {
         let mut words: Vec<(usize, &str)> = Vec::new();
         let mut offset = seg_start;
         for w in segment.split(' ') {
-            if !w.is_empty() {
-                words.push((offset, w));
+            // A comma between the parts ("Juliana, Montenegro") is a pen's or the OCR's.
+            let word = w.trim_end_matches([',', ';']);
+            if !word.is_empty() {
+                words.push((offset, word));
             }
             offset += w.len() + 1;
         }

@@ -37,6 +37,21 @@ pub struct Hit {
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}").expect("regex")
 });
+/// An address OCR read without the dot of its domain (`ismpalsti47@gmilcom`): letters or digits
+/// on both sides of an `@` inside one word. A price tag writes `@` between spaces ("3 @ 2.50"),
+/// a social handle with nothing before it.
+static EMAIL_MISREAD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[A-Za-z0-9._%+\-]*[A-Za-z0-9]{2}@[A-Za-z][A-Za-z0-9\-.]{2,}").expect("regex"));
+/// A whole date with a four-digit year: day-month-year or year-month-day, with `/`, `.` or `-`.
+static FULL_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})|(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2}))$").expect("regex")
+});
+
+/// The latest year a written date is taken for a date of birth without a leading word. Dates on
+/// price tags and packs (best before, packed on, offer ends) are of the years photos are taken
+/// in; a collector or customer whose birth date is on a note is an adult. A constant rather than
+/// today's year less a margin, so that a run gives the same findings every year.
+pub const BIRTH_YEAR_LATEST: u32 = 2010;
 /// Digit runs with the separators people write numbers with.
 static DIGITS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\+?\(?\d[\d ().\-/]{5,}\d").expect("regex"));
 static IBAN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b").expect("regex"));
@@ -119,6 +134,12 @@ fn find_ascii(text: &str, country: Option<&str>, regions: &Regions, rtl: bool) -
         .find_iter(text)
         .map(|m| Hit { start: m.start(), end: m.end(), kind: Kind::Email, evidence: "e-mail address" })
         .collect();
+    for m in EMAIL_MISREAD.find_iter(text) {
+        if !hits.iter().any(|h| h.start < m.end() && m.start() < h.end) {
+            let evidence = "e-mail address (its domain misread)";
+            hits.push(Hit { start: m.start(), end: m.end(), kind: Kind::Email, evidence });
+        }
+    }
     for m in IBAN.find_iter(text) {
         if iban_valid(m.as_str()) {
             hits.push(Hit { start: m.start(), end: m.end(), kind: Kind::Iban, evidence: "IBAN (mod 97)" });
@@ -140,14 +161,127 @@ fn find_ascii(text: &str, country: Option<&str>, regions: &Regions, rtl: bool) -
                 (kind, ev)
             })
         });
+        let found = found
+            .or_else(|| bare_phone(text, m.start(), m.end(), country, regions).map(|ev| (Kind::Phone, ev)))
+            .or_else(|| international_shaped(s).then_some((Kind::Phone, INTERNATIONAL)))
+            .or_else(|| old_date(s.trim()).then_some((Kind::DateOfBirth, OLD_DATE)));
         if let Some((kind, evidence)) = found {
             hits.push(Hit { start: m.start(), end: m.end(), kind, evidence });
-        } else if let Some(evidence) = bare_phone(text, m.start(), m.end(), country, regions) {
-            hits.push(Hit { start: m.start(), end: m.end(), kind: Kind::Phone, evidence });
         }
     }
     hits.sort_by_key(|h| h.start);
     hits
+}
+
+const INTERNATIONAL: &str = "written as an international phone number (+ and groups of digits), its code misread";
+const OLD_DATE: &str = "a whole date of a year long past (a date of birth)";
+
+/// Whether `s` is written as people write an international number — `+`, then 9 to 15 digits in
+/// three or more groups of one to four — whatever libphonenumber says of it: OCR misreads a
+/// handwritten digit of the country code (`+733 23 157 3488` for `+233 …`), and nothing on a
+/// price tag starts with `+` and runs on in groups.
+pub fn international_shaped(s: &str) -> bool {
+    let s = s.trim();
+    let Some(rest) = s.strip_prefix('+') else { return false };
+    let groups: Vec<&str> = rest.split([' ', '-', '.', '(', ')']).filter(|g| !g.is_empty()).collect();
+    let digits: usize = groups.iter().map(|g| g.len()).sum();
+    groups.len() >= 3
+        && (9..=15).contains(&digits)
+        && groups.iter().all(|g| g.len() <= 4 && g.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Whether `s` is a whole date (day, month and four-digit year, or year, month and day) of a year
+/// from 1900 to [`BIRTH_YEAR_LATEST`].
+pub fn old_date(s: &str) -> bool {
+    let Some(c) = FULL_DATE.captures(s) else { return false };
+    let n = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
+    let (day, month, year) = match (n(1), n(2), n(3)) {
+        (Some(d), Some(m), Some(y)) => (d, m, y),
+        _ => match (n(6), n(5), n(4)) {
+            (Some(d), Some(m), Some(y)) => (d, m, y),
+            _ => return false,
+        },
+    };
+    // Day and month either way round: a US-style `11/25/1971` is a date too.
+    let valid = |d: u32, m: u32| (1..=31).contains(&d) && (1..=12).contains(&m);
+    (1900..=BIRTH_YEAR_LATEST).contains(&year) && (valid(day, month) || valid(month, day))
+}
+
+/// Letters handwriting recognisers put for digits (`0557 bb1 50b0` for `0905 144 2550` is read
+/// with `b` for 6; `|44` for 144; `7C` for 70).
+fn confused_digit(c: char) -> Option<char> {
+    Some(match c {
+        'O' | 'o' | 'D' | 'Q' | 'C' | 'c' => '0',
+        'I' | 'l' | '|' | 'i' | '!' => '1',
+        'Z' | 'z' => '2',
+        'S' | 's' => '5',
+        'b' | 'G' => '6',
+        'T' => '7',
+        'B' => '8',
+        'g' | 'q' => '9',
+        _ => return None,
+    })
+}
+
+/// A phone number in handwriting as OCR misread it: a run of words that are digits, or digits with
+/// a few letters recognisers put for digits, holding 9 to 15 digits in groups of at most seven,
+/// two in three of its characters true digits, and none of the shapes of a price tag's numbers.
+/// Only for lines known to be handwritten or on a note with contact details: on print, such a
+/// run is a code. Returns the run's byte range.
+pub fn misread_phone(text: &str) -> Option<(usize, usize)> {
+    let mut best: Option<(usize, usize)> = None;
+    let mut run: Option<(usize, usize, String, usize)> = None; // start, end, digits as read, true digits
+    let mut words: Vec<(usize, &str)> = Vec::new();
+    let mut offset = 0;
+    for w in text.split(' ') {
+        words.push((offset, w));
+        offset += w.len() + 1;
+    }
+    let accept = |r: &(usize, usize, String, usize)| {
+        let (start, end, mapped, real) = r;
+        let n = mapped.chars().filter(char::is_ascii_digit).count();
+        let groups_ok = mapped.split(|c: char| !c.is_ascii_digit()).all(|g| g.len() <= 7);
+        (9..=15).contains(&n)
+            && 3 * real >= 2 * n
+            && groups_ok
+            && benign_shape(mapped).is_none()
+            && explain_number(text, *start, *end).is_none()
+    };
+    for (at, w) in words.into_iter().chain(std::iter::once((text.len(), ""))) {
+        let core = w.trim_matches(|c: char| "()-.,".contains(c));
+        let mapped: Option<String> = (!core.is_empty())
+            .then(|| {
+                core.char_indices()
+                    .map(|(i, c)| match c {
+                        '0'..='9' => Some(c),
+                        '+' if i == 0 => Some('+'),
+                        '-' | '.' => Some('-'),
+                        _ => confused_digit(c),
+                    })
+                    .collect()
+            })
+            .flatten();
+        match mapped {
+            Some(m) if m.chars().any(|c| c.is_ascii_digit()) => {
+                let real = core.chars().filter(char::is_ascii_digit).count();
+                let lead = at + w.find(core).unwrap_or(0);
+                let end = lead + core.len();
+                run = Some(match run.take() {
+                    Some((s, _, acc, r)) => (s, end, format!("{acc} {m}"), r + real),
+                    None => (lead, end, m, real),
+                });
+            }
+            _ => {
+                if let Some(r) = run.take()
+                    && best.is_none()
+                    && accept(&r)
+                {
+                    best = Some((r.0, r.1));
+                }
+            }
+        }
+    }
+    best
 }
 
 /// A national phone number written without its country code and not valid for the photo's own
@@ -492,6 +626,37 @@ mod tests {
         assert_eq!(Regions::parse(&["ke", "br"]).unwrap().codes(), ["KE", "BR"]);
         assert!(Regions::parse(&["XX"]).is_err());
         assert_eq!(Regions::survey().codes().len(), SURVEY_REGIONS.len());
+    }
+
+    /// What OCR makes of handwritten and small print: a country code's digit misread, an e-mail's
+    /// dot lost, a date of birth whose leading word was garbled.
+    #[test]
+    fn misread_values_are_found_by_their_shape() {
+        // `+733` is no country code; the number is written as an international one all the same.
+        assert_eq!(kinds("+733 23 157 3488", None), [(Kind::Phone, "+733 23 157 3488".into())]);
+        assert!(kinds("+ 2 for 1", None).is_empty() && kinds("+250 g free", None).is_empty());
+        assert!(!international_shaped("+12 500") && !international_shaped("+1250000000"));
+        assert_eq!(kinds("Emi: ismpalsti47@gmilcom", None), [(Kind::Email, "ismpalsti47@gmilcom".into())]);
+        assert!(kinds("3 @ 2.50", None).is_empty() && kinds("follow @freshmart", None).is_empty());
+        // Whole dates of years long past, either order, are dates of birth; this year's are not.
+        for (s, v) in [("f: 25/11/1971", "25/11/1971"), ("1994-06-28", "1994-06-28"), ("٢١-٠٤-١٩٥٠", "٢١-٠٤-١٩٥٠")] {
+            assert_eq!(kinds(s, None), [(Kind::DateOfBirth, v.into())], "{s}");
+        }
+        for s in ["Caduca 12/05/2026", "Exp 2027-01-31", "Since 1985", "31/13/1970", "12/05/1850"] {
+            assert!(kinds(s, None).is_empty(), "{s}: {:?}", kinds(s, None));
+        }
+    }
+
+    #[test]
+    fn handwritten_digits_misread_as_letters_make_a_phone_number() {
+        let run = |s: &str| misread_phone(s).map(|(a, b)| s[a..b].to_owned());
+        assert_eq!(run("0557 bb1 50b0").as_deref(), Some("0557 bb1 50b0"));
+        assert_eq!(run("+UU 7C |44 4C 87").as_deref(), Some("7C |44 4C 87"));
+        assert_eq!(run("4255621 035 323").as_deref(), Some("4255621 035 323"));
+        // Too few digits, too many letters, or a price tag's numbers: not a phone.
+        for s in ["211C 1138", "Sukari kilo 1 Sh 3,200", "Total KSh 12 500 000", "SOS BOB", "8 901030 865278", "Idadi 2 × 1,500"] {
+            assert_eq!(run(s), None, "{s}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | `handwriting` | a line is handwritten (style classifier ≥ [`SafetyParams::handwriting`]) | notes in a collector's hand hold names and numbers, and OCR misreads them |
 //! | `low_confidence_text` | a line not hidden was read with confidence < [`SafetyParams::min_confidence`] | what it really says is not known |
-//! | `unread_text` | the detector found a line no recogniser could read with the OCR's confidence floor: a box at least [`SafetyParams::unread_min_height`] px high, twice as long with a letter or digit made out in it, or four times as long | illegible writing |
+//! | `unread_text` | the detector found a line no recogniser could read with the OCR's confidence floor: a box at least [`SafetyParams::unread_min_height`] px high, twice as long with a letter or digit made out in it, or four times as long; or 1.5 times as long and within a line's height of personal data found | illegible writing; two lines of a note the detector boxed as one |
 //! | `unclassified_text` | a line not hidden holds what may be personal: a number of 7+ digits nothing explains (not an amount, code, date or barcode), an `@` | the rules could not tell |
 //!
 //! Left out, as no place for personal data: lines of one or two characters in a short box (a dash,
@@ -122,6 +122,22 @@ fn centre_in(q: &Quad, regions: &[Quad]) -> bool {
     })
 }
 
+/// Whether a box touches, or lies within a line's height of, personal data found in the text.
+fn beside_personal(q: &Quad, found: &[PiiFinding]) -> bool {
+    let bounds = |q: &Quad| {
+        let (xs, ys) = (q.map(|p| p[0]), q.map(|p| p[1]));
+        let lo = |v: [f32; 4]| v.into_iter().fold(f32::MAX, f32::min);
+        let hi = |v: [f32; 4]| v.into_iter().fold(f32::MIN, f32::max);
+        (lo(xs), lo(ys), hi(xs), hi(ys))
+    };
+    let (x0, y0, x1, y1) = bounds(q);
+    found.iter().filter(|f| f.line.is_some()).any(|f| {
+        let (a0, b0, a1, b1) = bounds(&f.quad);
+        let m = crate::sides(&f.quad).1;
+        a0 < x1 + m && x0 - m < a1 && b0 < y1 + m && y0 - m < b1
+    })
+}
+
 /// Applies the rule to the lines read (`lines`), the boxes found but not read (`unread`), the
 /// personal data found in them (`found`, from [`crate::find`] on the same lines) and the regions
 /// of the product barcodes in the photo (`codes`, from [`crate::add_codes`]).
@@ -188,6 +204,13 @@ pub fn assess(
             a.doubts.push(Doubt {
                 check: "unread_text",
                 detail: format!("text {:.0}×{:.0} px not readable (best reading {:.2})", len, height, u.confidence),
+            });
+        } else if height >= p.unread_min_height && len >= 1.5 * height && beside_personal(&u.quad, found) {
+            // Two lines of a note the detector boxed as one, against an e-mail address it did
+            // read: neither a line's length nor a reading, but more of the note is likely.
+            a.doubts.push(Doubt {
+                check: "unread_text",
+                detail: format!("text {:.0}×{:.0} px not readable, beside personal data", len, height),
             });
         }
     }
@@ -329,6 +352,24 @@ mod tests {
         let mut speck = scrawl;
         speck.quad = [[0.0, 0.0], [8.0, 0.0], [8.0, 6.0], [0.0, 6.0]];
         assert!(checks(&[], &[speck]).is_empty());
+    }
+
+    /// Photo 023 of the leak benchmark: a typed phone number and the e-mail line below it, tilted;
+    /// the detector boxed the number with half of the e-mail line (252×78 px, nothing read), and
+    /// read the e-mail line on its own.
+    #[test]
+    fn unread_text_against_personal_data_needs_a_person() {
+        let email = line("Correo: kperez@gmail.com", 60.0, 0.97, 0.0);
+        let found = crate::find(std::slice::from_ref(&email), &Lexicon::builtin(), Some("MX"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        let mut block = line("", 0.0, 0.0, 0.99);
+        block.quad = [[0.0, 10.0], [252.0, 10.0], [252.0, 88.0], [0.0, 88.0]];
+        let a = assess(std::slice::from_ref(&email), std::slice::from_ref(&block), &found, &[], &SafetyParams::default());
+        assert_eq!(a.doubts.iter().map(|d| d.check).collect::<Vec<_>>(), ["unread_text"], "{:?}", a.doubts);
+        // The same box far from any personal data is texture as far as anyone can tell.
+        block.quad = block.quad.map(|[x, y]| [x + 600.0, y + 400.0]);
+        let a = assess(std::slice::from_ref(&email), &[block], &found, &[], &SafetyParams::default());
+        assert!(a.doubts.is_empty(), "{:?}", a.doubts);
     }
 
     #[test]

@@ -87,6 +87,12 @@ fn planted_personal_data_is_found_and_ordinary_text_is_not() {
             );
         }
         b.add(photo, found);
+        for f in found.iter().filter(|f| f.kind != Kind::Face) {
+            if !photo.pii.iter().any(|p| p.kind == f.kind && quad_iou(&f.quad, &p.quad) >= MIN_IOU) {
+                let line = f.line.and_then(|i| lines.get(i)).map_or("", |l| l.text.as_str());
+                eprintln!("extra {} {:?} {:?} ({}) on {line:?}", photo.file, f.kind, f.masked, f.evidence);
+            }
+        }
         for p in &photo.pii {
             let hit = found.iter().any(|f| quad_iou(&f.quad, &p.quad) >= MIN_IOU);
             if !hit {
@@ -99,12 +105,14 @@ fn planted_personal_data_is_found_and_ordinary_text_is_not() {
         }
     }
     eprintln!("{}\nphotos without personal data flagged: {clean_flagged} of 110", b.table());
-    // (kind, precision floor, recall floor). Measured: precision 1.00 for every kind but name
-    // (0.98) and phone (0.97); recall name 0.98 (without a leading word their family names are held
-    // out of the gazetteer), phone 0.89 (national numbers without a leading word also found for the
-    // survey's other countries), e-mail 0.77 (handwritten ones misread), ID 1.00, card 0.90, IBAN
-    // 1.00, address 0.50, date of birth 0.85, QR codes and loyalty barcodes 0.98; any kind 0.89 at
-    // precision 0.99; no clean twin flagged (their product barcodes and EAN numbers included).
+    // (kind, precision floor, recall floor). Measured: precision 1.00 for every kind but phone
+    // (0.97: a loyalty card's number and a piece of a Bengali number also valid as phones); recall
+    // name 0.98 (without a leading word their family names are held out of the gazetteer), phone
+    // 0.89 (national numbers without a leading word also found for the survey's other countries),
+    // e-mail 0.80 (handwritten ones misread), ID 1.00, card 0.95, IBAN 1.00, address 0.50, date
+    // of birth 0.95 (whole dates of years long past), QR codes and loyalty barcodes 0.98; any kind
+    // 0.90 at precision 0.99; no clean twin flagged (their product barcodes and EAN numbers
+    // included).
     let floors = [
         (Kind::PersonName, 0.95, 0.93),
         (Kind::Phone, 0.95, 0.84),
@@ -113,10 +121,10 @@ fn planted_personal_data_is_found_and_ordinary_text_is_not() {
         (Kind::CardNumber, 0.95, 0.8),
         (Kind::Iban, 0.95, 0.85),
         (Kind::Address, 0.95, 0.45),
-        (Kind::DateOfBirth, 0.95, 0.75),
+        (Kind::DateOfBirth, 0.95, 0.85),
         (Kind::QrOrBarcode, 0.95, 0.9),
     ];
-    assert!(b.any.precision() >= 0.98 && b.any.recall() >= 0.85, "{:?}", b.any);
+    assert!(b.any.precision() >= 0.98 && b.any.recall() >= 0.88, "{:?}", b.any);
     assert!(clean_flagged <= 2, "{clean_flagged} photos without personal data flagged");
     for (kind, precision, recall) in floors {
         let c = b.kind(kind);
