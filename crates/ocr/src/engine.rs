@@ -546,7 +546,13 @@ mod tests {
         let kept: Vec<(&str, f32)> = lines.iter().map(|l| (l.text.as_str(), l.confidence)).collect();
         assert_eq!(
             kept,
-            [("Sugar 1 kg", 0.93), ("Total KSh 1,250", 1.0), ("ডিম ১ ডজন", 0.93), ("Sugar 1 kg", 0.90), ("Total", 0.95)]
+            [
+                ("Sugar 1 kg", 0.93),
+                ("Total KSh 1,250", 1.0),
+                ("ডিম ১ ডজন", 0.93),
+                ("Sugar 1 kg", 0.90),
+                ("Total", 0.95)
+            ]
         );
     }
 }

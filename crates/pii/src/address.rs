@@ -83,7 +83,8 @@ pub fn number_first(text: &str) -> Option<AddressHit> {
         return None;
     }
     let rest: Vec<&str> = words.map(|w| w.trim_end_matches([',', '.'])).collect();
-    let lettered = |w: &&str| w.chars().filter(|c| c.is_alphabetic()).count() >= 2 && w.chars().all(char::is_alphabetic);
+    let lettered =
+        |w: &&str| w.chars().filter(|c| c.is_alphabetic()).count() >= 2 && w.chars().all(char::is_alphabetic);
     let amount = explain_number(text, start, start + number.len()).is_some();
     if amount || !(2..=4).contains(&rest.len()) || !rest.iter().all(lettered) {
         return None;

@@ -156,7 +156,9 @@ impl Lexicon {
             .map(|e| (strsim::levenshtein(&head, &e.norm.iter().collect::<String>()), e))
             // Two letters lost from a longer word ("Adres:" for "Address:") are one misreading too.
             .filter(|(d, e)| {
-                *d >= 1 && (*d <= if e.norm.len() >= 10 { 2 } else { 1 } || *d == 2 && e.norm.len() >= 7 && subsequence(&head, &e.norm))
+                *d >= 1
+                    && (*d <= if e.norm.len() >= 10 { 2 } else { 1 }
+                        || *d == 2 && e.norm.len() >= 7 && subsequence(&head, &e.norm))
             })
             .min_by_key(|(d, _)| *d)
             .map(|(_, e)| Lead {

@@ -262,7 +262,9 @@ pub fn find(lines: &[TextLine], lexicon: &Lexicon, country: Option<&str>) -> Vec
                 names::name_like(&row.text[at + colon..], any_case).map(|(a, b)| (at + colon + a, at + colon + b))
             })
         };
-        if contact_note[i] && let Some(h) = address::number_first(&row.text) {
+        if contact_note[i]
+            && let Some(h) = address::number_first(&row.text)
+        {
             out.push(PiiFinding {
                 kind: Kind::Address,
                 quad: row.region(lines, h.start, h.end),
@@ -273,7 +275,9 @@ pub fn find(lines: &[TextLine], lexicon: &Lexicon, country: Option<&str>) -> Vec
             });
             continue;
         }
-        let (evidence, score, span) = if contact_note[i] && let Some(span) = after_colon(handwritten || capital) {
+        let (evidence, score, span) = if contact_note[i]
+            && let Some(span) = after_colon(handwritten || capital)
+        {
             ("words written like a name, on a note with a phone number or e-mail address", 0.55, span)
         } else if handwritten && let Some(span) = after_colon(true) {
             ("words written like a name, on a handwritten line", 0.5, span)

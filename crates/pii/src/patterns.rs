@@ -639,7 +639,8 @@ mod tests {
         assert_eq!(kinds("Emi: ismpalsti47@gmilcom", None), [(Kind::Email, "ismpalsti47@gmilcom".into())]);
         assert!(kinds("3 @ 2.50", None).is_empty() && kinds("follow @freshmart", None).is_empty());
         // Whole dates of years long past, either order, are dates of birth; this year's are not.
-        for (s, v) in [("f: 25/11/1971", "25/11/1971"), ("1994-06-28", "1994-06-28"), ("٢١-٠٤-١٩٥٠", "٢١-٠٤-١٩٥٠")] {
+        for (s, v) in [("f: 25/11/1971", "25/11/1971"), ("1994-06-28", "1994-06-28"), ("٢١-٠٤-١٩٥٠", "٢١-٠٤-١٩٥٠")]
+        {
             assert_eq!(kinds(s, None), [(Kind::DateOfBirth, v.into())], "{s}");
         }
         for s in ["Caduca 12/05/2026", "Exp 2027-01-31", "Since 1985", "31/13/1970", "12/05/1850"] {
@@ -654,7 +655,14 @@ mod tests {
         assert_eq!(run("+UU 7C |44 4C 87").as_deref(), Some("7C |44 4C 87"));
         assert_eq!(run("4255621 035 323").as_deref(), Some("4255621 035 323"));
         // Too few digits, too many letters, or a price tag's numbers: not a phone.
-        for s in ["211C 1138", "Sukari kilo 1 Sh 3,200", "Total KSh 12 500 000", "SOS BOB", "8 901030 865278", "Idadi 2 × 1,500"] {
+        for s in [
+            "211C 1138",
+            "Sukari kilo 1 Sh 3,200",
+            "Total KSh 12 500 000",
+            "SOS BOB",
+            "8 901030 865278",
+            "Idadi 2 × 1,500",
+        ] {
             assert_eq!(run(s), None, "{s}");
         }
     }

@@ -364,7 +364,8 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         let mut block = line("", 0.0, 0.0, 0.99);
         block.quad = [[0.0, 10.0], [252.0, 10.0], [252.0, 88.0], [0.0, 88.0]];
-        let a = assess(std::slice::from_ref(&email), std::slice::from_ref(&block), &found, &[], &SafetyParams::default());
+        let a =
+            assess(std::slice::from_ref(&email), std::slice::from_ref(&block), &found, &[], &SafetyParams::default());
         assert_eq!(a.doubts.iter().map(|d| d.check).collect::<Vec<_>>(), ["unread_text"], "{:?}", a.doubts);
         // The same box far from any personal data is texture as far as anyone can tell.
         block.quad = block.quad.map(|[x, y]| [x + 600.0, y + 400.0]);
