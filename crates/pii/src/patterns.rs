@@ -8,6 +8,10 @@
 //!   phone when it has the shape of something else a price tag holds: a price (`1.250.000`), a
 //!   date, a time, a product's barcode digits, a code after `SKU`/`No.`/`Ref`, an amount after a
 //!   currency or before a unit;
+//! - what OCR makes of a value it misread: a number written as an international one (`+` and three
+//!   or more groups of digits) whatever its country code reads as; an e-mail address whose domain
+//!   lost its dot; a whole date of a year long past (a date of birth); and, for the crate root to
+//!   use on handwritten lines only, digits with letters recognisers put for some of them;
 //! - payment card numbers: 15–19 digits passing the Luhn check (13-digit runs are left out: most
 //!   are EAN-13 barcodes printed under the price);
 //! - IBANs: country code, check digits, 11–30 letters or digits, ISO 7064 mod 97 = 1;
@@ -226,8 +230,8 @@ fn confused_digit(c: char) -> Option<char> {
 /// A phone number in handwriting as OCR misread it: a run of words that are digits, or digits with
 /// a few letters recognisers put for digits, holding 9 to 15 digits in groups of at most seven,
 /// two in three of its characters true digits, and none of the shapes of a price tag's numbers.
-/// Only for lines known to be handwritten or on a note with contact details: on print, such a
-/// run is a code. Returns the run's byte range.
+/// Only for lines known to be handwritten (see the crate root): on print, such a run is a code.
+/// Returns the run's byte range.
 pub fn misread_phone(text: &str) -> Option<(usize, usize)> {
     let mut best: Option<(usize, usize)> = None;
     let mut run: Option<(usize, usize, String, usize)> = None; // start, end, digits as read, true digits
