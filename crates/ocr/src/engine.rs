@@ -494,11 +494,8 @@ fn drop_repeats(lines: &mut Vec<TextLine>) {
             }
         }
     }
-    let mut k = 0;
-    lines.retain(|_| {
-        k += 1;
-        !gone[k - 1]
-    });
+    let mut gone = gone.into_iter();
+    lines.retain(|_| !gone.next().unwrap_or(false));
 }
 
 fn replace(line: &mut TextLine, lang: &str, text: String, conf: f32) {

@@ -31,6 +31,7 @@ pub mod qr;
 pub mod rows;
 pub mod safety;
 
+use crowdsift_ocr::db::bounds;
 use crowdsift_ocr::{Quad, TextLine};
 use serde::{Deserialize, Serialize};
 
@@ -332,19 +333,12 @@ pub(crate) fn is_rtl(text: &str) -> bool {
 /// The row just below row `i`: starting under its bottom edge within two line heights, and
 /// overlapping it horizontally.
 fn line_below(quads: &[Quad], i: usize) -> Option<usize> {
-    let bounds = |q: &Quad| {
-        let xs = q.map(|p| p[0]);
-        let ys = q.map(|p| p[1]);
-        let min = |v: [f32; 4]| v.into_iter().fold(f32::MAX, f32::min);
-        let max = |v: [f32; 4]| v.into_iter().fold(f32::MIN, f32::max);
-        (min(xs), min(ys), max(xs), max(ys))
-    };
-    let (x0, y0, x1, y1) = bounds(&quads[i]);
+    let [x0, y0, x1, y1] = bounds(&quads[i]);
     let h = (y1 - y0).max(1.0);
     (0..quads.len())
         .filter(|&j| j != i)
         .filter_map(|j| {
-            let (u0, v0, u1, _) = bounds(&quads[j]);
+            let [u0, v0, u1, _] = bounds(&quads[j]);
             let below = v0 >= y0 + 0.5 * h && v0 <= y1 + 2.0 * h;
             let overlap = u0.max(x0) < u1.min(x1);
             (below && overlap).then_some((v0 - y1, j))

@@ -90,17 +90,7 @@ fn rtl(text: &str) -> bool {
 /// one under another — each starting at most 1.6 line heights below the one above, overlapping it
 /// horizontally, of similar height — are on one note.
 pub fn notes(rows: &[Row], lines: &[TextLine]) -> Vec<usize> {
-    let boxes: Vec<[f32; 4]> = rows
-        .iter()
-        .map(|r| {
-            let q = r.quad(lines);
-            let xs = q.map(|p| p[0]);
-            let ys = q.map(|p| p[1]);
-            let lo = |v: [f32; 4]| v.into_iter().fold(f32::MAX, f32::min);
-            let hi = |v: [f32; 4]| v.into_iter().fold(f32::MIN, f32::max);
-            [lo(xs), lo(ys), hi(xs), hi(ys)]
-        })
-        .collect();
+    let boxes: Vec<[f32; 4]> = rows.iter().map(|r| crowdsift_ocr::db::bounds(&r.quad(lines))).collect();
     let mut note: Vec<usize> = (0..rows.len()).collect();
     fn root(note: &mut [usize], mut i: usize) -> usize {
         while note[i] != i {

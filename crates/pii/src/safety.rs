@@ -24,6 +24,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
+use crowdsift_ocr::db::bounds;
 use crowdsift_ocr::{Quad, TextLine};
 
 use crate::{Kind, PiiFinding, mask, patterns, rows};
@@ -124,15 +125,9 @@ fn centre_in(q: &Quad, regions: &[Quad]) -> bool {
 
 /// Whether a box touches, or lies within a line's height of, personal data found in the text.
 fn beside_personal(q: &Quad, found: &[PiiFinding]) -> bool {
-    let bounds = |q: &Quad| {
-        let (xs, ys) = (q.map(|p| p[0]), q.map(|p| p[1]));
-        let lo = |v: [f32; 4]| v.into_iter().fold(f32::MAX, f32::min);
-        let hi = |v: [f32; 4]| v.into_iter().fold(f32::MIN, f32::max);
-        (lo(xs), lo(ys), hi(xs), hi(ys))
-    };
-    let (x0, y0, x1, y1) = bounds(q);
+    let [x0, y0, x1, y1] = bounds(q);
     found.iter().filter(|f| f.line.is_some()).any(|f| {
-        let (a0, b0, a1, b1) = bounds(&f.quad);
+        let [a0, b0, a1, b1] = bounds(&f.quad);
         let m = crate::sides(&f.quad).1;
         a0 < x1 + m && x0 - m < a1 && b0 < y1 + m && y0 - m < b1
     })
