@@ -9,7 +9,9 @@
 
 use image::{GrayImage, Luma};
 use imageproc::contours::find_contours;
+use imageproc::distance_transform::Norm;
 use imageproc::geometry::convex_hull;
+use imageproc::morphology::{dilate, open};
 use imageproc::point::Point;
 use imageproc::region_labelling::{Connectivity, connected_components};
 
@@ -235,37 +237,61 @@ pub fn boxes(prob: &[f32], w: usize, h: usize, src_w: u32, src_h: u32, p: &DbPar
     let mut out = Vec::new();
     for (blob, fit, rect, bounds) in fits {
         // Lines joined in the map: a box that scores low, or one as high as two lines.
+        let tall = rect.short_side() >= 1.7 * line && rect.short_side() >= 12.0;
         let split = match fit {
             _ if !p.split_joined => Vec::new(),
             Fit::LowScore => bands(&labels, blob, &rect, bounds),
-            Fit::Box(_) if rect.short_side() >= 1.7 * line && rect.short_side() >= 12.0 => {
-                bands(&labels, blob, &rect, bounds)
-            }
+            Fit::Box(_) if tall => bands(&labels, blob, &rect, bounds),
             _ => Vec::new(),
         };
+        // How thick this contour's line is where no blob widens it (see [`peel`]).
+        let thickness = || thickness(&labels, blob, &rect, bounds);
+        let peeled = || peel(&labels, prob, (w, h), (src_w, src_h), p, blob, bounds, thickness());
         // The bands are taken when at least two of them give boxes shaped like lines (twice as long
         // as high); else the contour is what it was (a box, or nothing).
-        let mut pieces = Vec::new();
-        for band in split {
-            for c in find_contours::<i32>(&band.image).into_iter().take(p.max_candidates) {
-                let pts = c.points.into_iter().map(|q| Point::new(q.x + band.dx, q.y + band.dy)).collect();
-                if let (Fit::Box(q), r, _) = contour_box(prob, w, h, src_w, src_h, p, pts)
-                    && r.a.max(r.b) >= 2.0 * r.a.min(r.b)
-                {
-                    pieces.push(q);
+        let lines_in = |bands: Vec<Band>| -> Vec<(Quad, f64)> {
+            let mut pieces = Vec::new();
+            for band in bands {
+                for c in find_contours::<i32>(&band.image).into_iter().take(p.max_candidates) {
+                    let pts = c.points.into_iter().map(|q| Point::new(q.x + band.dx, q.y + band.dy)).collect();
+                    if let (Fit::Box(q), r, _) = contour_box(prob, w, h, src_w, src_h, p, pts)
+                        && r.a.max(r.b) >= 2.0 * r.a.min(r.b)
+                    {
+                        pieces.push((q, r.short_side()));
+                    }
                 }
             }
-        }
+            pieces
+        };
+        let pieces = lines_in(split);
+        // A band no thicker than a line, when the contour had only one.
+        let one = || pieces.len() == 1 && pieces[0].1 <= PEEL_THICK * thickness();
         match fit {
-            _ if pieces.len() >= 2 => out.extend(pieces),
+            _ if pieces.len() >= 2 => out.extend(pieces.into_iter().map(|(q, _)| q)),
+            // A line and the blob it runs into, both boxed: each on its own.
+            Fit::Box(q) if tall && p.split_joined => match peeled() {
+                (lines, blobs) if !lines.is_empty() => out.extend(lines.into_iter().chain(blobs)),
+                _ => out.push(q),
+            },
             Fit::Box(q) => out.push(q),
-            // A line whose rectangle scores low only for what lies around its ink — a tilted line
-            // whose contour reaches into its neighbour — is a line by its own pixels (PaddleOCR's
-            // "slow" score over the contour, for curved and rotated text).
-            Fit::LowScore if line_blob(&labels, prob, w, blob, &rect, bounds) => {
-                let scale = (f64::from(src_w) / w as f64, f64::from(src_h) / h as f64);
-                if let Fit::Box(q) = box_of(prob, w, h, scale, src_w, src_h, p, &rect, 0.0) {
-                    out.push(q);
+            Fit::LowScore => {
+                // Lines without the thick blob they run into.
+                let lines = if p.split_joined { peeled().0 } else { Vec::new() };
+                if !lines.is_empty() {
+                    out.extend(lines);
+                } else if line_blob(&labels, prob, w, blob, &rect, bounds) {
+                    // A line whose rectangle scores low only for what lies around its ink — a
+                    // tilted line whose contour reaches into its neighbour — is a line by its own
+                    // pixels (PaddleOCR's "slow" score over the contour, for curved and rotated
+                    // text).
+                    let scale = (f64::from(src_w) / w as f64, f64::from(src_h) / h as f64);
+                    if let Fit::Box(q) = box_of(prob, w, h, scale, src_w, src_h, p, &rect, 0.0) {
+                        out.push(q);
+                    }
+                } else if p.split_joined && one() {
+                    // One line without the thin tail that bridged it to the next: its band, cut
+                    // where the profile across it thins out.
+                    out.extend(pieces.into_iter().map(|(q, _)| q));
                 }
             }
             _ => {}
@@ -273,6 +299,137 @@ pub fn boxes(prob: &[f32], w: usize, h: usize, src_w: u32, src_h: u32, p: &DbPar
     }
     out
 }
+
+/// How thick the line of blob `blob` (in `labels`, within `bounds`) is: the median, over its
+/// length along the rectangle `r`'s longer side, of how many of its pixels lie across it there.
+/// A line that runs into a thick blob is longer than the blob is wide, so the median is the
+/// line's.
+fn thickness(labels: &image::ImageBuffer<Luma<u32>, Vec<u32>>, blob: u32, r: &Rect, bounds: [usize; 4]) -> f64 {
+    let [x0, y0, x1, y1] = bounds;
+    let (u, half) = if r.a >= r.b { (r.u, r.a) } else { ([-r.u[1], r.u[0]], r.b) };
+    let mut counts = vec![0usize; (2.0 * half).ceil() as usize + 3];
+    for y in y0..=y1 {
+        for x in x0..=x1 {
+            if blob > 0 && labels.get_pixel(x as u32, y as u32).0[0] == blob {
+                let along = (x as f64 - r.c[0]) * u[0] + (y as f64 - r.c[1]) * u[1];
+                let i = ((along + half + 1.0).max(0.0) as usize).min(counts.len() - 1);
+                counts[i] += 1;
+            }
+        }
+    }
+    let mut filled: Vec<usize> = counts.into_iter().filter(|&c| c > 0).collect();
+    filled.sort_unstable();
+    filled.get(filled.len() / 2).map_or(0.0, |&c| c as f64)
+}
+
+/// Lines of text that run into a thick blob in the map (a patch of blank card or a texture the
+/// detector took for text; measured on handwritten notes, where "Anwani: 8606 Makini Unions Apt.
+/// 852" ran into a blob twice its height). Their one contour's rectangle is the blob's, scores
+/// low, and would be dropped with the line. The blob is what an opening by a square wider than a
+/// line (`line`: how thick a line is, map pixels) keeps; the pixels of blob `blob` (in `labels`,
+/// within `bounds`) away from it are the lines. Each line found so is then drawn on through the
+/// blob as far as the blob's pixels reach within its height: the end of the line is under it.
+/// Returns those lines, and the boxes of the thick parts that score as text (nothing when no
+/// part is that thick).
+#[allow(clippy::too_many_arguments)]
+fn peel(
+    labels: &image::ImageBuffer<Luma<u32>, Vec<u32>>,
+    prob: &[f32],
+    (w, h): (usize, usize),
+    (src_w, src_h): (u32, u32),
+    p: &DbParams,
+    blob: u32,
+    bounds: [usize; 4],
+    line: f64,
+) -> (Vec<Quad>, Vec<Quad>) {
+    let [x0, y0, x1, y1] = bounds;
+    if blob == 0 || !(4.0..200.0).contains(&line) {
+        return (Vec::new(), Vec::new());
+    }
+    let mine = |x: usize, y: usize| labels.get_pixel(x as u32, y as u32).0[0] == blob;
+    // With a border of one empty pixel, as contours are traced inside an image.
+    let own = GrayImage::from_fn((x1 - x0 + 3) as u32, (y1 - y0 + 3) as u32, |x, y| {
+        let (x, y) = (x as usize, y as usize);
+        let inside = (1..=x1 - x0 + 1).contains(&x) && (1..=y1 - y0 + 1).contains(&y);
+        Luma([if inside && mine(x - 1 + x0, y - 1 + y0) { 255 } else { 0 }])
+    });
+    // A square of side 2k + 1 fits inside no line up to `PEEL_THICK` lines high.
+    let k = (PEEL_THICK * line / 2.0).ceil().min(f64::from(u8::MAX)) as u8;
+    let thick = open(&own, Norm::LInf, k);
+    if thick.pixels().all(|p| p.0[0] == 0) {
+        return (Vec::new(), Vec::new());
+    }
+    // The blob's fringe, where the map fades out around it, goes with it.
+    let near = dilate(&thick, Norm::LInf, k / 2);
+    let rest = GrayImage::from_fn(own.width(), own.height(), |x, y| {
+        Luma([if own.get_pixel(x, y).0[0] > 0 && near.get_pixel(x, y).0[0] == 0 { 255 } else { 0 }])
+    });
+    let scale = (f64::from(src_w) / w as f64, f64::from(src_h) / h as f64);
+    let contours = |img: &GrayImage| -> Vec<(Fit, Rect)> {
+        find_contours::<i32>(img)
+            .into_iter()
+            .take(p.max_candidates)
+            .map(|c| {
+                let pts = c.points.into_iter().map(|q| Point::new(q.x + x0 as i32 - 1, q.y + y0 as i32 - 1)).collect();
+                let (fit, r, _) = contour_box(prob, w, h, src_w, src_h, p, pts);
+                (fit, r)
+            })
+            .collect()
+    };
+    let mut out = Vec::new();
+    for (fit, r) in contours(&rest) {
+        // A line, not a strip of the blob's fringe: several lines' heights long.
+        if !matches!(fit, Fit::Box(_)) || r.a.max(r.b) < 2.0 * r.a.min(r.b) || 2.0 * r.a.max(r.b) < PEEL_LONG * line {
+            continue;
+        }
+        // The line's middle and height from its own pixels (what is left of the blob's fringe
+        // beside it widens its rectangle), at most a line's height.
+        let (u, long, half) = if r.a >= r.b { (r.u, r.a, r.b) } else { ([-r.u[1], r.u[0]], r.b, r.a) };
+        let v = [-u[1], u[0]];
+        let mut across: Vec<f64> = Vec::new();
+        for (x, y, px) in rest.enumerate_pixels() {
+            let (dx, dy) = ((x as usize + x0) as f64 - 1.0 - r.c[0], (y as usize + y0) as f64 - 1.0 - r.c[1]);
+            let t = dx * v[0] + dy * v[1];
+            if px.0[0] > 0 && (dx * u[0] + dy * u[1]).abs() <= long && t.abs() <= half {
+                across.push(t);
+            }
+        }
+        across.sort_by(f64::total_cmp);
+        let mid = across.get(across.len() / 2).copied().unwrap_or(0.0);
+        let c = [r.c[0] + mid * v[0], r.c[1] + mid * v[1]];
+        let half = half.min(PEEL_HALF * line);
+        // Along the line, over the blob's pixels within its height.
+        let (mut lo, mut hi) = (f64::MAX, f64::MIN);
+        for y in y0..=y1 {
+            for x in x0..=x1 {
+                let (dx, dy) = (x as f64 - c[0], y as f64 - c[1]);
+                if mine(x, y) && (dx * v[0] + dy * v[1]).abs() <= half {
+                    let along = dx * u[0] + dy * u[1];
+                    lo = lo.min(along);
+                    hi = hi.max(along);
+                }
+            }
+        }
+        let drawn = if lo <= hi {
+            let mid = (lo + hi) / 2.0;
+            Rect { c: [c[0] + mid * u[0], c[1] + mid * u[1]], u, a: (hi - lo) / 2.0 + 0.5, b: half }
+        } else {
+            r
+        };
+        if let Fit::Box(q) = box_of(prob, w, h, scale, src_w, src_h, p, &drawn, 0.0) {
+            out.push(q);
+        }
+    }
+    let blobs = contours(&thick).into_iter().filter_map(|(fit, _)| if let Fit::Box(q) = fit { Some(q) } else { None });
+    (out, blobs.collect())
+}
+
+/// See [`peel`]: parts of a blob more than this many lines thick are not text lines; what is
+/// left of a line without the blob is at least this many lines long.
+const PEEL_THICK: f64 = 1.8;
+const PEEL_LONG: f64 = 4.0;
+/// A peeled line's rectangle reaches at most this many lines' heights either side of its middle.
+const PEEL_HALF: f64 = 0.6;
 
 /// Whether blob `blob` (in `labels`, within `bounds`) is a line of text by its own pixels: long
 /// (its rectangle at least [`LINE_ASPECT`] times as long as high), filling at least
@@ -354,8 +511,8 @@ struct Band {
 
 /// The lines of a contour that spans several: the pixels of its blob (`blob` in `labels`) within
 /// `bounds` (x0, y0, x1, y1), binned by their distance across the rectangle `r`; bins holding less than a fifth of the fullest
-/// bin's pixels are gaps between lines, and each run of fuller bins a band of its own. One band
-/// (no gap) gives nothing: the contour is what it is.
+/// bin's pixels are gaps between lines, and each run of fuller bins a band of its own. With no
+/// gap, the one band is the contour without its thin tails.
 fn bands(labels: &image::ImageBuffer<Luma<u32>, Vec<u32>>, blob: u32, r: &Rect, bounds: [usize; 4]) -> Vec<Band> {
     let [x0, y0, x1, y1] = bounds;
     let v = [-r.u[1], r.u[0]];
@@ -373,7 +530,7 @@ fn bands(labels: &image::ImageBuffer<Luma<u32>, Vec<u32>>, blob: u32, r: &Rect, 
     let full = counts.iter().copied().max().unwrap_or(0);
     let mut runs = Vec::new();
     valleys(&counts, 0, n, full, &mut runs);
-    if runs.len() < 2 {
+    if runs.is_empty() {
         return Vec::new();
     }
     runs.into_iter()
@@ -591,6 +748,39 @@ mod tests {
         let q = found[0];
         let angle = (q[1][1] - q[0][1]).atan2(q[1][0] - q[0][0]).to_degrees();
         assert!((angle - 8.0).abs() < 2.0, "{q:?}: angle {angle}");
+    }
+
+    /// A handwritten line whose end runs into a blob three lines high (blank card the detector
+    /// took for text): one contour, whose rectangle is the blob's and scores low. Peeled from
+    /// the blob, the line is kept, drawn on to where the blob ends.
+    #[test]
+    fn a_line_that_runs_into_a_thick_blob_is_peeled_from_it() {
+        let (w, h) = (320, 160);
+        let mut m = vec![0f32; w * h];
+        paint(&mut m, w, [140.0, 80.0], -6.0, |along, across| {
+            (along.abs() <= 120.0 && across.abs() <= 6.0).then_some(0.95)
+        });
+        // The blob, 36 × 40, over the line's right end.
+        for y in 70..110 {
+            for x in 240..276 {
+                m[y * w + x] = 0.95;
+            }
+        }
+        let found = boxes(&m, w, h, w as u32, h as u32, &DbParams::default());
+        let lines: Vec<&Quad> = found
+            .iter()
+            .filter(|q| {
+                let [x0, y0, x1, y1] = bounds(q);
+                x1 - x0 > 3.0 * (y1 - y0) / 2.0
+            })
+            .collect();
+        assert_eq!(lines.len(), 1, "{found:?}");
+        let [x0, _, x1, _] = bounds(lines[0]);
+        // From the line's start to the blob's far side, its height a line's.
+        assert!(x0 < 30.0 && x1 > 262.0, "{found:?}");
+        let (q, _) = (lines[0], 0);
+        let high = (q[3][0] - q[0][0]).hypot(q[3][1] - q[0][1]);
+        assert!(high < 40.0, "{q:?}: {high}");
     }
 
     #[test]

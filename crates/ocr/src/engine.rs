@@ -179,8 +179,9 @@ pub struct ModelPlan<'r> {
 /// half resolution, textures neither kept nor looked at, large crops sampled bilinearly, short
 /// lines recognised at 160 px; 6: a pack's reading of numbers in its own script's digits counts,
 /// a line boxed twice and read alike kept once, a pack's doubtful reading of its own script tried
-/// on the gray crop too.
-pub const RULES: &str = "rules6";
+/// on the gray crop too; 7: lines that run into a thick blob in the map peeled from it, and a
+/// line's band without the thin tail that joined it to the next ([`crate::db::boxes`]).
+pub const RULES: &str = "rules7";
 
 /// The style classifier of models.toml that OCR runs on every line.
 pub const STYLE_MODEL: &str = "handwriting";

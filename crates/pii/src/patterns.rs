@@ -149,6 +149,13 @@ fn find_ascii(text: &str, country: Option<&str>, regions: &Regions, rtl: bool) -
             hits.push(Hit { start: m.start(), end: m.end(), kind: Kind::Iban, evidence: "IBAN (mod 97)" });
         }
     }
+    // A loyalty card's or an account's number, as printed under its barcode ("MEMBER 73273941"):
+    // it names one customer, whose purchases it links.
+    for c in MEMBER_NUMBER.captures_iter(text) {
+        if let Some(m) = c.get(1) {
+            hits.push(Hit { start: m.start(), end: m.end(), kind: Kind::IdNumber, evidence: MEMBER_EVIDENCE });
+        }
+    }
     for m in DIGITS.find_iter(text) {
         if hits.iter().any(|h| h.start < m.end() && m.start() < h.end) {
             continue;
@@ -350,6 +357,19 @@ pub fn benign_shape(s: &str) -> Option<&'static str> {
     None
 }
 
+/// The evidence of a number found by [`MEMBER_NUMBER`].
+pub const MEMBER_EVIDENCE: &str = "a membership or account number";
+
+/// A number of six digits or more after "member", "account", "loyalty card" and the like (with
+/// "no.", "#" or a colon between): not a price ("Member price 3.99" has a decimal point and too
+/// few digits).
+static MEMBER_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:member(?:ship)?|account|acct|loyalty(?: card)?|client|customer)\s*(?:no\.?|n[º°]|#|number|id)?\s*[:\-]?\s*(\d(?:[ \-]?\d){5,})\b",
+    )
+    .expect("regex")
+});
+
 /// Opening hours: `08.00 - 21.00`, `8:00-20:00`.
 static TIME_RANGE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\d{1,2}[.:h]\d{2}\s*[-–]\s*\d{1,2}[.:h]\d{2}$").expect("regex"));
@@ -386,6 +406,13 @@ pub fn explain_number(text: &str, start: usize, end: usize) -> Option<&'static s
         return Some("a product code");
     }
     None
+}
+
+/// Whether a number on `text` is an amount, a product code or a time ([`explain_number`]): a
+/// price line.
+pub fn has_amount(text: &str) -> bool {
+    static NUM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d[\d.,]*").expect("regex"));
+    NUM.find_iter(text).any(|m| explain_number(text, m.start(), m.end()).is_some())
 }
 
 /// The GS1 check digit of a GTIN-12 (UPC-A) or GTIN-13 (EAN-13).
@@ -594,6 +621,16 @@ mod tests {
             [(Kind::Iban, "DE89 3704 0044 0532 0130 00".into())]
         );
         assert!(kinds("DE89 3704 0044 0532 0130 01", None).is_empty());
+    }
+
+    #[test]
+    fn membership_numbers_are_personal_and_member_prices_are_not() {
+        assert_eq!(kinds("MEMBER 73273941", None), [(Kind::IdNumber, "73273941".into())]);
+        assert_eq!(kinds("Account no. 0012-345-678", None), [(Kind::IdNumber, "0012-345-678".into())]);
+        assert_eq!(kinds("Loyalty card: 4006 3813", None), [(Kind::IdNumber, "4006 3813".into())]);
+        for s in ["Member price 3.99", "MEMBER 12345", "members save 20%", "Customer service 8am-6pm"] {
+            assert!(kinds(s, None).is_empty(), "{s}: {:?}", kinds(s, None));
+        }
     }
 
     #[test]
