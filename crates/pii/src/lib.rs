@@ -179,6 +179,9 @@ pub fn add_codes(found: &mut Vec<PiiFinding>, img: &image::GrayImage, scale: f32
 fn bars_above(img: &image::GrayImage, caption: crowdsift_ocr::Quad) -> Option<[f32; 4]> {
     let [l, t, r, _] = crowdsift_ocr::db::bounds(&caption);
     let (w, h) = (img.width() as i64, img.height() as i64);
+    if w < 2 || h < 2 {
+        return None;
+    }
     let high = sides(&caption).1.max(4.0);
     let half = (r - l) / 2.0;
     let (x0, x1) = (((l - half) as i64).clamp(0, w - 1), ((r + half) as i64).clamp(0, w - 1));
