@@ -305,21 +305,65 @@ pub fn boxes(prob: &[f32], w: usize, h: usize, src_w: u32, src_h: u32, p: &DbPar
 /// A line that runs into a thick blob is longer than the blob is wide, so the median is the
 /// line's.
 fn thickness(labels: &image::ImageBuffer<Luma<u32>, Vec<u32>>, blob: u32, r: &Rect, bounds: [usize; 4]) -> f64 {
-    let [x0, y0, x1, y1] = bounds;
     let (u, half) = if r.a >= r.b { (r.u, r.a) } else { ([-r.u[1], r.u[0]], r.b) };
-    let mut counts = vec![0usize; (2.0 * half).ceil() as usize + 3];
-    for y in y0..=y1 {
-        for x in x0..=x1 {
-            if blob > 0 && labels.get_pixel(x as u32, y as u32).0[0] == blob {
-                let along = (x as f64 - r.c[0]) * u[0] + (y as f64 - r.c[1]) * u[1];
-                let i = ((along + half + 1.0).max(0.0) as usize).min(counts.len() - 1);
-                counts[i] += 1;
-            }
-        }
-    }
+    let counts = Profile { c: r.c, dir: u, half }.counts(labels, blob, bounds);
     let mut filled: Vec<usize> = counts.into_iter().filter(|&c| c > 0).collect();
     filled.sort_unstable();
     filled.get(filled.len() / 2).map_or(0.0, |&c| c as f64)
+}
+
+/// A blob's pixels binned by their distance from `c` along `dir`: one bin per map pixel over
+/// `half` each way, and a spare at each end.
+struct Profile {
+    c: [f64; 2],
+    dir: [f64; 2],
+    half: f64,
+}
+
+impl Profile {
+    fn len(&self) -> usize {
+        (2.0 * self.half).ceil() as usize + 3
+    }
+
+    fn bin(&self, x: usize, y: usize) -> usize {
+        let along = (x as f64 - self.c[0]) * self.dir[0] + (y as f64 - self.c[1]) * self.dir[1];
+        ((along + self.half + 1.0).max(0.0) as usize).min(self.len() - 1)
+    }
+
+    /// How many pixels of blob `blob` (in `labels`, within `bounds`) each bin holds.
+    fn counts(&self, labels: &image::ImageBuffer<Luma<u32>, Vec<u32>>, blob: u32, bounds: [usize; 4]) -> Vec<usize> {
+        let [x0, y0, x1, y1] = bounds;
+        let mut counts = vec![0usize; self.len()];
+        for y in y0..=y1 {
+            for x in x0..=x1 {
+                if blob > 0 && labels.get_pixel(x as u32, y as u32).0[0] == blob {
+                    counts[self.bin(x, y)] += 1;
+                }
+            }
+        }
+        counts
+    }
+}
+
+/// The pixels of blob `blob` (in `labels`, within `bounds`) that `keep` takes (map pixels), as an
+/// image with a border of one empty pixel (contours are traced inside an image).
+fn blob_band(
+    labels: &image::ImageBuffer<Luma<u32>, Vec<u32>>,
+    blob: u32,
+    bounds: [usize; 4],
+    keep: impl Fn(usize, usize) -> bool,
+) -> Band {
+    let [x0, y0, x1, y1] = bounds;
+    let image = GrayImage::from_fn((x1 - x0 + 3) as u32, (y1 - y0 + 3) as u32, |x, y| {
+        let (x, y) = (x as usize, y as usize);
+        let inside = (1..=x1 - x0 + 1).contains(&x) && (1..=y1 - y0 + 1).contains(&y);
+        let on = inside && {
+            let (mx, my) = (x - 1 + x0, y - 1 + y0);
+            labels.get_pixel(mx as u32, my as u32).0[0] == blob && keep(mx, my)
+        };
+        Luma([if on { 255 } else { 0 }])
+    });
+    Band { image, dx: x0 as i32 - 1, dy: y0 as i32 - 1 }
 }
 
 /// Lines of text that run into a thick blob in the map (a patch of blank card or a texture the
@@ -347,12 +391,7 @@ fn peel(
         return (Vec::new(), Vec::new());
     }
     let mine = |x: usize, y: usize| labels.get_pixel(x as u32, y as u32).0[0] == blob;
-    // With a border of one empty pixel, as contours are traced inside an image.
-    let own = GrayImage::from_fn((x1 - x0 + 3) as u32, (y1 - y0 + 3) as u32, |x, y| {
-        let (x, y) = (x as usize, y as usize);
-        let inside = (1..=x1 - x0 + 1).contains(&x) && (1..=y1 - y0 + 1).contains(&y);
-        Luma([if inside && mine(x - 1 + x0, y - 1 + y0) { 255 } else { 0 }])
-    });
+    let Band { image: own, dx, dy } = blob_band(labels, blob, bounds, |_, _| true);
     // A square of side 2k + 1 fits inside no line up to `PEEL_THICK` lines high.
     let k = (PEEL_THICK * line / 2.0).ceil().min(f64::from(u8::MAX)) as u8;
     let thick = open(&own, Norm::LInf, k);
@@ -370,7 +409,7 @@ fn peel(
             .into_iter()
             .take(p.max_candidates)
             .map(|c| {
-                let pts = c.points.into_iter().map(|q| Point::new(q.x + x0 as i32 - 1, q.y + y0 as i32 - 1)).collect();
+                let pts = c.points.into_iter().map(|q| Point::new(q.x + dx, q.y + dy)).collect();
                 let (fit, r, _) = contour_box(prob, w, h, src_w, src_h, p, pts);
                 (fit, r)
             })
@@ -514,38 +553,13 @@ struct Band {
 /// bin's pixels are gaps between lines, and each run of fuller bins a band of its own. With no
 /// gap, the one band is the contour without its thin tails.
 fn bands(labels: &image::ImageBuffer<Luma<u32>, Vec<u32>>, blob: u32, r: &Rect, bounds: [usize; 4]) -> Vec<Band> {
-    let [x0, y0, x1, y1] = bounds;
-    let v = [-r.u[1], r.u[0]];
-    let across = |x: usize, y: usize| (x as f64 - r.c[0]) * v[0] + (y as f64 - r.c[1]) * v[1];
-    let n = (2.0 * r.b).ceil() as usize + 3;
-    let bin_of = |x: usize, y: usize| ((across(x, y) + r.b + 1.0).max(0.0) as usize).min(n - 1);
-    let mut counts = vec![0usize; n];
-    for y in y0..=y1 {
-        for x in x0..=x1 {
-            if blob > 0 && labels.get_pixel(x as u32, y as u32).0[0] == blob {
-                counts[bin_of(x, y)] += 1;
-            }
-        }
-    }
+    let across = Profile { c: r.c, dir: [-r.u[1], r.u[0]], half: r.b };
+    let counts = across.counts(labels, blob, bounds);
     let full = counts.iter().copied().max().unwrap_or(0);
     let mut runs = Vec::new();
-    valleys(&counts, 0, n, full, &mut runs);
-    if runs.is_empty() {
-        return Vec::new();
-    }
+    valleys(&counts, 0, counts.len(), full, &mut runs);
     runs.into_iter()
-        .map(|(lo, hi)| {
-            let image = GrayImage::from_fn((x1 - x0 + 3) as u32, (y1 - y0 + 3) as u32, |x, y| {
-                let (x, y) = (x as usize, y as usize);
-                let inside = (1..=x1 - x0 + 1).contains(&x) && (1..=y1 - y0 + 1).contains(&y);
-                let on = inside && {
-                    let (mx, my) = (x - 1 + x0, y - 1 + y0);
-                    labels.get_pixel(mx as u32, my as u32).0[0] == blob && (lo..hi).contains(&bin_of(mx, my))
-                };
-                Luma([if on { 255 } else { 0 }])
-            });
-            Band { image, dx: x0 as i32 - 1, dy: y0 as i32 - 1 }
-        })
+        .map(|(lo, hi)| blob_band(labels, blob, bounds, |x, y| (lo..hi).contains(&across.bin(x, y))))
         .collect()
 }
 

@@ -138,22 +138,20 @@ impl PiiFinding {
 /// linear barcodes (see [`qr`] and [`barcode`]) found in `img`, with regions scaled by `scale` to
 /// the text's pixels. Returns the regions of the product barcodes it read (for
 /// [`safety::assess`]: text read there is the code's bars and digits).
-pub fn add_codes(found: &mut Vec<PiiFinding>, img: &image::GrayImage, scale: f32) -> Vec<crowdsift_ocr::Quad> {
+pub fn add_codes(found: &mut Vec<PiiFinding>, img: &image::GrayImage, scale: f32) -> Vec<Quad> {
     let (personal, products) = barcode::find(img);
     for mut f in qr::find(img).into_iter().chain(personal) {
         f.quad = f.quad.map(|[x, y]| [x * scale, y * scale]);
         // A member number read under the barcode is its caption: one value, one region.
-        let [x0, y0, x1, y1] = crowdsift_ocr::db::bounds(&f.quad);
+        let [x0, y0, x1, y1] = bounds(&f.quad);
         let below = y1 - y0;
         let caption = found.iter().position(|t| {
-            let [a0, b0, a1, b1] = crowdsift_ocr::db::bounds(&t.quad);
+            let [a0, b0, a1, b1] = bounds(&t.quad);
             let (cx, cy) = ((a0 + a1) / 2.0, (b0 + b1) / 2.0);
             t.evidence == patterns::MEMBER_EVIDENCE && (x0..=x1).contains(&cx) && (y0..=y1 + below).contains(&cy)
         });
         if let Some(i) = caption {
-            let [a0, b0, a1, b1] = crowdsift_ocr::db::bounds(&found.remove(i).quad);
-            let (l, t, r, b) = (x0.min(a0), y0.min(b0), x1.max(a1), y1.max(b1));
-            f.quad = [[l, t], [r, t], [r, b], [l, b]];
+            f.quad = spanning([x0, y0, x1, y1], bounds(&found.remove(i).quad));
             f.evidence = format!("{}; its caption read as a membership number", f.evidence);
         }
         found.push(f);
@@ -162,13 +160,17 @@ pub fn add_codes(found: &mut Vec<PiiFinding>, img: &image::GrayImage, scale: f32
     // the JPEG): the bars above it encode the same number.
     for t in found.iter_mut().filter(|t| t.evidence == patterns::MEMBER_EVIDENCE) {
         if let Some(bars) = bars_above(img, t.quad.map(|[x, y]| [x / scale, y / scale])) {
-            let [l, top, r, b] = crowdsift_ocr::db::bounds(&t.quad);
-            let (l, top, r) = (l.min(bars[0] * scale), top.min(bars[1] * scale), r.max(bars[2] * scale));
-            t.quad = [[l, top], [r, top], [r, b], [l, b]];
+            t.quad = spanning(bounds(&t.quad), bars.map(|v| v * scale));
             t.evidence = format!("{}, under barcode bars", patterns::MEMBER_EVIDENCE);
         }
     }
     products.into_iter().map(|q| q.map(|[x, y]| [x * scale, y * scale])).collect()
+}
+
+/// The upright rectangle spanning two bounds (left, top, right, bottom).
+fn spanning(a: [f32; 4], b: [f32; 4]) -> Quad {
+    let (l, t, r, bottom) = (a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3]));
+    [[l, t], [r, t], [r, bottom], [l, bottom]]
 }
 
 /// The bars of a barcode printed right above a caption (`caption`, in `img`'s pixels): rows
@@ -176,8 +178,8 @@ pub fn add_codes(found: &mut Vec<PiiFinding>, img: &image::GrayImage, scale: f32
 /// least once every [`BAR_STEP`] pixels across the caption's width and half of it each side.
 /// Returns their bounds (left, top, right, bottom), if there are at least two captions' heights
 /// of them.
-fn bars_above(img: &image::GrayImage, caption: crowdsift_ocr::Quad) -> Option<[f32; 4]> {
-    let [l, t, r, _] = crowdsift_ocr::db::bounds(&caption);
+fn bars_above(img: &image::GrayImage, caption: Quad) -> Option<[f32; 4]> {
+    let [l, t, r, _] = bounds(&caption);
     let (w, h) = (img.width() as i64, img.height() as i64);
     if w < 2 || h < 2 {
         return None;
@@ -333,14 +335,17 @@ pub fn find(lines: &[TextLine], lexicon: &Lexicon, country: Option<&str>) -> Vec
     // Names the gazetteer does not know, by where they are written: a line written like a name on
     // a note that holds a phone number or an e-mail address, or on a handwritten line.
     let notes = rows::notes(&rows, lines);
-    let contact_note: Vec<bool> = (0..rows.len())
-        .map(|i| {
-            out.iter().any(|f| {
-                matches!(f.kind, Kind::Phone | Kind::Email)
-                    && rows.iter().position(|r| Some(r.first()) == f.line).is_some_and(|j| notes[j] == notes[i])
-            })
-        })
-        .collect();
+    // Which notes hold a finding that `pick` takes.
+    let notes_with = |out: &[PiiFinding], pick: fn(&PiiFinding) -> bool| -> Vec<bool> {
+        let mut with = vec![false; rows.len()];
+        for f in out.iter().filter(|f| pick(f)) {
+            if let Some(j) = rows.iter().position(|r| Some(r.first()) == f.line) {
+                with.iter_mut().zip(&notes).filter(|(_, n)| **n == notes[j]).for_each(|(w, _)| *w = true);
+            }
+        }
+        with
+    };
+    let contact_note = notes_with(&out, |f| matches!(f.kind, Kind::Phone | Kind::Email));
     for (i, row) in rows.iter().enumerate() {
         if !bare(&out, row) {
             continue;
@@ -392,14 +397,9 @@ pub fn find(lines: &[TextLine], lexicon: &Lexicon, country: Option<&str>) -> Vec
     // on it: what it says cannot be checked, and beside a name, a phone number or an e-mail
     // address it is likely more of them ("Atnesee0" for "Address: 896 Jesse Stravenue Apt. 440").
     // Hidden whole; the photo goes to a person anyway (handwriting, see [`safety`]).
-    let personal: Vec<bool> = (0..rows.len())
-        .map(|i| {
-            out.iter()
-                .any(|f| rows.iter().position(|r| Some(r.first()) == f.line).is_some_and(|j| notes[j] == notes[i]))
-        })
-        .collect();
+    let personal = notes_with(&out, |_| true);
     for (i, row) in rows.iter().enumerate() {
-        let conf = row.parts.iter().map(|&(_, li)| lines[li].confidence).fold(1f32, f32::min);
+        let conf = row.confidence(lines);
         let letters = row.text.chars().filter(|c| c.is_alphanumeric()).count();
         if !bare(&out, row)
             || !handwritten[i]

@@ -40,6 +40,11 @@ impl Row {
         (weight > 0.0).then(|| sum / weight)
     }
 
+    /// The lowest confidence with which its pieces were read.
+    pub fn confidence(&self, lines: &[TextLine]) -> f32 {
+        self.parts.iter().map(|&(_, li)| lines[li].confidence).fold(1f32, f32::min)
+    }
+
     /// The region bytes `start..end` of the text take: the matching part of each piece they
     /// overlap (by character count within a piece), spanned from the first to the last.
     pub fn region(&self, lines: &[TextLine], start: usize, end: usize) -> Quad {

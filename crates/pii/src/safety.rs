@@ -168,7 +168,7 @@ pub fn assess(
                 });
             }
         }
-        let conf = row.parts.iter().map(|&(_, li)| lines[li].confidence).fold(1f32, f32::min);
+        let conf = row.confidence(lines);
         if !hidden {
             a.min_confidence = Some(a.min_confidence.map_or(conf, |m| m.min(conf)));
             if conf < p.min_confidence {
