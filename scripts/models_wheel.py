@@ -4,7 +4,8 @@ its own models.toml (the sections of that job) and the files it names, each unde
 file limit of package registries —
 
 - crowdsift-models-backbones: [model.*] (EfficientNet-Lite0, MobileNetV2, their .pth weights);
-- crowdsift-models-ocr: [ocr.*] and [style.*] (PP-OCR v5 / v6 small, the handwriting classifier);
+- crowdsift-models-ocr: [ocr.*], [style.*] and [digits.*] (PP-OCR v5 / v6 small, the handwriting
+  classifier, the Arabic-Indic digit reader);
 - crowdsift-models-faces: [face.*] (CenterFace);
 
 and crowdsift-models, which holds no file and depends on the three (`pip install
@@ -27,7 +28,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 # job -> (the models.toml sections it ships, what it is for)
 JOBS = {
     "backbones": (("model",), "the backbones crowdsift embeds, trains and audits with (EfficientNet-Lite0, MobileNetV2)"),
-    "ocr": (("ocr", "style"), "the text models crowdsift reads photos with (PP-OCR v5 mobile, v6 small; handwriting classifier)"),
+    "ocr": (("ocr", "style", "digits"),
+            "the text models crowdsift reads photos with (PP-OCR v5 mobile, v6 small; handwriting classifier; Arabic-Indic digit reader)"),
     "faces": (("face",), "the face detector crowdsift finds faces with (CenterFace)"),
 }
 LICENSE = "Apache-2.0 AND BSD-3-Clause AND MIT"
@@ -43,7 +45,7 @@ def workspace_version() -> str:
 
 
 def split_toml(text: str) -> dict:
-    """models.toml cut into its top-level sections (`model`, `ocr`, `face`, `style`), each with the
+    """models.toml cut into its top-level sections (`model`, `ocr`, `face`, `style`, `digits`), each with the
     comments written just above its tables, plus the file's opening comment (key `""`)."""
     parts = {"": []}
     current, pending = "", []

@@ -16,8 +16,8 @@ pub mod testing;
 pub use error::{ModelError, ModelErrorKind};
 pub use onnx::{OnnxModel, OnnxNet, Output};
 pub use spec::{
-    Cut, FaceSpec, FinetuneSpec, InputSpec, ModelSpec, OcrSpec, OutputSpec, PinnedFile, Registry, StyleSpec,
-    sha256_file,
+    Cut, DigitsSpec, FaceSpec, FinetuneSpec, InputSpec, LineModelSpec, ModelSpec, OcrSpec, OutputSpec, PinnedFile,
+    Registry, StyleSpec, sha256_file,
 };
 
 /// An image model: takes a batch of preprocessed images (NCHW, f32) and returns one output row

@@ -167,14 +167,17 @@ struct File {
     face: BTreeMap<String, FaceSpec>,
     #[serde(default)]
     style: BTreeMap<String, StyleSpec>,
+    #[serde(default)]
+    digits: BTreeMap<String, DigitsSpec>,
 }
 
-/// A text-line style classifier (`[style.NAME]` in models.toml): safetensors weights of
-/// `crowdsift_ocr::style`. It gives a probability; what counts as handwriting is the release
-/// rule's threshold (`crowdsift_pii::safety`).
+/// A model of one file that OCR runs on each text line: a style classifier (`[style.NAME]` in
+/// models.toml: safetensors weights of `crowdsift_ocr::style`; it gives a probability, what counts
+/// as handwriting is the release rule's threshold, `crowdsift_pii::safety`) or a digit reader
+/// (`[digits.NAME]`: ONNX, `crowdsift_ocr::digits`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StyleSpec {
+pub struct LineModelSpec {
     pub source: String,
     pub license: String,
     pub model: PinnedFile,
@@ -205,7 +208,12 @@ impl OneFile for FaceSpec {
     }
 }
 
-impl OneFile for StyleSpec {
+/// A text-line style classifier (`[style.NAME]`).
+pub type StyleSpec = LineModelSpec;
+/// A reader of the digits of a script PP-OCR lacks (`[digits.NAME]`).
+pub type DigitsSpec = LineModelSpec;
+
+impl OneFile for LineModelSpec {
     fn parts(&mut self) -> (&mut PinnedFile, &mut String) {
         (&mut self.model, &mut self.name)
     }
@@ -232,6 +240,7 @@ pub struct Registry {
     ocr: BTreeMap<String, OcrSpec>,
     face: BTreeMap<String, FaceSpec>,
     style: BTreeMap<String, StyleSpec>,
+    digits: BTreeMap<String, DigitsSpec>,
 }
 
 fn config_err(msg: impl Into<String>) -> ModelError {
@@ -295,7 +304,8 @@ impl Registry {
             .collect();
         let face = rooted(file.face, &root);
         let style = rooted(file.style, &root);
-        Ok(Registry { root, models, ocr, face, style })
+        let digits = rooted(file.digits, &root);
+        Ok(Registry { root, models, ocr, face, style, digits })
     }
 
     /// Finds models.toml: `$CROWDSIFT_MODELS` (the file or its folder; several, separated like
@@ -344,6 +354,7 @@ impl Registry {
         add(&mut self.ocr, other.ocr);
         add(&mut self.face, other.face);
         add(&mut self.style, other.style);
+        add(&mut self.digits, other.digits);
         self
     }
 
@@ -368,6 +379,13 @@ impl Registry {
     /// The text-line style classifier `name`, with its file's checksum verified.
     pub fn verified_style(&self, name: &str) -> Result<&StyleSpec, ModelError> {
         let spec = lookup(&self.style, "style classifier", name)?;
+        spec.model.verified()?;
+        Ok(spec)
+    }
+
+    /// The digit reader `name`, with its file's checksum verified.
+    pub fn verified_digits(&self, name: &str) -> Result<&DigitsSpec, ModelError> {
+        let spec = lookup(&self.digits, "digit reader", name)?;
         spec.model.verified()?;
         Ok(spec)
     }

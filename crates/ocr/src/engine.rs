@@ -8,8 +8,9 @@
 
 use image::RgbImage;
 
-use crowdsift_models::{OcrSpec, Registry, StyleSpec};
+use crowdsift_models::{DigitsSpec, OcrSpec, Registry, StyleSpec};
 
+use crate::digits::DigitReader;
 use crate::style::StyleClassifier;
 use crate::tess::{self, Tesseract};
 use crate::{OcrError, Page, PpOcr, TextLine, crop, script};
@@ -169,6 +170,8 @@ pub struct ModelPlan<'r> {
     pub alt: Vec<(&'r OcrSpec, Vec<&'static str>)>,
     /// The handwriting classifier every line is given to ([`crate::style`]).
     pub style: Option<&'r StyleSpec>,
+    /// The reader of Arabic-Indic digits, when lines may be in the Arabic script ([`crate::digits`]).
+    pub digits: Option<&'r DigitsSpec>,
 }
 
 /// The version of what OCR does around its models, in the cache key: photos read under older
@@ -180,26 +183,32 @@ pub struct ModelPlan<'r> {
 /// lines recognised at 160 px; 6: a pack's reading of numbers in its own script's digits counts,
 /// a line boxed twice and read alike kept once, a pack's doubtful reading of its own script tried
 /// on the gray crop too; 7: lines that run into a thick blob in the map peeled from it, and a
-/// line's band without the thin tail that joined it to the next ([`crate::db::boxes`]).
-pub const RULES: &str = "rules7";
+/// line's band without the thin tail that joined it to the next ([`crate::db::boxes`]); 8: numbers
+/// in Arabic-Indic digits read by the digit reader ([`crate::digits`]).
+pub const RULES: &str = "rules8";
 
 /// The style classifier of models.toml that OCR runs on every line.
 pub const STYLE_MODEL: &str = "handwriting";
+/// The digit reader of models.toml for lines that may be in the Arabic script.
+pub const DIGITS_MODEL: &str = "arabic";
 
 impl<'r> ModelPlan<'r> {
     /// `models` is the main set's name in the registry.
     pub fn new(reg: &'r Registry, models: &str, config: &ReaderConfig) -> Result<Self, OcrError> {
         let style = Some(reg.verified_style(STYLE_MODEL)?);
         if config.engine == Engine::Tesseract {
-            return Ok(ModelPlan { main: None, alt: Vec::new(), style });
+            return Ok(ModelPlan { main: None, alt: Vec::new(), style, digits: None });
         }
+        let arabic = config.engine == Engine::Auto
+            && config.tesseract_languages().iter().any(|l| script::of_language(l) == Some("Arabic"));
+        let digits = if arabic { Some(reg.verified_digits(DIGITS_MODEL)?) } else { None };
         let main = reg.verified_ocr(models)?;
         let alt = config
             .model_choices(models)
             .into_iter()
             .map(|(name, scripts)| Ok((reg.verified_ocr(name)?, scripts)))
             .collect::<Result<Vec<_>, OcrError>>()?;
-        Ok(ModelPlan { main: Some(main), alt, style })
+        Ok(ModelPlan { main: Some(main), alt, style, digits })
     }
 
     /// One worker's reader: every model set loaded with `threads` threads, searching photos in
@@ -219,6 +228,9 @@ impl<'r> ModelPlan<'r> {
         if let Some(spec) = self.style {
             reader.style = Some(StyleClassifier::load(&spec.model.path)?);
         }
+        if let Some(spec) = self.digits {
+            reader.digits = Some(DigitReader::load(&spec.model.path, threads)?);
+        }
         Ok(reader)
     }
 
@@ -237,7 +249,7 @@ impl<'r> ModelPlan<'r> {
         for (spec, scripts) in &self.alt {
             key += &format!("{}({}):", set(spec), scripts.join(","));
         }
-        if let Some(s) = self.style {
+        for s in self.style.iter().chain(&self.digits) {
             key += &format!("{}:{}:", s.name, short(&s.model.sha256));
         }
         key + &config.key()
@@ -253,6 +265,8 @@ pub struct Reader {
     config: ReaderConfig,
     /// Tells handwritten lines from typed ones.
     style: Option<StyleClassifier>,
+    /// Reads numbers in Arabic-Indic digits.
+    digits: Option<DigitReader>,
 }
 
 struct Pack {
@@ -277,6 +291,10 @@ const ACCEPT_UNREAD: f32 = 0.75;
 const SCRIPT_DIGITS: usize = 4;
 /// Once a reading is this confident, the other packs (and the line upside down) are not tried.
 const ENOUGH: f32 = 0.85;
+/// The digit reader's reading of a line replaces the others' when it is at least this confident
+/// (the mean probability of its classes) and has at least [`SCRIPT_DIGITS`] Arabic-Indic digits,
+/// more than they read digits of any kind, and few Latin ones ([`crate::digits::merge`]).
+const DIGITS_ACCEPT: f32 = 0.8;
 
 impl Reader {
     /// Loads the Tesseract packs `config` needs; `pp` is required unless the engine is `tesseract`.
@@ -293,7 +311,7 @@ impl Reader {
             }
             packs.push(Pack { tess: Tesseract::new(&lang)?, lang, script, respell });
         }
-        Ok(Reader { pp, alt: Vec::new(), packs, config, style: None })
+        Ok(Reader { pp, alt: Vec::new(), packs, config, style: None, digits: None })
     }
 
     /// Uses `pp` instead of the main model set for photos whose hinted languages are in `scripts`.
@@ -332,6 +350,7 @@ impl Reader {
                 // Packs that read this photo's earlier lines are tried first.
                 let mut order: Vec<usize> =
                     (0..self.packs.len()).filter(|&i| !self.packs[i].respell && usable(&self.packs[i])).collect();
+                let arabic = self.packs.iter().any(|p| p.script == "Arabic" && usable(p));
                 let mut out = Vec::new();
                 for (mut line, mut crop) in pp.read_all(img)? {
                     let turned = line.turned;
@@ -355,6 +374,9 @@ impl Reader {
                     // the style classifier) the way the line was read, not upside down.
                     if line.turned != turned {
                         crop = image::imageops::rotate180(&crop);
+                    }
+                    if arabic && let Some(digits) = &mut self.digits {
+                        read_digits(digits, &mut line, &crop)?;
                     }
                     out.push((line, Some(crop)));
                 }
@@ -442,6 +464,25 @@ fn retry(packs: &mut [Pack], order: &[usize], line: &mut TextLine, crop: &RgbIma
     replace(line, &packs[k].lang, text, conf);
     line.turned = turned;
     Some(k)
+}
+
+/// Reads a line with the digit reader unless it was read as confident Latin words, and takes the
+/// reading's numbers in Arabic-Indic digits when the others missed them ([`crate::digits::merge`]).
+fn read_digits(digits: &mut DigitReader, line: &mut TextLine, crop: &RgbImage) -> Result<(), OcrError> {
+    let latin_letters = line.text.chars().filter(|&c| script::of_char(c) == Some("Latin") && c.is_alphabetic()).count();
+    if line.script == "Latin" && line.confidence >= ENOUGH && latin_letters >= 3 {
+        return Ok(());
+    }
+    let (reading, conf) = digits.read(crop)?;
+    if conf >= DIGITS_ACCEPT
+        && let Some(text) = crate::digits::merge(&line.text, &reading, SCRIPT_DIGITS)
+    {
+        line.script = "Arabic".into();
+        line.engine = format!("digits:{DIGITS_MODEL}");
+        line.text = text;
+        line.confidence = conf;
+    }
+    Ok(())
 }
 
 /// Reads a Latin line again with the packs of languages PP-OCR cannot spell (Vietnamese) and

@@ -10,6 +10,7 @@ mod cls;
 pub mod crop;
 pub mod db;
 mod det;
+pub mod digits;
 mod engine;
 pub mod eval;
 mod lines;

@@ -76,6 +76,9 @@ fn planted_personal_data_is_found_and_ordinary_text_is_not() {
     let read = read_set(dir.path(), &set);
     let mut b = Breakdown::default();
     let mut clean_flagged = 0;
+    // Values written in Arabic-Indic digits (phone numbers and dates of birth on Arabic notes),
+    // and how many of them were found: the digit reader's (crowdsift_ocr::digits).
+    let (mut arabic_digits, mut arabic_digits_found) = (0, 0);
     for (photo, (lines, found)) in set.iter().zip(&read) {
         if photo.pii.is_empty() && !found.is_empty() {
             clean_flagged += 1;
@@ -95,6 +98,10 @@ fn planted_personal_data_is_found_and_ordinary_text_is_not() {
         }
         for p in &photo.pii {
             let hit = found.iter().any(|f| quad_iou(&f.quad, &p.quad) >= MIN_IOU);
+            if p.text.chars().any(|c| matches!(c, '\u{0660}'..='\u{0669}')) {
+                arabic_digits += 1;
+                arabic_digits_found += usize::from(hit);
+            }
             if !hit {
                 let read: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
                 eprintln!(
@@ -128,6 +135,13 @@ fn planted_personal_data_is_found_and_ordinary_text_is_not() {
     ];
     assert!(b.any.precision() >= 0.98 && b.any.recall() >= 0.91, "{:?}", b.any);
     assert!(clean_flagged <= 2, "{clean_flagged} photos without personal data flagged");
+    // Measured: 4 of 5 (a date of birth is read with digits lost); 1 before the digit reader (a
+    // phone number beside an e-mail whose line was found).
+    assert!(arabic_digits >= 4, "{arabic_digits} values in Arabic-Indic digits planted");
+    assert!(
+        arabic_digits_found + 1 >= arabic_digits,
+        "{arabic_digits_found} of {arabic_digits} values in Arabic-Indic digits found"
+    );
     for (kind, precision, recall) in floors {
         let c = b.kind(kind);
         assert!(c.precision() >= precision, "{kind:?} precision {:.3} < {precision}", c.precision());
