@@ -208,13 +208,27 @@ def texts(r: random.Random, fakes):
     return t
 
 
-def render(r: random.Random, font: Font, text: str) -> np.ndarray | None:
+class Look:
+    """How a line is drawn and photographed: the lightest paper (of 255), the share slanted and how
+    far, the largest top/bottom margin of the box (in text heights), the text height range in the
+    photo (pixels), the strongest blur (sigma)."""
+
+    def __init__(self, paper=200, slant=(0.35, 0.35), margin=0.6, heights=(12, 80), blur=1.2):
+        self.paper, self.slant, self.margin, self.heights, self.blur = paper, slant, margin, heights, blur
+
+
+def line_crop(r: random.Random, font: Font, text: str, look: Look = Look(), direction=None,
+              max_width: int | None = None) -> Image.Image | None:
+    """One text line as the OCR stage hands it over, in grey and `H` pixels high: drawn in `font`
+    (libraqm orders and shapes it; `direction` as Pillow takes it) on paper of some colour in some
+    ink, turned and slanted a little, cut out with the margins a DB detector's box has, scaled to a
+    text height of a photo, blurred, noised and JPEG-compressed; squeezed to `max_width` if wider.
+    None when the face lacks a glyph."""
     path = font.file_for(text)
     if path is None:
         return None
     size = r.randint(28, 64)
     f = ImageFont.truetype(path, size)
-    direction = "rtl" if any("\u0590" <= c <= "\u08ff" for c in text) else None
     probe = ImageDraw.Draw(Image.new("L", (1, 1)))
     try:
         x0, y0, x1, y1 = probe.textbbox((0, 0), text, font=f, direction=direction)
@@ -223,7 +237,7 @@ def render(r: random.Random, font: Font, text: str) -> np.ndarray | None:
     if x1 - x0 < 4 or y1 - y0 < 4:
         return None
     pad = size
-    paper = tuple(r.randint(200, 255) for _ in range(3)) if r.random() < 0.85 else tuple(
+    paper = tuple(r.randint(look.paper, 255) for _ in range(3)) if r.random() < 0.85 else tuple(
         r.randint(0, 90) for _ in range(3))
     dark = sum(paper) > 380
     ink = (tuple(r.randint(0, 70) for _ in range(2)) + (r.randint(0, 170),)) if dark else tuple(
@@ -233,21 +247,22 @@ def render(r: random.Random, font: Font, text: str) -> np.ndarray | None:
     angle = r.uniform(-3, 3)
     img = img.rotate(angle, resample=Image.BICUBIC, expand=False, fillcolor=paper)
     # A slant (a label photographed at an angle, an italic face) is no sign of a hand.
-    if r.random() < 0.35:
-        k = r.uniform(-0.35, 0.35)
+    share, most = look.slant
+    if r.random() < share:
+        k = r.uniform(-most, most)
         img = img.transform(img.size, Image.AFFINE, (1, k, -k * img.height / 2, 0, 1, 0), Image.BICUBIC,
                             fillcolor=paper)
-    # The box a DB detector gives: the ink with a margin of up to 0.6 of its height around it, down
-    # to none at all above a Devanagari or Bengali headline.
+    # The box a DB detector gives: the ink with a margin around it, down to none at all above a
+    # Devanagari or Bengali headline.
     th = y1 - y0
-    mx, my = r.uniform(0.05, 0.5) * th, r.uniform(0.0, 0.6) * th
+    mx, my = r.uniform(0.05, 0.5) * th, r.uniform(0.0, look.margin) * th
     box = (int(pad - mx), int(pad - my), int(pad + x1 - x0 + mx), int(pad + th + my))
     img = img.crop(box)
-    # Resolution: the text as small as 12 px or as large as 80 px in the photo.
-    scale = r.uniform(12, 80) / th
+    # Resolution: the text as small or as large as it is in photos.
+    scale = r.uniform(*look.heights) / th
     img = img.resize((max(4, int(img.width * scale)), max(4, int(img.height * scale))), Image.BILINEAR)
     if r.random() < 0.5:
-        img = img.filter(ImageFilter.GaussianBlur(r.uniform(0.2, 1.2)))
+        img = img.filter(ImageFilter.GaussianBlur(r.uniform(0.2, look.blur)))
     a = np.asarray(img, dtype=np.float32) + np.random.default_rng(r.randrange(1 << 30)).normal(
         0, r.uniform(0, 8), (img.height, img.width, 3))
     img = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
@@ -255,7 +270,16 @@ def render(r: random.Random, font: Font, text: str) -> np.ndarray | None:
     img.save(buf, "JPEG", quality=r.randint(45, 95))
     g = Image.open(buf).convert("L")
     w = max(8, round(g.width * H / g.height))
-    g = np.asarray(g.resize((w, H), Image.BILINEAR), dtype=np.uint8)
+    return g.resize((min(w, max_width or w), H), Image.BILINEAR)
+
+
+def render(r: random.Random, font: Font, text: str) -> np.ndarray | None:
+    """A line crop cut or padded (edge pixels) to `W` wide."""
+    direction = "rtl" if any("\u0590" <= c <= "\u08ff" for c in text) else None
+    img = line_crop(r, font, text, direction=direction)
+    if img is None:
+        return None
+    g, w = np.asarray(img, dtype=np.uint8), img.width
     if w >= W:
         x = r.randint(0, w - W)
         return g[:, x:x + W]
