@@ -69,24 +69,14 @@ impl DigitReader {
 /// A crop as the net reads it: grey, [`HEIGHT`] high, its width a multiple of the step, 0–255.
 /// Returns the values and the width.
 pub fn prepare(crop: &RgbImage) -> (Vec<f32>, usize) {
-    let grey = image::imageops::grayscale(crop);
-    let (w, h) = (grey.width().max(1) as usize, grey.height().max(1) as usize);
-    let scaled = ((w * HEIGHT) as f32 / h as f32).round().clamp(8.0, MAX_WIDTH as f32) as usize;
-    let small = image::imageops::resize(&grey, scaled as u32, HEIGHT as u32, image::imageops::FilterType::Triangle);
     // Edge-padded on the right to whole steps, as the training lines were.
-    let width = scaled.div_ceil(STEP) * STEP;
-    let mut v = Vec::new();
-    for y in 0..HEIGHT {
-        for x in 0..width {
-            v.push(f32::from(small.get_pixel(x.min(scaled - 1) as u32, y as u32).0[0]));
-        }
-    }
-    (v, width)
+    crate::lines::grey_line(crop, HEIGHT, (8, MAX_WIDTH), |w| w.div_ceil(STEP) * STEP)
 }
 
-/// Whether `c` is an Arabic-Indic or Persian digit.
+/// Whether `c` is an Arabic-Indic or Persian digit (a digit of the Arabic script, as the OCR
+/// packs' rules tell one).
 pub fn is_arabic_digit(c: char) -> bool {
-    matches!(c, '\u{0660}'..='\u{0669}' | '\u{06F0}'..='\u{06F9}')
+    c.is_numeric() && crate::script::of_char(c) == Some("Arabic")
 }
 
 /// A reading in the order it was written: the runs of a line that has Arabic-Indic digits are

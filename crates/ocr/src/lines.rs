@@ -49,6 +49,31 @@ pub fn write_line(img: &RgbImage, width: usize, out: &mut [f32]) {
     }
 }
 
+/// A crop as the line models trained here read it (the style classifier, the digit reader): grey,
+/// `height` high keeping its aspect (scaled as their training lines were, by an averaging bilinear
+/// filter: PIL's `BILINEAR`, `image`'s `Triangle`), its width `height · w/h` rounded and held
+/// within `widths`, then edge-padded on the right to `pad(width)`. One value (0–255) per pixel,
+/// row by row; returns the values and the padded width.
+pub fn grey_line(
+    crop: &RgbImage,
+    height: usize,
+    (least, most): (usize, usize),
+    pad: impl FnOnce(usize) -> usize,
+) -> (Vec<f32>, usize) {
+    let grey = image::imageops::grayscale(crop);
+    let (w, h) = (grey.width().max(1) as usize, grey.height().max(1) as usize);
+    let width = ((w * height) as f32 / h as f32).round().clamp(least as f32, most as f32) as usize;
+    let small = image::imageops::resize(&grey, width as u32, height as u32, image::imageops::FilterType::Triangle);
+    let out_w = pad(width);
+    let mut v = Vec::new();
+    for y in 0..height {
+        for x in 0..out_w {
+            v.push(f32::from(small.get_pixel(x.min(width - 1) as u32, y as u32).0[0]));
+        }
+    }
+    (v, out_w)
+}
+
 /// Indices of `crops` ordered by width/height ratio (the batching order of PaddleOCR, so a batch
 /// pads little).
 pub fn by_ratio(crops: &[RgbImage]) -> Vec<usize> {

@@ -83,19 +83,9 @@ impl StyleNet {
 /// A crop as the net reads it: grey, [`HEIGHT`] high, at least [`WIDTH`] wide (edge-padded on the
 /// right), standardised. Returns the values and the width.
 pub fn prepare(crop: &RgbImage) -> (Vec<f32>, usize) {
-    let grey = image::imageops::grayscale(crop);
-    let (w, h) = (grey.width().max(1) as usize, grey.height().max(1) as usize);
-    let width = ((w * HEIGHT) as f32 / h as f32).round().clamp(4.0, MAX_WIDTH as f32) as usize;
-    let small = image::imageops::resize(&grey, width as u32, HEIGHT as u32, image::imageops::FilterType::Triangle);
-    let out_w = width.max(WIDTH);
-    let mut v = Vec::new();
-    for y in 0..HEIGHT {
-        for x in 0..out_w {
-            v.push(f32::from(small.get_pixel(x.min(width - 1) as u32, y as u32).0[0]));
-        }
-    }
+    let (mut v, width) = crate::lines::grey_line(crop, HEIGHT, (4, MAX_WIDTH), |w| w.max(WIDTH));
     standardise(&mut v);
-    (v, out_w)
+    (v, width)
 }
 
 /// Zero mean, unit variance (a flat crop stays flat).
