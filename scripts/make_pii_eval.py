@@ -286,9 +286,12 @@ def render(lines, path, size, rtl, bg, ink, width=None, height=None):
     probe = ImageDraw.Draw(Image.new("L", (1, 1)))
     texts = [(f"{l}: {v}" if l else v) for l, v in lines]
     # A line the note's font lacks glyphs for (an e-mail on a Bengali note: no '@') is written in
-    # Noto Sans, as a person would switch to Latin letters.
-    latin = font_path("NotoSans-Regular.ttf")
-    fonts = [ImageFont.truetype(path if covers(path, t) or not covers(latin, t) else latin, size) for t in texts]
+    # Noto Sans, as a person would switch to Latin letters; a line neither has every glyph of (an
+    # Arabic line with a '+' or Latin words: Noto's Arabic faces lack those, Noto Sans the Arabic
+    # letters and digits) in DejaVu Sans, which has both. Until 2026-12 such lines were drawn
+    # with empty boxes for the missing glyphs, which no real note has.
+    fallbacks = [path, font_path("NotoSans-Regular.ttf"), font_path("DejaVuSans.ttf")]
+    fonts = [ImageFont.truetype(next((f for f in fallbacks if covers(f, t)), path), size) for t in texts]
     boxes = [probe.textbbox((0, 0), t, font=f) for t, f in zip(texts, fonts)]
     margin, gap = max(10, size // 2), int(size * 0.8)
     w = width or max(b[2] - b[0] for b in boxes) + 2 * margin

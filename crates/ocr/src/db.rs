@@ -128,6 +128,19 @@ fn inside(q: &[[f64; 2]; 4], x: f64, y: f64) -> bool {
     true
 }
 
+/// Whether the centre of `a` lies in `b` or the centre of `b` in `a`: two boxes of one line,
+/// however tilted (the overlap of their axis-aligned bounds is not: those of tilted neighbouring
+/// lines overlap).
+pub(crate) fn same_place(a: &Quad, b: &Quad) -> bool {
+    let wide = |q: &Quad| q.map(|[x, y]| [f64::from(x), f64::from(y)]);
+    let centre = |q: &Quad| [0, 1].map(|k| q.iter().map(|p| f64::from(p[k])).sum::<f64>() / 4.0);
+    let holds = |q: &Quad, p: &Quad| {
+        let [x, y] = centre(p);
+        inside(&wide(q), x, y)
+    };
+    holds(b, a) || holds(a, b)
+}
+
 /// Mean probability inside the quad ("fast" score: the rectangle, not the contour).
 fn box_score(prob: &[f32], w: usize, h: usize, q: &[[f64; 2]; 4]) -> f32 {
     let clamp = |v: f64, hi: usize| (v.max(0.0) as usize).min(hi - 1);
@@ -675,11 +688,20 @@ pub fn merge_overlapping(mut quads: Vec<Quad>) -> Vec<Quad> {
 /// PaddleOCR's reading order: by the top-left corner's y then x, then neighbours less than 10 px
 /// apart vertically swapped into left-to-right order.
 pub fn reading_order(boxes: &mut [Quad]) {
-    boxes.sort_by(|a, b| a[0][1].total_cmp(&b[0][1]).then(a[0][0].total_cmp(&b[0][0])));
-    for i in 0..boxes.len().saturating_sub(1) {
+    reading_order_of(boxes, |q| q);
+}
+
+/// [`reading_order`] of things that have a box.
+pub fn reading_order_of<T>(items: &mut [T], quad: impl Fn(&T) -> &Quad) {
+    items.sort_by(|a, b| {
+        let (a, b) = (quad(a), quad(b));
+        a[0][1].total_cmp(&b[0][1]).then(a[0][0].total_cmp(&b[0][0]))
+    });
+    for i in 0..items.len().saturating_sub(1) {
         for j in (0..=i).rev() {
-            if (boxes[j + 1][0][1] - boxes[j][0][1]).abs() < 10.0 && boxes[j + 1][0][0] < boxes[j][0][0] {
-                boxes.swap(j, j + 1);
+            let (a, b) = (quad(&items[j]), quad(&items[j + 1]));
+            if (b[0][1] - a[0][1]).abs() < 10.0 && b[0][0] < a[0][0] {
+                items.swap(j, j + 1);
             } else {
                 break;
             }
@@ -827,6 +849,20 @@ mod tests {
         m[40 * w + 40] = 0.99; // one pixel
         assert!(boxes(&m, w, h, 64, 64, &DbParams::default()).is_empty());
         assert!(boxes(&[], 0, 0, 1, 1, &DbParams::default()).is_empty());
+    }
+
+    #[test]
+    fn boxes_of_one_line_share_a_place_tilted_neighbours_do_not() {
+        // Two lines 30 px apart, tilted by about 8°: their axis-aligned bounds overlap by half.
+        let tilted = |dy: f32, x0: f32, x1: f32| -> Quad {
+            let y = |x: f32| dy + 0.14 * x;
+            [[x0, y(x0)], [x1, y(x1)], [x1, y(x1) + 24.0], [x0, y(x0) + 24.0]]
+        };
+        let (upper, lower) = (tilted(0.0, 0.0, 300.0), tilted(30.0, 0.0, 300.0));
+        assert!(!same_place(&upper, &lower));
+        // A fragment of the upper line, read before: its middle is inside the whole line.
+        assert!(same_place(&tilted(0.0, 200.0, 300.0), &upper));
+        assert!(same_place(&upper, &tilted(0.0, 200.0, 300.0)));
     }
 
     #[test]

@@ -114,7 +114,7 @@ impl Detector {
     }
 
     /// As [`Detector::detect`], with the input sized by `side` under the rule `limit_max`.
-    fn detect_at(
+    pub(crate) fn detect_at(
         &mut self,
         img: &RgbImage,
         params: &DbParams,

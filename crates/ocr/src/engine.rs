@@ -184,8 +184,9 @@ pub struct ModelPlan<'r> {
 /// a line boxed twice and read alike kept once, a pack's doubtful reading of its own script tried
 /// on the gray crop too; 7: lines that run into a thick blob in the map peeled from it, and a
 /// line's band without the thin tail that joined it to the next ([`crate::db::boxes`]); 8: numbers
-/// in Arabic-Indic digits read by the digit reader ([`crate::digits`]).
-pub const RULES: &str = "rules8";
+/// in Arabic-Indic digits read by the digit reader ([`crate::digits`]); 9: boxes of lines joined
+/// in the map and read as little searched again on their crop (`PpOcr::look_closer`).
+pub const RULES: &str = "rules9";
 
 /// The style classifier of models.toml that OCR runs on every line.
 pub const STYLE_MODEL: &str = "handwriting";
