@@ -19,3 +19,6 @@ python3 -m pip install --quiet --disable-pip-version-check --force-reinstall --n
 python3 scripts/models_wheel.py
 python3 -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps target/wheels/models/crowdsift_models*.whl
 python3 -m pytest -q crates/py/tests
+# Coverage-guided fuzzing of the decoder, the manifest reader and the text rules, 40 s each
+# (fuzz/README.md): a crash or hang fails the run.
+bash scripts/fuzz.sh 40

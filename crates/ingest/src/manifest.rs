@@ -90,12 +90,29 @@ pub fn read_csv(path: &Path) -> Result<Rows, IngestError> {
 
 pub fn read_parquet(path: &Path) -> Result<Rows, IngestError> {
     let file = File::open(path).map_err(|e| manifest_err(path, e))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.with_batch_size(4096).build())
-        .map_err(|e| manifest_err(path, e))?;
+    let reader = unpanicked(path, || {
+        ParquetRecordBatchReaderBuilder::try_new(file).and_then(|b| b.with_batch_size(4096).build())
+    })?
+    .map_err(|e| manifest_err(path, e))?;
     let names: Vec<String> = reader.schema().fields().iter().map(|f| f.name().clone()).collect();
     check_columns(path, &names)?;
-    Ok(Box::new(ParquetRows { path: path.to_owned(), reader, batch: None, row: 0, number: 0 }))
+    Ok(Box::new(ParquetRows { path: path.to_owned(), reader, batch: None, row: 0, number: 0, broken: false }))
+}
+
+/// Runs `f`, a call into the Parquet and Arrow readers, turning a panic into an error naming the
+/// file. Those readers panic on some corrupt files instead of returning an error (found by the
+/// manifest fuzz target, fuzz/: "Decoder for dict should have been set", "column start and length
+/// should not be negative", a division by zero, an offset out of bounds), and one bad manifest
+/// must not take the process down with it.
+fn unpanicked<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, IngestError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|panic| {
+        let msg = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        manifest_err(path, format!("corrupt Parquet file (the reader failed: {msg})"))
+    })
 }
 
 struct ParquetRows {
@@ -104,6 +121,8 @@ struct ParquetRows {
     batch: Option<RecordBatch>,
     row: usize,
     number: usize,
+    /// The reader panicked: what it holds is not to be trusted, the listing ends.
+    broken: bool,
 }
 
 fn cell(col: &dyn Array, row: usize) -> Result<String, String> {
@@ -124,6 +143,19 @@ impl Iterator for ParquetRows {
     type Item = Result<Row, IngestError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if self.broken {
+            return None;
+        }
+        let path = self.path.clone();
+        unpanicked(&path, || self.next_row()).unwrap_or_else(|e| {
+            self.broken = true;
+            Some(Err(e))
+        })
+    }
+}
+
+impl ParquetRows {
+    fn next_row(&mut self) -> Option<Result<Row, IngestError>> {
         loop {
             if let Some(batch) = &self.batch
                 && self.row < batch.num_rows()
