@@ -304,7 +304,10 @@ impl PpOcr {
         let scale = scale.min(ZOOM_MAX_SIDE / (x1 - x0).max(y1 - y0) as f32).max(1.0);
         let big = lines::resize_bilinear(&part, ((x1 - x0) as f32 * scale) as u32, ((y1 - y0) as f32 * scale) as u32);
         let (bw, bh) = big.dimensions();
-        let found = self.det.detect_at(&big, &self.params.db, bw.max(bh), true)?;
+        // A crop longer than that even at its own size (a large box on a 12 MP photo) is shrunk
+        // to it for the detector.
+        let side = bw.max(bh).min(ZOOM_MAX_SIDE as u32);
+        let found = self.det.detect_at(&big, &self.params.db, side, true)?;
         let (sx, sy) = ((x1 - x0) as f32 / bw as f32, (y1 - y0) as f32 / bh as f32);
         Ok(found.into_iter().map(|q| q.map(|[x, y]| [x0 as f32 + x * sx, y0 as f32 + y * sy])).collect())
     }
