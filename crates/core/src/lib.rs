@@ -20,5 +20,11 @@ pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
+/// The message a caught panic carried (`panic!` with a literal or a formatted string), if any:
+/// what a stage that catches a library's panic reports as its error.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> Option<String> {
+    payload.downcast_ref::<&str>().map(|s| (*s).to_owned()).or_else(|| payload.downcast_ref::<String>().cloned())
+}
+
 /// Version of crowdsift recorded in every run and output.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

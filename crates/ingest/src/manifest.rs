@@ -105,14 +105,13 @@ pub fn read_parquet(path: &Path) -> Result<Rows, IngestError> {
 /// should not be negative", a division by zero, an offset out of bounds), and one bad manifest
 /// must not take the process down with it.
 fn unpanicked<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, IngestError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|panic| {
-        let msg = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        manifest_err(path, format!("corrupt Parquet file (the reader failed: {msg})"))
-    })
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|panic| corrupt(path, &*panic))
+}
+
+/// The error for a panic of the Parquet reader on `path` (see [`unpanicked`]).
+fn corrupt(path: &Path, panic: &(dyn std::any::Any + Send)) -> IngestError {
+    let msg = crowdsift_core::panic_message(panic).unwrap_or_default();
+    manifest_err(path, format!("corrupt Parquet file (the reader failed: {msg})"))
 }
 
 struct ParquetRows {
@@ -146,10 +145,11 @@ impl Iterator for ParquetRows {
         if self.broken {
             return None;
         }
-        let path = self.path.clone();
-        unpanicked(&path, || self.next_row()).unwrap_or_else(|e| {
+        // Caught here rather than through `unpanicked`, which would need the path apart from
+        // `self` (a copy per row).
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.next_row())).unwrap_or_else(|panic| {
             self.broken = true;
-            Some(Err(e))
+            Some(Err(corrupt(&self.path, &*panic)))
         })
     }
 }

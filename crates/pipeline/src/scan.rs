@@ -315,11 +315,7 @@ fn process(item: Item, fetcher: &Fetcher, params: &ScanParams, hasher: &Perceptu
     match catch_unwind(AssertUnwindSafe(|| inspect(item, fetcher, params, hasher))) {
         Ok(o) => o,
         Err(panic) => {
-            let msg = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_owned());
+            let msg = crowdsift_core::panic_message(&*panic).unwrap_or_else(|| "unknown panic".to_owned());
             let err = DecodeError::new(Reason::DecodeError, format!("decoder crashed: {msg}"));
             unusable(ImageRow { record, sha256: None, bytes_len: None, decoded: None, quality_scores: None }, &err)
         }
