@@ -185,8 +185,10 @@ pub struct ModelPlan<'r> {
 /// on the gray crop too; 7: lines that run into a thick blob in the map peeled from it, and a
 /// line's band without the thin tail that joined it to the next ([`crate::db::boxes`]); 8: numbers
 /// in Arabic-Indic digits read by the digit reader ([`crate::digits`]); 9: boxes of lines joined
-/// in the map and read as little searched again on their crop (`PpOcr::look_closer`).
-pub const RULES: &str = "rules9";
+/// in the map and read as little searched again on their crop (`PpOcr::look_closer`); 10: lines
+/// mixing a script PP-OCR lacks with Latin words read by the pack with English ([`read_mixed`]),
+/// Tesseract's direction marks left out.
+pub const RULES: &str = "rules10";
 
 /// The style classifier of models.toml that OCR runs on every line.
 pub const STYLE_MODEL: &str = "handwriting";
@@ -276,6 +278,9 @@ struct Pack {
     script: &'static str,
     /// A Latin language PP-OCR finds but cannot spell: Tesseract re-spells PP-OCR's lines.
     respell: bool,
+    /// The pack with English (`ara+eng`), for lines that mix the script with Latin words
+    /// ([`read_mixed`]); loaded when first needed, `Some(None)` when it could not be.
+    mixed: Option<Option<Tesseract>>,
 }
 
 /// A Tesseract reading replaces PP-OCR's only when it is at least this confident and has at least
@@ -310,7 +315,7 @@ impl Reader {
             if respell && script::exemplar_letters(&lang).is_none_or(|e| pp.as_ref().is_some_and(|p| p.can_spell(e))) {
                 continue;
             }
-            packs.push(Pack { tess: Tesseract::new(&lang)?, lang, script, respell });
+            packs.push(Pack { tess: Tesseract::new(&lang)?, lang, script, respell, mixed: None });
         }
         Ok(Reader { pp, alt: Vec::new(), packs, config, style: None, digits: None })
     }
@@ -370,6 +375,11 @@ impl Reader {
                     {
                         order.retain(|&i| i != k);
                         order.insert(0, k);
+                    }
+                    // Latin words around a gap where PP-OCR saw letters it has not: the line mixes
+                    // in another script (an Arabic address with a Latin street name).
+                    if line.script == "Latin" && has_gap(&line.text) {
+                        read_mixed(&mut self.packs, &order, &mut line, &crop);
                     }
                     // A pack that read the line the other way up turned it: the crop goes on (to
                     // the style classifier) the way the line was read, not upside down.
@@ -467,6 +477,47 @@ fn retry(packs: &mut [Pack], order: &[usize], line: &mut TextLine, crop: &RgbIma
     Some(k)
 }
 
+/// PP-OCR's trace, inside a line it read as Latin, of letters its character list lacks: a run of
+/// spaces where they were (`Lge t. 276   97621` for `97621 آل حسين Lodge Apt. 276`).
+fn has_gap(text: &str) -> bool {
+    text.trim().contains("  ")
+}
+
+/// Reads a line that mixes scripts with each pack in `order` of a script PP-OCR lacks, together
+/// with English (`ara+eng`: Tesseract reads both of the line's scripts, where the pack alone reads
+/// the Latin words as its own letters and PP-OCR leaves out the others). The most confident
+/// reading with at least two letters of the pack's script replaces PP-OCR's, whose gap shows that
+/// it left words out, however confident it was about the rest. Returns whether one did.
+fn read_mixed(packs: &mut [Pack], order: &[usize], line: &mut TextLine, crop: &RgbImage) -> bool {
+    let mut best: Option<(usize, String, f32)> = None;
+    for &k in order {
+        let p = &mut packs[k];
+        if p.script == "Latin" {
+            continue;
+        }
+        let (script, lang) = (p.script, format!("{}+eng", p.lang));
+        let tess = p.mixed.get_or_insert_with(|| {
+            Tesseract::new(&lang).inspect_err(|e| tracing::warn!("lines mixing scripts not re-read: {e}")).ok()
+        });
+        let Some(tess) = tess else { continue };
+        let own = |t: &str| t.chars().filter(|&c| c.is_alphabetic() && script::of_char(c) == Some(script)).count();
+        let mut reading = tess.read_line(crop, binarise(script));
+        if binarise(script) && reading.1 < ACCEPT {
+            let gray = tess.read_line(crop, false);
+            if gray.1 > reading.1 {
+                reading = gray;
+            }
+        }
+        let (text, conf) = reading;
+        if own(&text) >= 2 && conf >= ACCEPT && best.as_ref().is_none_or(|b| conf > b.2) {
+            best = Some((k, text, conf));
+        }
+    }
+    let Some((k, text, conf)) = best else { return false };
+    replace(line, &format!("{}+eng", packs[k].lang), text, conf);
+    true
+}
+
 /// Reads a line with the digit reader unless it was read as confident Latin words, and takes the
 /// reading's numbers in Arabic-Indic digits when the others missed them ([`crate::digits::merge`]).
 fn read_digits(digits: &mut DigitReader, line: &mut TextLine, crop: &RgbImage) -> Result<(), OcrError> {
@@ -551,6 +602,12 @@ fn replace(line: &mut TextLine, lang: &str, text: String, conf: f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_gap_inside_a_latin_reading_marks_letters_left_out() {
+        assert!(has_gap("Lge t. 276   97621 "));
+        assert!(!has_gap(" Lodge Apt. 276 "));
+    }
 
     #[test]
     fn language_lists_split_on_commas_and_pluses() {

@@ -156,6 +156,19 @@ pub struct PageLine {
     pub confidence: f32,
 }
 
+/// Tesseract's text with single spaces and without the direction marks it puts around the runs of
+/// a line that mixes right-to-left and left-to-right words (`276 \u{200e}Lodge Apt.\u{200f}`): the
+/// text is already in reading order, and a mark glued to a word hides it from the PII rules.
+fn plain(text: &str) -> String {
+    let marks =
+        |c: char| matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    text.split_whitespace()
+        .map(|w| w.chars().filter(|&c| !marks(c)).collect::<String>())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// One initialised Tesseract (LSTM engine) for a `+`-joined language list such as `ben+eng`.
 pub struct Tesseract {
     api: &'static Api,
@@ -237,8 +250,7 @@ impl Tesseract {
             (text, (self.api.mean_conf)(self.handle))
         };
         unsafe { (self.api.clear)(self.handle) };
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        (text, (conf.clamp(0, 100) as f32) / 100.0)
+        (plain(&text), (conf.clamp(0, 100) as f32) / 100.0)
     }
 
     /// Finds and reads the text lines of a whole page (Tesseract's own layout analysis).
@@ -260,7 +272,7 @@ impl Tesseract {
                     let page = (self.api.it_page)(it);
                     let (mut l, mut t, mut r, mut b) = (0, 0, 0, 0);
                     let has_box = (self.api.page_box)(page, RIL_TEXTLINE, &mut l, &mut t, &mut r, &mut b) != 0;
-                    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                    let text = plain(&text);
                     if has_box && !text.is_empty() {
                         let c = |v: c_int| v.max(0) as u32;
                         out.push(PageLine {
@@ -333,6 +345,12 @@ pub fn has_language(lang: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn direction_marks_and_extra_spaces_are_left_out() {
+        assert_eq!(plain("276 \u{200e}Lodge  Apt.\u{200f} \u{200f}حسين\u{200e}\n"), "276 Lodge Apt. حسين");
+        assert_eq!(plain("\u{200e} \u{2067}"), "");
+    }
 
     #[test]
     fn light_text_on_dark_is_inverted_and_small_lines_are_enlarged() {
