@@ -154,14 +154,22 @@ fn report(args: &ReportArgs) -> Result<bool> {
 }
 
 fn print_report(s: &crowdsift_pipeline::ReportSummary) -> Result<()> {
+    let c = &s.counts;
+    let mut out = std::io::stdout().lock();
     ignore_broken_pipe(writeln!(
-        std::io::stdout().lock(),
+        out,
         "wrote {} ({} photos, {} flagged, {} thumbnails)",
         s.path.display(),
-        s.counts.photos,
-        s.counts.flagged_photos,
-        s.counts.thumbnails
-    ))
+        c.photos,
+        c.flagged_photos,
+        c.thumbnails
+    ))?;
+    if let Some(ready) = c.ready {
+        let waiting: Vec<String> = c.waiting.iter().map(|(q, n)| format!("{q} {n}")).collect();
+        let waiting = if waiting.is_empty() { "none".to_owned() } else { waiting.join(", ") };
+        ignore_broken_pipe(writeln!(out, "ready to release: {ready}; waiting for a person: {waiting}"))?;
+    }
+    Ok(())
 }
 
 fn review(args: &ReviewArgs) -> Result<bool> {

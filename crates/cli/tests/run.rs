@@ -72,7 +72,7 @@ fn report_shows_what_the_store_holds_in_one_file() {
         crowdsift().args(["run", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]).output().unwrap();
     assert_eq!(res.status.code(), Some(1), "{}", String::from_utf8_lossy(&res.stdout));
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    for section in ["summary", "stages", "findings", "galleries", "histograms", "labels", "pii", "runs"] {
+    for section in ["next", "summary", "stages", "findings", "galleries", "histograms", "labels", "pii", "runs"] {
         assert!(html.contains(&format!("<section id=\"{section}\">")), "{section}");
     }
     // Every stage of the pipeline with the status of its run.
@@ -94,6 +94,26 @@ fn report_shows_what_the_store_holds_in_one_file() {
         let n = rows.iter().filter(|r| r.stage == stage && r.check == check && r.flagged).count() as u64;
         assert_eq!(count(&format!("flagged=\"{stage}:{check}")), n, "{stage}:{check}");
     }
+    // The first screen says what `release` does now: as many photos ready as it then releases,
+    // and as many waiting in each queue as it holds back for that queue.
+    assert!(html.find("<section id=\"next\">") < html.find("<section id=\"summary\">"), "the first screen");
+    let rel = tmp.path().join("release");
+    let res = crowdsift().args(["release", out.to_str().unwrap(), "--to", rel.to_str().unwrap()]).output().unwrap();
+    let said = String::from_utf8_lossy(&res.stdout);
+    assert_eq!(res.status.code(), Some(1), "photos wait for review: {said}");
+    let released: u64 = said.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{said}"));
+    assert!(released > 0, "{said}");
+    assert_eq!(count("count=\"ready"), released, "{said}");
+    let held =
+        said.lines().find_map(|l| l.strip_prefix("held back for a person: ")).unwrap_or_else(|| panic!("{said}"));
+    let mut queues = 0;
+    for (queue, n) in held.split(", ").filter_map(|h| h.rsplit_once(' ')).filter(|(q, _)| !q.starts_with("pii")) {
+        assert_eq!(count(&format!("waiting=\"{queue}")), n.parse::<u64>().unwrap(), "{queue}: {said}");
+        queues += 1;
+    }
+    assert!(queues >= 2, "the samples hold unusable photos and duplicates: {said}");
+    assert!(html.contains("<code>crowdsift review "), "the command that opens the queues");
+
     // One self-contained file: pictures are data URIs, no scripts, nothing to fetch.
     assert!(html.matches("<img src=\"data:image/jpeg;base64,").count() >= 8);
     assert!(!html.contains("<script") && !html.contains("src=\"http") && !html.contains("href=\"http"));

@@ -26,6 +26,27 @@ fn thumbnail(fetcher: &Fetcher, limits: Limits, location: &str) -> Option<String
     Some(format!("data:image/jpeg;base64,{}", base64::engine::general_purpose::STANDARD.encode(jpeg.bytes)))
 }
 
+/// The report's first screen from what `release` would do now (`None`, logged, when it cannot
+/// be worked out: the rest of the report is still written).
+fn next_steps(out: &Path) -> Option<crowdsift_report::NextSteps> {
+    use crowdsift_review::QueueKind;
+    let s = crowdsift_review::outlook(out).inspect_err(|e| tracing::warn!("report: next steps not known: {e}")).ok()?;
+    let mut waiting = s.waiting;
+    Some(crowdsift_report::NextSteps {
+        ready: s.released,
+        rejected: s.rejected,
+        unreadable: s.unreadable,
+        unredacted: s.unredacted,
+        waiting: QueueKind::ALL
+            .into_iter()
+            .filter_map(|k| {
+                let photos = waiting.remove(k.as_str())?;
+                Some(crowdsift_report::Waiting { queue: k.as_str().to_owned(), about: k.about().to_owned(), photos })
+            })
+            .collect(),
+    })
+}
+
 /// Writes `out/report.html`.
 pub fn report(out: &Path, limits: Limits) -> Result<ReportSummary, PipelineError> {
     let db = out.join("crowdsift.db");
@@ -42,7 +63,8 @@ pub fn report(out: &Path, limits: Limits) -> Result<ReportSummary, PipelineError
     // Every stage before this one (the report is the page itself).
     let stages: Vec<(&str, &str)> =
         crate::stages::PIPELINE.iter().filter(|s| s.name != "report").map(|s| (s.name, s.about)).collect();
-    let (html, counts) = crowdsift_report::render(&store, out, &stages, &thumbs)?;
+    let next = next_steps(out);
+    let (html, counts) = crowdsift_report::render(&store, out, &stages, next.as_ref(), &thumbs)?;
     let path = out.join("report.html");
     std::fs::write(&path, html).map_err(|source| PipelineError::Io { path: path.clone(), source })?;
     Ok(ReportSummary { path, counts })

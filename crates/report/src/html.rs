@@ -2,7 +2,8 @@
 //! SVG; no script, nothing fetched) written from the store and the stages' files, so that its
 //! numbers always agree with findings.csv.
 //!
-//! Sections: summary counts; findings per check; a gallery per reason; score histograms of the
+//! Sections: what to do now (photos ready to release, photos waiting for a person per review queue
+//! with why and a few of them); summary counts; findings per check; a gallery per reason; score histograms of the
 //! quality checks with their thresholds; the label audit's review queue and its confusion of given
 //! and suggested labels; personal data found (thumbnails only of redacted copies); the runs with
 //! their versions and configurations. A stage that has not run is shown as not run.
@@ -22,12 +23,47 @@ const GALLERY: usize = 12;
 /// Rows of the label-issue queue shown.
 const QUEUE: usize = 50;
 
+/// The page's first screen, what a person does now: what `release` would publish and what waits
+/// for a person in which review queue. Made by the caller from the release rule, which belongs to
+/// the review stage, not to the report.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NextSteps {
+    /// Photos `release` would publish now: approved, or needing nobody.
+    pub ready: u64,
+    /// Photos a reviewer rejected.
+    pub rejected: u64,
+    /// Photos no decoder can read.
+    pub unreadable: u64,
+    /// Photos with personal data and no redacted copy of their current file.
+    pub unredacted: u64,
+    /// The review queues where photos wait, in the order a person takes them.
+    pub waiting: Vec<Waiting>,
+}
+
+/// A review queue on the first screen.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Waiting {
+    /// The queue's name (`unusable`, `labels`, `duplicates`, `pii`).
+    pub queue: String,
+    /// What a person decides there.
+    pub about: String,
+    /// The photos that wait in it, each with the checks that put it there.
+    pub photos: Vec<(String, Vec<String>)>,
+}
+
+/// Photos shown per waiting queue on the first screen.
+const EXAMPLES: usize = 6;
+
 /// What the page shows, counted (the test compares these with the store).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReportCounts {
     pub photos: u64,
     pub usable: u64,
     pub flagged_photos: u64,
+    /// Photos ready to release, when the first screen was shown.
+    pub ready: Option<u64>,
+    /// Photos waiting for a person, per review queue.
+    pub waiting: BTreeMap<String, u64>,
     /// Flagged findings per `stage:check`.
     pub flagged: BTreeMap<String, u64>,
     pub thumbnails: usize,
@@ -161,8 +197,78 @@ fn card(
     );
 }
 
+/// The first screen: how many photos are ready to release, how many wait for a person in each
+/// queue and why, the command for each, and a few of the photos waiting.
+fn first_screen(
+    html: &mut String,
+    counts: &mut ReportCounts,
+    out: &Path,
+    next: Option<&NextSteps>,
+    picture: &dyn Fn(&str) -> Option<String>,
+) {
+    let dir = esc(&out.display().to_string());
+    html.push_str("<section id=\"next\"><h2>What to do now</h2>");
+    let Some(next) = next else {
+        html.push_str(
+            "<p class=\"absent\">Not known: the release rule could not be applied to this folder.</p></section>",
+        );
+        return;
+    };
+    counts.ready = Some(next.ready);
+    let _ = write!(
+        html,
+        "<p><b class=\"num\" data-count=\"ready\">{}</b> photos are ready to release without a person: \
+         <code>crowdsift release {dir} --to RELEASE_FOLDER</code></p>",
+        next.ready
+    );
+    if next.waiting.is_empty() {
+        html.push_str("<p>No photo waits for a person.</p>");
+    } else {
+        html.push_str("<table><tr><th>waiting for a person</th><th>photos</th><th>decided there</th><th>why</th></tr>");
+        for Waiting { queue, about, photos } in &next.waiting {
+            counts.waiting.insert(queue.clone(), photos.len() as u64);
+            let mut why: BTreeMap<&str, usize> = BTreeMap::new();
+            for check in photos.iter().flat_map(|(_, checks)| checks) {
+                *why.entry(check.as_str()).or_default() += 1;
+            }
+            let why: Vec<String> = why.iter().map(|(c, n)| format!("{} {n}", esc(c))).collect();
+            let _ = write!(
+                html,
+                "<tr data-queue=\"{0}\"><td>{0}</td><td class=\"num\" data-waiting=\"{0}\">{1}</td><td>{2}</td><td>{3}</td></tr>",
+                esc(queue),
+                photos.len(),
+                esc(about),
+                why.join(", ")
+            );
+        }
+        let _ = write!(
+            html,
+            "</table><p>Open them with <code>crowdsift review {dir}</code>: each queue is a tab of the page \
+             at the address it prints, and that address ending in <code>#pii</code> (or the name of \
+             another queue) opens that queue.</p>"
+        );
+        for Waiting { queue, photos, .. } in &next.waiting {
+            let _ = write!(html, "<h3>{} — {} waiting</h3><div class=\"gallery\">", esc(queue), photos.len());
+            for (id, checks) in photos.iter().take(EXAMPLES) {
+                card(html, counts, picture(id), id, None, &checks.join(", "));
+            }
+            html.push_str("</div>");
+        }
+    }
+    if next.unredacted > 0 {
+        let _ = write!(
+            html,
+            "<p>{} photos with personal data have no redacted copy of their current file: \
+             <code>crowdsift redact {dir}</code></p>",
+            next.unredacted
+        );
+    }
+    let _ =
+        write!(html, "<p>Rejected by a reviewer: {} · unreadable: {}</p></section>", next.rejected, next.unreadable);
+}
+
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}\
-h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ccc}\
+h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ccc}h3{font-size:15px}\
 table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}\
 .num{text-align:right}.gallery{display:flex;flex-wrap:wrap;gap:8px}\
 .card{width:180px;margin:0;border:1px solid #ddd;padding:4px;font-size:12px;word-wrap:break-word}\
@@ -175,11 +281,12 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px;text-
 /// report of a million photos does not hold their findings in memory.
 ///
 /// `stages` are the pipeline's stages in run order, `(name, what it does)`: the report shows each
-/// with the status of its last run.
+/// with the status of its last run. `next` is the first screen (`None`: not known, and said so).
 pub fn render(
     store: &Store,
     out: &Path,
     stages: &[(&str, &str)],
+    next: Option<&NextSteps>,
     thumbs: Thumbnails<'_>,
 ) -> Result<(String, ReportCounts), ExportError> {
     let totals = store.totals()?;
@@ -212,6 +319,8 @@ pub fn render(
         esc(&out.display().to_string()),
         totals.images
     );
+
+    first_screen(&mut html, &mut counts, out, next, &picture);
 
     // Summary.
     let _ = write!(

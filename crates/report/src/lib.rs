@@ -8,6 +8,6 @@ mod table;
 
 pub use export::{ExportError, FINDINGS_COLUMNS, export_findings};
 pub use files::{AuditRow, RedactedCopy, read_labels, redacted_copies};
-pub use html::{ReportCounts, Thumbnails, render};
+pub use html::{NextSteps, ReportCounts, Thumbnails, Waiting, render};
 pub use manifest::{MANIFEST_COLUMNS, ManifestRow, write_manifest};
 pub use table::{ParquetFile, col};

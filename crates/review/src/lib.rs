@@ -10,7 +10,7 @@ mod release;
 mod server;
 
 pub use queue::{Item, QueueKind, Queues};
-pub use release::{ReleaseJob, ReleaseSummary, release};
+pub use release::{ReleaseJob, ReleaseSummary, outlook, release};
 pub use server::{ReviewConfig, Server, bind};
 
 #[derive(Debug, thiserror::Error)]

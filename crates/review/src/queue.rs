@@ -35,12 +35,22 @@ impl QueueKind {
         }
     }
 
+    /// What a person decides in the queue, in a few words.
+    pub const fn about(self) -> &'static str {
+        match self {
+            QueueKind::Unusable => "unreadable or failing a quality check: keep or reject",
+            QueueKind::Labels => "label doubted by the audit: keep, relabel or reject",
+            QueueKind::Duplicates => "copy of another photo: keep or reject",
+            QueueKind::Pii => "personal data the release rule is unsure of: check the redacted copy",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<QueueKind> {
         QueueKind::ALL.into_iter().find(|q| q.as_str() == s)
     }
 
     /// The queue a flagged finding puts its photo in (`None`: nothing to decide, e.g. OCR text).
-    fn of(f: &crowdsift_core::Finding) -> Option<QueueKind> {
+    pub(crate) fn of(f: &crowdsift_core::Finding) -> Option<QueueKind> {
         match f.stage {
             Stage::Ingest | Stage::Quality => Some(QueueKind::Unusable),
             Stage::Duplicates => Some(QueueKind::Duplicates),

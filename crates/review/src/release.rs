@@ -61,10 +61,16 @@ pub struct ReleaseSummary {
     /// Photos held for a person, by queue and, for personal data, by the release rule's check
     /// (`duplicates`, `pii: handwriting`, …); a photo counts once under each reason it has.
     pub held: BTreeMap<String, u64>,
+    /// The photos held for a person, by the review queue where they wait (`unusable`, `labels`,
+    /// `duplicates`, `pii`; a photo held in two queues is in both), each with the checks that put
+    /// it there (for `pii`, the release rule's doubts).
+    pub waiting: BTreeMap<String, Vec<(String, Vec<String>)>>,
     /// Photos that could not be read or written: `(id, why)`.
     pub failed: Vec<(String, String)>,
     /// Photos no decoder could read (never released).
     pub unreadable: u64,
+    /// Photos with personal data and no redacted copy of their current file (among `pending`).
+    pub unredacted: u64,
     /// Files of an earlier release into the same folder that are no longer released.
     pub removed: u64,
 }
@@ -122,8 +128,29 @@ pub fn release(out: &Path, job: &ReleaseJob) -> Result<ReleaseSummary, ReviewErr
     result
 }
 
+/// What `release` would do now, writing nothing and recording no run: `released` is the number
+/// of photos it would release (approved, or needing nobody), the rest of the summary as a release
+/// would report it. The report's first screen is made from it.
+pub fn outlook(out: &Path) -> Result<ReleaseSummary, ReviewError> {
+    let db = out.join("crowdsift.db");
+    if !db.is_file() {
+        return Err(ReviewError::NoResults(out.to_owned()));
+    }
+    let store = Store::open(&db)?;
+    let (plans, mut summary) = decide(&store, out)?;
+    summary.released = plans.len() as u64;
+    Ok(summary)
+}
+
 fn release_into(store: &Store, out: &Path, job: &ReleaseJob) -> Result<ReleaseSummary, ReviewError> {
     let images = job.to.join("images");
+    let (plans, mut summary) = decide(store, out)?;
+    write_plans(plans, &mut summary, job, &images)?;
+    Ok(summary)
+}
+
+/// Which photos are released (their plans) and which are not, and why.
+fn decide(store: &Store, out: &Path) -> Result<(Vec<Plan>, ReleaseSummary), ReviewError> {
     let queues = Queues::build(store, out)?;
     let mut needs: HashMap<&str, Vec<QueueKind>> = HashMap::new();
     for (kind, items) in &queues.queues {
@@ -132,6 +159,8 @@ fn release_into(store: &Store, out: &Path, job: &ReleaseJob) -> Result<ReleaseSu
         }
     }
     let mut reasons: HashMap<String, Vec<String>> = HashMap::new();
+    // The same, with the queue each check puts its photo in.
+    let mut queue_reasons: HashMap<String, Vec<(QueueKind, String)>> = HashMap::new();
     let mut pii = HashSet::new();
     store.for_each_flagged(|r| {
         let f = &r.finding;
@@ -142,6 +171,12 @@ fn release_into(store: &Store, out: &Path, job: &ReleaseJob) -> Result<ReleaseSu
             pii.insert(f.image_id.clone());
         }
         reasons.entry(f.image_id.clone()).or_default().push(f.summary_key().to_owned());
+        if let Some(k) = QueueKind::of(f) {
+            let why = queue_reasons.entry(f.image_id.clone()).or_default();
+            if !why.iter().any(|(q, c)| *q == k && c == f.summary_key()) {
+                why.push((k, f.summary_key().to_owned()));
+            }
+        }
     })?;
     let decisions: HashMap<String, Decision> =
         store.decisions()?.into_iter().map(|d| (d.image_id.clone(), d)).collect();
@@ -191,6 +226,15 @@ fn release_into(store: &Store, out: &Path, job: &ReleaseJob) -> Result<ReleaseSu
                     if *k != QueueKind::Pii {
                         *summary.held.entry(k.as_str().to_owned()).or_default() += 1;
                     }
+                    let why: Vec<String> = if *k == QueueKind::Pii {
+                        held.iter().map(|c| (*c).to_owned()).collect()
+                    } else {
+                        let of_queue = queue_reasons.get(&p.id).map_or(&[][..], Vec::as_slice);
+                        of_queue.iter().filter(|(q, _)| q == k).map(|(_, c)| c.clone()).collect()
+                    };
+                    if *k != QueueKind::Pii || !held.is_empty() {
+                        summary.waiting.entry(k.as_str().to_owned()).or_default().push((p.id.clone(), why));
+                    }
                 }
                 for c in &held {
                     *summary.held.entry(format!("pii: {c}")).or_default() += 1;
@@ -201,6 +245,7 @@ fn release_into(store: &Store, out: &Path, job: &ReleaseJob) -> Result<ReleaseSu
             _ => {}
         }
         if pii.contains(&p.id) && copy.is_none() {
+            summary.unredacted += 1;
             summary
                 .pending
                 .push((p.id, "personal data found but no redacted copy of this file: run crowdsift redact".into()));
@@ -216,8 +261,18 @@ fn release_into(store: &Store, out: &Path, job: &ReleaseJob) -> Result<ReleaseSu
             reasons: reasons.remove(&p.id).unwrap_or_default(),
         });
     }
+    Ok((plans, summary))
+}
 
-    std::fs::create_dir_all(&images).map_err(io_err(&images))?;
+/// Writes the photos of `plans` into `images` (and the release's manifests), taking out the files
+/// of an earlier release that are no longer released.
+fn write_plans(
+    plans: Vec<Plan>,
+    summary: &mut ReleaseSummary,
+    job: &ReleaseJob,
+    images: &Path,
+) -> Result<(), ReviewError> {
+    std::fs::create_dir_all(images).map_err(io_err(images))?;
     let next = AtomicUsize::new(0);
     let results = Mutex::new(Vec::new());
     let fetcher = Fetcher::new(job.limits);
@@ -227,7 +282,7 @@ fn release_into(store: &Store, out: &Path, job: &ReleaseJob) -> Result<ReleaseSu
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(plan) = plans.get(i) else { break };
-                    let res = write_one(plan, &fetcher, job, &images);
+                    let res = write_one(plan, &fetcher, job, images);
                     results.lock().unwrap_or_else(|p| p.into_inner()).push((i, res));
                 }
             });
@@ -247,7 +302,7 @@ fn release_into(store: &Store, out: &Path, job: &ReleaseJob) -> Result<ReleaseSu
 
     // Files of an earlier release that this one does not hold.
     let keep: HashSet<String> = rows.iter().map(|r| r.file.clone()).collect();
-    for entry in std::fs::read_dir(&images).map_err(io_err(&images))?.flatten() {
+    for entry in std::fs::read_dir(images).map_err(io_err(images))?.flatten() {
         let rel = format!("images/{}", entry.file_name().to_string_lossy());
         if !keep.contains(&rel) && entry.path().is_file() {
             std::fs::remove_file(entry.path()).map_err(io_err(&entry.path()))?;
@@ -255,8 +310,7 @@ fn release_into(store: &Store, out: &Path, job: &ReleaseJob) -> Result<ReleaseSu
         }
     }
     crowdsift_report::write_manifest(&job.to, &rows)
-        .map_err(|e| ReviewError::Write { path: job.to.clone(), message: e.to_string() })?;
-    Ok(summary)
+        .map_err(|e| ReviewError::Write { path: job.to.clone(), message: e.to_string() })
 }
 
 /// Writes one photo into `images` and returns its manifest row.
