@@ -68,8 +68,8 @@ async fn text(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
 }
 
-/// Returns the ids of the three photos decided: (taken the suggested label, rejected, approved).
-async fn review_three(url: &str, driver: u16) -> (Vec<String>, String) {
+/// A headless Chromium session of the chromedriver on port `driver`.
+async fn session(driver: u16) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -78,11 +78,50 @@ async fn review_three(url: &str, driver: u16) -> (Vec<String>, String) {
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,900"]
         }),
     );
-    let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{driver}"))
         .await
-        .expect("chromedriver session");
+        .expect("chromedriver session")
+}
+
+/// Starts chromedriver on a free port: (the process, its port).
+fn chromedriver() -> (Killed, u16) {
+    let port = free_port();
+    let driver = Killed(
+        Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver runs (scripts/setup.sh --test installs Debian chromium-driver)"),
+    );
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (driver, port)
+}
+
+/// Starts `crowdsift review OUT` for reviewer "tester" on a free port: (the server, its URL).
+fn review_server(out: &Path) -> (Killed, String) {
+    let mut server = Killed(
+        crowdsift()
+            .args(["review", out.to_str().unwrap(), "--port", "0", "--reviewer", "tester"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(server.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("{line}")).to_owned();
+    (server, url)
+}
+
+/// Returns the ids of the three photos decided: (taken the suggested label, rejected, approved).
+async fn review_three(url: &str, driver: u16) -> (Vec<String>, String) {
+    let c = session(driver).await;
     c.goto(&format!("{url}#labels")).await.unwrap();
     let first = shown_after(&c, "").await;
     assert!(text(&c, "#psugg").await.starts_with("suggested: "), "the audit's suggestion is shown");
@@ -172,16 +211,7 @@ fn review_by_keyboard_then_release_what_was_approved() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("not a loopback address"), "{refused:?}");
 
-    let mut server = Killed(
-        crowdsift()
-            .args(["review", out.to_str().unwrap(), "--port", "0", "--reviewer", "tester"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("{line}")).to_owned();
+    let (server, url) = review_server(&out);
     let (base, token) = url.split_once("/?token=").unwrap();
     let addr = base.trim_start_matches("http://").to_owned();
     assert!(addr.starts_with("127.0.0.1:"), "{addr}");
@@ -208,20 +238,7 @@ fn review_by_keyboard_then_release_what_was_approved() {
     }
 
     // A person reviews three label issues by keyboard in Chromium.
-    let driver_port = free_port();
-    let _driver = Killed(
-        Command::new("chromedriver")
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver runs (scripts/setup.sh --test installs Debian chromium-driver)"),
-    );
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", driver_port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(20), "chromedriver did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let (_driver, driver_port) = chromedriver();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let (decided, suggested) = rt.block_on(review_three(&url, driver_port));
     drop(server);
@@ -345,4 +362,106 @@ fn review_by_keyboard_then_release_what_was_approved() {
 
     // The originals were only read.
     assert_eq!(sha256_files(&samples.join("photos")), originals);
+}
+
+/// Clears the first grid page of the unusable queue: two exceptions marked, the rest rejected.
+/// Returns the exceptions' ids.
+async fn clear_a_page(url: &str, driver: u16) -> Vec<String> {
+    let c = session(driver).await;
+    c.goto(&format!("{url}#unusable")).await.unwrap();
+    shown_after(&c, "").await;
+    let status = |text: &'static str| format!("//p[@id='status'][. = '{text}']");
+    press(&c, 'g').await;
+    c.wait().for_element(Locator::Css("body.grid #grid .tile.cursor")).await.unwrap();
+    assert_eq!(c.find_all(Locator::Css("#grid .tile")).await.unwrap().len(), 24, "a page of 24");
+    // The first photo and the fourth are the exceptions.
+    press(&c, 'x').await;
+    for _ in 0..3 {
+        press(&c, '\u{E014}').await; // →
+    }
+    press(&c, 'x').await;
+    let marked = c.find_all(Locator::Css("#grid .tile.sel")).await.unwrap();
+    let mut exceptions = Vec::new();
+    for t in marked {
+        exceptions.push(t.attr("data-id").await.unwrap().unwrap());
+    }
+    assert_eq!(exceptions.len(), 2, "{exceptions:?}");
+    press(&c, 'r').await; // the other 22 rejected
+    c.wait().at_most(Duration::from_secs(30)).for_element(Locator::XPath(&status("rejected 22 photos"))).await.unwrap();
+    assert_eq!(c.find_all(Locator::Css("#grid .tile[data-verdict='reject']")).await.unwrap().len(), 22);
+    press(&c, 'A').await; // the exceptions approved
+    c.wait().for_element(Locator::XPath(&status("approved 2 photos"))).await.unwrap();
+    // Undo takes back the whole step, and it is done again.
+    press(&c, 'u').await;
+    c.wait().for_element(Locator::XPath(&status("undone: 2 photos"))).await.unwrap();
+    assert_eq!(c.find_all(Locator::Css("#grid .tile[data-verdict='keep']")).await.unwrap().len(), 0);
+    press(&c, 'A').await;
+    c.wait().for_element(Locator::XPath(&status("approved 2 photos"))).await.unwrap();
+    assert_eq!(text(&c, "#progress").await, "24 of 26 decided");
+    // The next page holds the last two photos, still open.
+    press(&c, 'n').await;
+    c.wait().for_element(Locator::Css("body[data-page='2']")).await.unwrap();
+    assert_eq!(c.find_all(Locator::Css("#grid .tile[data-verdict='']")).await.unwrap().len(), 2);
+    c.close().await.unwrap();
+    exceptions
+}
+
+/// The grid review mode: a page of 24 photos in a queue cleared in a handful of keystrokes, with
+/// two exceptions; one decision per photo in the store's log, undo included.
+#[test]
+fn a_grid_page_is_cleared_with_two_exceptions() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 26 small photos (too small to use), each its own noise so that none is a copy of another.
+    let photos = tmp.path().join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    let mut seed = 7u64;
+    for i in 0..26 {
+        let img = image::RgbImage::from_fn(160, 120, |_, _| {
+            let mut next = || {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (seed >> 56) as u8
+            };
+            image::Rgb([next(), next(), next()])
+        });
+        img.save(photos.join(format!("p{i:02}.jpg"))).unwrap();
+    }
+    let out = tmp.path().join("out");
+    let res =
+        crowdsift().args(["scan", photos.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]).output().unwrap();
+    assert_eq!(res.status.code(), Some(1), "{}", String::from_utf8_lossy(&res.stderr));
+
+    let (server, url) = review_server(&out);
+    let (_driver, driver_port) = chromedriver();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let exceptions = rt.block_on(clear_a_page(&url, driver_port));
+    drop(server);
+
+    let db = rusqlite::Connection::open(out.join("crowdsift.db")).unwrap();
+    let log: Vec<(String, String, String)> = db
+        .prepare("SELECT image_id, action, reviewer FROM decisions ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(log.iter().all(|(_, _, who)| who == "tester"));
+    let actions: Vec<&str> = log.iter().map(|(_, a, _)| a.as_str()).collect();
+    let expected: Vec<&str> = [vec!["reject"; 22], vec!["keep"; 2], vec!["undo"; 2], vec!["keep"; 2]].concat();
+    assert_eq!(actions, expected, "one decision per photo");
+    let rejected: std::collections::HashSet<&str> =
+        log.iter().filter(|(_, a, _)| a == "reject").map(|(id, _, _)| id.as_str()).collect();
+    assert_eq!(rejected.len(), 22);
+    assert!(exceptions.iter().all(|e| !rejected.contains(e.as_str())), "the exceptions were not rejected");
+    let kept: Vec<&str> = log[26..].iter().map(|(id, _, _)| id.as_str()).collect();
+    let mut want: Vec<&str> = exceptions.iter().map(String::as_str).collect();
+    let mut got = kept.clone();
+    want.sort_unstable();
+    got.sort_unstable();
+    assert_eq!(got, want, "the exceptions approved");
+
+    // The release agrees: the two approved photos go out, the rejected ones and the open ones not.
+    let rel = tmp.path().join("release");
+    let res = crowdsift().args(["release", out.to_str().unwrap(), "--to", rel.to_str().unwrap()]).output().unwrap();
+    let said = String::from_utf8_lossy(&res.stdout);
+    assert!(said.starts_with("released 2 photos") && said.contains("22 rejected, 2 waiting for review"), "{said}");
 }
