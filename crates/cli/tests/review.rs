@@ -386,6 +386,17 @@ async fn clear_a_page(url: &str, driver: u16) -> Vec<String> {
         exceptions.push(t.attr("data-id").await.unwrap().unwrap());
     }
     assert_eq!(exceptions.len(), 2, "{exceptions:?}");
+    if let Some(dir) = screenshots() {
+        let all_shown =
+            "return [...document.querySelectorAll('#grid img')].every((i) => i.complete && i.naturalWidth > 0)";
+        for _ in 0..100 {
+            if c.execute(all_shown, vec![]).await.unwrap().as_bool() == Some(true) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        std::fs::write(dir.join("review-grid.png"), c.screenshot().await.unwrap()).unwrap();
+    }
     press(&c, 'r').await; // the other 22 rejected
     c.wait().at_most(Duration::from_secs(30)).for_element(Locator::XPath(&status("rejected 22 photos"))).await.unwrap();
     assert_eq!(c.find_all(Locator::Css("#grid .tile[data-verdict='reject']")).await.unwrap().len(), 22);
@@ -411,19 +422,14 @@ async fn clear_a_page(url: &str, driver: u16) -> Vec<String> {
 #[test]
 fn a_grid_page_is_cleared_with_two_exceptions() {
     let tmp = tempfile::tempdir().unwrap();
-    // 26 small photos (too small to use), each its own noise so that none is a copy of another.
+    // 26 real food photos of ifct-dev, all 307×172: too small to use.
     let photos = tmp.path().join("photos");
     std::fs::create_dir_all(&photos).unwrap();
-    let mut seed = 7u64;
-    for i in 0..26 {
-        let img = image::RgbImage::from_fn(160, 120, |_, _| {
-            let mut next = || {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                (seed >> 56) as u8
-            };
-            image::Rgb([next(), next(), next()])
-        });
-        img.save(photos.join(format!("p{i:02}.jpg"))).unwrap();
+    let mut ifct: Vec<_> =
+        std::fs::read_dir(shared().join("data/ifct-dev/photos")).unwrap().map(|e| e.unwrap().path()).collect();
+    ifct.sort();
+    for p in &ifct[..26] {
+        std::fs::copy(p, photos.join(p.file_name().unwrap())).unwrap();
     }
     let out = tmp.path().join("out");
     let res =

@@ -139,6 +139,16 @@ fn report_shows_what_the_store_holds_in_one_file() {
     let rgb = png.to_rgb8();
     let coloured = rgb.pixels().filter(|p| p.0.iter().max().unwrap() - p.0.iter().min().unwrap() > 40).count();
     assert!(coloured > 50_000, "{coloured} coloured pixels");
+    if let Some(dir) = screenshots() {
+        // The first screen, for the README.
+        let shot = dir.join("report.png");
+        let chrome = std::process::Command::new("chromium")
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,900"])
+            .args([&format!("--screenshot={}", shot.display()), &page])
+            .output()
+            .unwrap();
+        assert!(chrome.status.success() && shot.is_file(), "{}", String::from_utf8_lossy(&chrome.stderr));
+    }
 }
 
 #[test]

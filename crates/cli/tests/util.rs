@@ -14,6 +14,15 @@ pub fn shared() -> PathBuf {
     p
 }
 
+/// Where the Chromium tests also save the screenshots the README shows, when asked:
+/// `CROWDSIFT_SCREENSHOTS=docs/screenshots cargo nextest run -p crowdsift-cli report_shows a_grid_page`
+/// (relative to the workspace root).
+pub fn screenshots() -> Option<PathBuf> {
+    let dir = root().join(std::env::var_os("CROWDSIFT_SCREENSHOTS")?);
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    Some(dir)
+}
+
 pub fn crowdsift() -> Command {
     Command::new(env!("CARGO_BIN_EXE_crowdsift"))
 }
