@@ -91,10 +91,7 @@ fn small_photos_match_python_onnxruntime() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("photos");
     std::fs::create_dir(&dir).unwrap();
-    let mut names: Vec<_> =
-        std::fs::read_dir(shared().join("data/ifct-dev/photos")).unwrap().map(|e| e.unwrap().path()).collect();
-    names.sort();
-    for p in names.iter().step_by(12) {
+    for p in ifct_photos().iter().step_by(12) {
         std::os::unix::fs::symlink(p, dir.join(p.file_name().unwrap())).unwrap();
     }
     check("efficientnet-lite0", &dir, false);

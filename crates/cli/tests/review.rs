@@ -425,10 +425,7 @@ fn a_grid_page_is_cleared_with_two_exceptions() {
     // 26 real food photos of ifct-dev, all 307×172: too small to use.
     let photos = tmp.path().join("photos");
     std::fs::create_dir_all(&photos).unwrap();
-    let mut ifct: Vec<_> =
-        std::fs::read_dir(shared().join("data/ifct-dev/photos")).unwrap().map(|e| e.unwrap().path()).collect();
-    ifct.sort();
-    for p in &ifct[..26] {
+    for p in &ifct_photos()[..26] {
         std::fs::copy(p, photos.join(p.file_name().unwrap())).unwrap();
     }
     let out = tmp.path().join("out");

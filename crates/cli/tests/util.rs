@@ -23,6 +23,16 @@ pub fn screenshots() -> Option<PathBuf> {
     Some(dir)
 }
 
+/// The photos of ../shared/data/ifct-dev (307×172, food items on white or plain backgrounds),
+/// sorted by name.
+pub fn ifct_photos() -> Vec<PathBuf> {
+    let dir = shared().join("data/ifct-dev/photos");
+    let mut photos: Vec<PathBuf> =
+        std::fs::read_dir(&dir).expect("ifct-dev photos").map(|e| e.expect("entry").path()).collect();
+    photos.sort();
+    photos
+}
+
 pub fn crowdsift() -> Command {
     Command::new(env!("CARGO_BIN_EXE_crowdsift"))
 }

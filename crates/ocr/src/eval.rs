@@ -152,6 +152,21 @@ pub fn score_lines(truth: &[(Quad, String)], found: &[(Quad, String)], min_iou: 
     s
 }
 
+/// Generates an evaluation set into `dir` with the workspace's `scripts/{script}`
+/// (`make_ocr_eval.py`, `make_pii_eval.py`) and its arguments after `--out dir`; the error is
+/// the script's stderr. For tests and benchmarks run from the workspace.
+pub fn generate_set(script: &str, dir: &Path, args: &[&str]) -> Result<(), String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts").join(script);
+    let out = std::process::Command::new("python3")
+        .arg(&path)
+        .arg("--out")
+        .arg(dir)
+        .args(args)
+        .output()
+        .map_err(|e| format!("python3 {}: {e}", path.display()))?;
+    if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
+}
+
 /// A photo of a generated evaluation set (`scripts/make_ocr_eval.py`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct EvalPhoto {

@@ -5,24 +5,14 @@
 //! together and reads the pair as one run of digits; searched again on that box's own crop
 //! ([`crowdsift_ocr::OcrParams::look_closer`]), the lines part and are read.
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use crowdsift_models::Registry;
 use crowdsift_ocr::PpOcr;
 
 #[test]
 fn lines_joined_by_the_detector_are_searched_again_and_read() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/make_pii_eval.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg("--out")
-        .arg(dir.path())
-        .args(["--seed", "11", "--notes", "0", "--per-language", "5"])
-        .output()
-        .expect("python3 runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let args = ["--seed", "11", "--notes", "0", "--per-language", "5"];
+    crowdsift_ocr::eval::generate_set("make_pii_eval.py", dir.path(), &args).expect("the set is generated");
     let img = image::open(dir.path().join("images/004_pii.jpg")).expect("photo").to_rgb8();
     let reg = Registry::discover().expect("models.toml");
     let mut ocr = PpOcr::load(reg.verified_ocr("ppocrv5").expect("OCR models"), 2).expect("load");

@@ -6,7 +6,6 @@
 //! The floors are the figures measured on this set (see bench/results/ocr_eval.md) with a margin.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crowdsift_models::Registry;
 use crowdsift_ocr::eval::{Breakdown, EvalPhoto, load_set};
@@ -16,15 +15,7 @@ use crowdsift_ocr::{ModelPlan, ReaderConfig, TextLine, tess};
 const LANGS: [&str; 10] = ["eng", "fra", "spa", "por", "vie", "ind", "ben", "hin", "tha", "ara"];
 
 fn generate(dir: &Path) -> Vec<EvalPhoto> {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/make_ocr_eval.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg("--out")
-        .arg(dir)
-        .args(["--seed", "7"])
-        .output()
-        .expect("python3 runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    crowdsift_ocr::eval::generate_set("make_ocr_eval.py", dir, &["--seed", "7"]).expect("the set is generated");
     load_set(dir).expect("truth.json")
 }
 

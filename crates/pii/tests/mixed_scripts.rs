@@ -6,9 +6,6 @@
 //! found only when the line is read again by Tesseract with the Arabic and English packs together
 //! (OCR rules 10).
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use crowdsift_models::Registry;
 use crowdsift_ocr::{ModelPlan, ReaderConfig};
 use crowdsift_pii::{Kind, Lexicon};
@@ -16,15 +13,8 @@ use crowdsift_pii::{Kind, Lexicon};
 #[test]
 fn an_arabic_address_with_a_latin_street_is_read_whole_and_found() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/make_pii_eval.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg("--out")
-        .arg(dir.path())
-        .args(["--seed", "7", "--notes", "0", "--per-language", "6"])
-        .output()
-        .expect("python3 runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let args = ["--seed", "7", "--notes", "0", "--per-language", "6"];
+    crowdsift_ocr::eval::generate_set("make_pii_eval.py", dir.path(), &args).expect("the set is generated");
     let truth = std::fs::read_to_string(dir.path().join("truth.json")).expect("truth.json");
     assert!(truth.contains("77014 آل خضير Way Suite 747"), "the generator no longer plants this address");
 

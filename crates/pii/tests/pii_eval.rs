@@ -6,8 +6,7 @@
 //! script's language (the manifest's `lang`) and searched with its country (the manifest's
 //! `country`). Floors: the figures measured on this set (bench/results/pii_eval.md) with a margin.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use crowdsift_models::Registry;
 use crowdsift_ocr::eval::quad_iou;
@@ -18,15 +17,8 @@ use crowdsift_pii::{Kind, Lexicon, PiiFinding};
 const LANGS: [&str; 8] = ["eng", "fra", "spa", "por", "vie", "ind", "ben", "hin"];
 
 fn generate(dir: &Path) -> Vec<EvalPhoto> {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/make_pii_eval.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg("--out")
-        .arg(dir)
-        .args(["--seed", "11", "--notes", "0"])
-        .output()
-        .expect("python3 runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    crowdsift_ocr::eval::generate_set("make_pii_eval.py", dir, &["--seed", "11", "--notes", "0"])
+        .expect("the set is generated");
     load_set(dir).expect("truth.json")
 }
 
