@@ -25,7 +25,12 @@ if ! cargo afl --version >/dev/null 2>&1; then
 fi
 # Optimised at level 1 (cargo-afl's default is 3, with one codegen unit): the targets are built on
 # every test run, and the build, not the fuzzing, is what takes time there.
-(cd fuzz && AFL_OPT_LEVEL=${AFL_OPT_LEVEL:-1} cargo afl build --release --quiet --locked)
+# fuzz/ is a workspace of its own with its own Cargo.lock: a crate of ours that gains a dependency
+# needs it there too (`cd fuzz && cargo metadata --format-version 1 > /dev/null` adds just that).
+(cd fuzz && AFL_OPT_LEVEL=${AFL_OPT_LEVEL:-1} cargo afl build --release --quiet --locked) || {
+  echo "fuzz: build failed; if Cargo.lock is out of date: cd fuzz && cargo metadata --format-version 1 > /dev/null" >&2
+  exit 1
+}
 
 rm -rf fuzz/out fuzz/work
 mkdir -p fuzz/out fuzz/work/seeds/decode
