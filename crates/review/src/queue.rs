@@ -100,10 +100,20 @@ impl Queues {
                 .into_iter()
                 .map(|r| (r.id.clone(), r))
                 .collect();
+        // The photos a finding's evidence names (the copy a duplicate copies, …): of the words of
+        // the flagged findings' details, those that are photo ids. Only those are kept, not every
+        // id of the collection.
+        let words = |detail: &str| -> Vec<String> {
+            detail.split(|c: char| c.is_whitespace() || ",;()".contains(c)).map(str::to_owned).collect()
+        };
+        let mentioned: HashSet<String> = rows.iter().flat_map(|r| words(&r.finding.detail)).collect();
         let mut known = HashSet::new();
         store.for_each_photo(|id, _, _, _, _| {
-            known.insert(id.to_owned());
+            if mentioned.contains(id) {
+                known.insert(id.to_owned());
+            }
         })?;
+        drop(mentioned);
 
         let mut items: BTreeMap<(QueueKind, String), Item> = BTreeMap::new();
         for r in &rows {
@@ -118,9 +128,9 @@ impl Queues {
                 rank: (u8::MAX, f64::MAX),
             });
             item.reasons.push(Reason { check: f.summary_key().to_owned(), detail: f.detail.clone() });
-            for word in f.detail.split(|c: char| c.is_whitespace() || ",;()".contains(c)) {
-                if word != f.image_id && known.contains(word) && !item.related.iter().any(|w| w == word) {
-                    item.related.push(word.to_owned());
+            for word in words(&f.detail) {
+                if word != f.image_id && known.contains(&word) && !item.related.contains(&word) {
+                    item.related.push(word);
                 }
             }
             let score = f.score.unwrap_or(0.0);

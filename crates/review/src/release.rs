@@ -137,20 +137,22 @@ pub fn outlook(out: &Path) -> Result<ReleaseSummary, ReviewError> {
         return Err(ReviewError::NoResults(out.to_owned()));
     }
     let store = Store::open(&db)?;
-    let (plans, mut summary) = decide(&store, out)?;
-    summary.released = plans.len() as u64;
+    let mut ready = 0;
+    let mut summary = decide(&store, out, &mut |_| ready += 1)?;
+    summary.released = ready;
     Ok(summary)
 }
 
 fn release_into(store: &Store, out: &Path, job: &ReleaseJob) -> Result<ReleaseSummary, ReviewError> {
     let images = job.to.join("images");
-    let (plans, mut summary) = decide(store, out)?;
+    let mut plans = Vec::new();
+    let mut summary = decide(store, out, &mut |plan| plans.push(plan))?;
     write_plans(plans, &mut summary, job, &images)?;
     Ok(summary)
 }
 
-/// Which photos are released (their plans) and which are not, and why.
-fn decide(store: &Store, out: &Path) -> Result<(Vec<Plan>, ReleaseSummary), ReviewError> {
+/// Which photos are released (each plan given to `on_plan`) and which are not, and why.
+fn decide(store: &Store, out: &Path, on_plan: &mut dyn FnMut(Plan)) -> Result<ReleaseSummary, ReviewError> {
     let queues = Queues::build(store, out)?;
     let mut needs: HashMap<&str, Vec<QueueKind>> = HashMap::new();
     for (kind, items) in &queues.queues {
@@ -181,25 +183,22 @@ fn decide(store: &Store, out: &Path) -> Result<(Vec<Plan>, ReleaseSummary), Revi
     let decisions: HashMap<String, Decision> =
         store.decisions()?.into_iter().map(|d| (d.image_id.clone(), d)).collect();
     let copies: BTreeMap<String, RedactedCopy> = crowdsift_report::redacted_copies(store, out)?;
-    let mut photos = Vec::new();
+    let mut summary = ReleaseSummary::default();
+    // Photo by photo as the store lists them: of a photo released nothing is kept but its plan,
+    // given to `on_plan` (`outlook` only counts them), and of the others what the summary says.
     store.for_each_photo(|id, label, sha, uri, decodable| {
-        photos.push(Photo {
+        let p = Photo {
             id: id.to_owned(),
             label: label.map(str::to_owned),
             sha256: sha.map(str::to_owned),
             uri: uri.to_owned(),
             decodable,
-        });
-    })?;
-
-    let mut summary = ReleaseSummary::default();
-    let mut plans = Vec::new();
-    for p in photos {
+        };
         let decision = decisions.get(&p.id).cloned();
         let verdict = decision.as_ref().and_then(|d| d.verdict);
         let (Some(sha256), true) = (p.sha256.clone(), p.decodable) else {
             summary.unreadable += 1;
-            continue;
+            return;
         };
         let copy = copies.get(&p.id).filter(|c| c.source_sha256 == sha256).map(|c| c.path.clone());
         let queued = needs.get(p.id.as_str()).map_or(&[][..], Vec::as_slice);
@@ -213,7 +212,7 @@ fn decide(store: &Store, out: &Path) -> Result<(Vec<Plan>, ReleaseSummary), Revi
         match verdict {
             Some(Verdict::Reject) => {
                 summary.rejected += 1;
-                continue;
+                return;
             }
             None if needs_person => {
                 let mut queues: Vec<String> = queued.iter().map(|k| k.as_str().to_owned()).collect();
@@ -240,7 +239,7 @@ fn decide(store: &Store, out: &Path) -> Result<(Vec<Plan>, ReleaseSummary), Revi
                     *summary.held.entry(format!("pii: {c}")).or_default() += 1;
                 }
                 summary.pending.push((p.id, format!("waiting for review in {}", queues.join(", "))));
-                continue;
+                return;
             }
             _ => {}
         }
@@ -249,9 +248,9 @@ fn decide(store: &Store, out: &Path) -> Result<(Vec<Plan>, ReleaseSummary), Revi
             summary
                 .pending
                 .push((p.id, "personal data found but no redacted copy of this file: run crowdsift redact".into()));
-            continue;
+            return;
         }
-        plans.push(Plan {
+        on_plan(Plan {
             id: p.id.clone(),
             label: p.label,
             uri: p.uri,
@@ -260,8 +259,8 @@ fn decide(store: &Store, out: &Path) -> Result<(Vec<Plan>, ReleaseSummary), Revi
             decision,
             reasons: reasons.remove(&p.id).unwrap_or_default(),
         });
-    }
-    Ok((plans, summary))
+    })?;
+    Ok(summary)
 }
 
 /// Writes the photos of `plans` into `images` (and the release's manifests), taking out the files
