@@ -22,7 +22,7 @@ use crowdsift_report::{ManifestRow, RedactedCopy};
 use crowdsift_store::{Decision, Store, Verdict};
 
 use crate::ReviewError;
-use crate::queue::{QueueKind, Queues};
+use crate::queue::{Item, QueueKind, Queues};
 
 /// The parameters of `release`: the command's options (flattened into `crowdsift release`) and
 /// the Python function's keyword arguments (same names), defaults those of [`Default`].
@@ -86,15 +86,6 @@ struct Plan {
     reasons: Vec<String>,
 }
 
-/// What the store knows of one photo, for deciding whether it is released.
-struct Photo {
-    id: String,
-    label: Option<String>,
-    sha256: Option<String>,
-    uri: String,
-    decodable: bool,
-}
-
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ReviewError + '_ {
     move |source| ReviewError::Write { path: path.to_owned(), message: source.to_string() }
 }
@@ -154,15 +145,14 @@ fn release_into(store: &Store, out: &Path, job: &ReleaseJob) -> Result<ReleaseSu
 /// Which photos are released (each plan given to `on_plan`) and which are not, and why.
 fn decide(store: &Store, out: &Path, on_plan: &mut dyn FnMut(Plan)) -> Result<ReleaseSummary, ReviewError> {
     let queues = Queues::build(store, out)?;
-    let mut needs: HashMap<&str, Vec<QueueKind>> = HashMap::new();
+    // The queues each photo waits in, with its entry there (the checks that put it there).
+    let mut needs: HashMap<&str, Vec<(QueueKind, &Item)>> = HashMap::new();
     for (kind, items) in &queues.queues {
         for it in items {
-            needs.entry(it.id.as_str()).or_default().push(*kind);
+            needs.entry(it.id.as_str()).or_default().push((*kind, it));
         }
     }
     let mut reasons: HashMap<String, Vec<String>> = HashMap::new();
-    // The same, with the queue each check puts its photo in.
-    let mut queue_reasons: HashMap<String, Vec<(QueueKind, String)>> = HashMap::new();
     let mut pii = HashSet::new();
     store.for_each_flagged(|r| {
         let f = &r.finding;
@@ -173,12 +163,6 @@ fn decide(store: &Store, out: &Path, on_plan: &mut dyn FnMut(Plan)) -> Result<Re
             pii.insert(f.image_id.clone());
         }
         reasons.entry(f.image_id.clone()).or_default().push(f.summary_key().to_owned());
-        if let Some(k) = QueueKind::of(f) {
-            let why = queue_reasons.entry(f.image_id.clone()).or_default();
-            if !why.iter().any(|(q, c)| *q == k && c == f.summary_key()) {
-                why.push((k, f.summary_key().to_owned()));
-            }
-        }
     })?;
     let decisions: HashMap<String, Decision> =
         store.decisions()?.into_iter().map(|d| (d.image_id.clone(), d)).collect();
@@ -187,77 +171,76 @@ fn decide(store: &Store, out: &Path, on_plan: &mut dyn FnMut(Plan)) -> Result<Re
     // Photo by photo as the store lists them: of a photo released nothing is kept but its plan,
     // given to `on_plan` (`outlook` only counts them), and of the others what the summary says.
     store.for_each_photo(|id, label, sha, uri, decodable| {
-        let p = Photo {
-            id: id.to_owned(),
-            label: label.map(str::to_owned),
-            sha256: sha.map(str::to_owned),
-            uri: uri.to_owned(),
-            decodable,
-        };
-        let decision = decisions.get(&p.id).cloned();
+        let decision = decisions.get(id).cloned();
         let verdict = decision.as_ref().and_then(|d| d.verdict);
-        let (Some(sha256), true) = (p.sha256.clone(), p.decodable) else {
+        let (Some(sha256), true) = (sha, decodable) else {
             summary.unreadable += 1;
             return;
         };
-        let copy = copies.get(&p.id).filter(|c| c.source_sha256 == sha256).map(|c| c.path.clone());
-        let queued = needs.get(p.id.as_str()).map_or(&[][..], Vec::as_slice);
+        let copy = copies.get(id).filter(|c| c.source_sha256 == sha256).map(|c| c.path.clone());
+        let queued = needs.get(id).map_or(&[][..], Vec::as_slice);
         // Personal data hidden by redact, with nothing found again in the copy, needs nobody;
         // what the release rule for text doubts (PII_DOUBTS: handwriting, text not read
         // confidently or not classified) and what verification found again need a person.
-        let held: Vec<&str> = reasons.get(&p.id).map_or(Vec::new(), |r| {
+        let held: Vec<&str> = reasons.get(id).map_or(Vec::new(), |r| {
             r.iter().map(String::as_str).filter(|c| *c == "redact_residual" || PII_DOUBTS.contains(c)).collect()
         });
-        let needs_person = queued.iter().any(|&k| k != QueueKind::Pii) || !held.is_empty();
+        let needs_person = queued.iter().any(|(k, _)| *k != QueueKind::Pii) || !held.is_empty();
         match verdict {
             Some(Verdict::Reject) => {
                 summary.rejected += 1;
                 return;
             }
             None if needs_person => {
-                let mut queues: Vec<String> = queued.iter().map(|k| k.as_str().to_owned()).collect();
+                let mut queues: Vec<String> = queued.iter().map(|(k, _)| k.as_str().to_owned()).collect();
                 if !held.is_empty()
                     && let Some(q) = queues.iter_mut().find(|q| *q == QueueKind::Pii.as_str())
                 {
                     q.push_str(&format!(" ({})", held.join(", ")));
                 }
-                for k in queued {
+                for (k, item) in queued {
                     if *k != QueueKind::Pii {
                         *summary.held.entry(k.as_str().to_owned()).or_default() += 1;
                     }
                     let why: Vec<String> = if *k == QueueKind::Pii {
                         held.iter().map(|c| (*c).to_owned()).collect()
                     } else {
-                        let of_queue = queue_reasons.get(&p.id).map_or(&[][..], Vec::as_slice);
-                        of_queue.iter().filter(|(q, _)| q == k).map(|(_, c)| c.clone()).collect()
+                        let mut checks: Vec<String> = Vec::new();
+                        for r in &item.reasons {
+                            if !checks.contains(&r.check) {
+                                checks.push(r.check.clone());
+                            }
+                        }
+                        checks
                     };
                     if *k != QueueKind::Pii || !held.is_empty() {
-                        summary.waiting.entry(k.as_str().to_owned()).or_default().push((p.id.clone(), why));
+                        summary.waiting.entry(k.as_str().to_owned()).or_default().push((id.to_owned(), why));
                     }
                 }
                 for c in &held {
                     *summary.held.entry(format!("pii: {c}")).or_default() += 1;
                 }
-                summary.pending.push((p.id, format!("waiting for review in {}", queues.join(", "))));
+                summary.pending.push((id.to_owned(), format!("waiting for review in {}", queues.join(", "))));
                 return;
             }
             _ => {}
         }
-        if pii.contains(&p.id) && copy.is_none() {
+        if pii.contains(id) && copy.is_none() {
             summary.unredacted += 1;
-            summary
-                .pending
-                .push((p.id, "personal data found but no redacted copy of this file: run crowdsift redact".into()));
+            summary.pending.push((
+                id.to_owned(),
+                "personal data found but no redacted copy of this file: run crowdsift redact".into(),
+            ));
             return;
         }
         on_plan(Plan {
-            id: p.id.clone(),
-            label: p.label,
-            uri: p.uri,
-            sha256,
+            id: id.to_owned(),
+            label: label.map(str::to_owned),
+            uri: uri.to_owned(),
+            sha256: sha256.to_owned(),
             copy,
             decision,
-            reasons: reasons.remove(&p.id).unwrap_or_default(),
+            reasons: reasons.remove(id).unwrap_or_default(),
         });
     })?;
     Ok(summary)
