@@ -36,7 +36,7 @@ rm -rf fuzz/out fuzz/work
 mkdir -p fuzz/out fuzz/work/seeds/decode
 python3 tests/fixtures/make_hostile.py fuzz/work/hostile >/dev/null
 # A first byte picks the working size the target decodes to (see fuzz/src/bin/decode.rs).
-find fuzz/work/hostile samples/photos -type f -size -64k ! -name '*.csv' -print0 | sort -z |
+find fuzz/work/hostile tests/data/wheel_photos/photos -type f -size -64k ! -name '*.csv' -print0 | sort -z |
     while IFS= read -r -d '' f; do
         printf '\x05' | cat - "$f" >"fuzz/work/seeds/decode/$(sha256sum "$f" | cut -c1-16)"
     done

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use anyhow::{Context, Result, bail};
 use crowdsift_cli::args::RunArgs;
-use crowdsift_pipeline::stages::{self, Outcome};
+use crowdsift_pipeline::stages::{self, Outcome, StageOutcome};
 
 use crate::{ignore_broken_pipe, print_outcome, progress};
 
@@ -29,11 +29,8 @@ pub(crate) fn run(args: &RunArgs, quiet: bool) -> Result<bool> {
     let mut text = String::from("\n== summary ==\n");
     for (name, o) in &outcomes {
         let line = match o {
-            o if o.flagged() => "done; photos flagged or not read (see its lines above)".to_owned(),
-            Outcome::Done(_) => match o.detail() {
-                why if why.is_empty() => "done".to_owned(),
-                why => format!("skipped ({why})"),
-            },
+            Outcome::Done(StageOutcome::Nothing(why)) => format!("skipped ({why})"),
+            Outcome::Done(done) => format!("done: {}", done.found()),
             Outcome::Skipped(why) => format!("skipped ({why})"),
             Outcome::Failed(why) => format!("did not run: {why}"),
         };

@@ -102,13 +102,18 @@ fn small_photos_match_python_onnxruntime() {
 fn large_photos_match_python_draft_mode() {
     // The samples include 512–1411 px JPEGs, decoded DCT-scaled like Pillow's draft mode; the
     // truncated sample is reported, not embedded.
-    check("efficientnet-lite0", &root().join("samples/photos"), true);
+    check("efficientnet-lite0", &root().join("tests/data/wheel_photos/photos"), true);
 }
 
-/// `crowdsift embed samples/photos --out DIR/o`.
+/// `crowdsift embed tests/data/wheel_photos/photos --out DIR/o`.
 fn embed_samples_into(dir: &Path) -> Command {
     let mut cmd = crowdsift();
-    cmd.args(["embed", root().join("samples/photos").to_str().unwrap(), "--out", dir.join("o").to_str().unwrap()]);
+    cmd.args([
+        "embed",
+        root().join("tests/data/wheel_photos/photos").to_str().unwrap(),
+        "--out",
+        dir.join("o").to_str().unwrap(),
+    ]);
     cmd
 }
 
@@ -146,7 +151,7 @@ fn byte_identical_copies_share_their_original_outcome() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("photos");
     std::fs::create_dir(&dir).unwrap();
-    let good = std::fs::read(root().join("samples/photos/coffee.jpg")).unwrap();
+    let good = std::fs::read(root().join("tests/data/wheel_photos/photos/coffee.jpg")).unwrap();
     let cut = &good[..good.len() / 2];
     for (name, bytes) in [("a.jpg", cut), ("b.jpg", cut), ("c.jpg", &good[..]), ("d.jpg", &good[..])] {
         std::fs::write(dir.join(name), bytes).unwrap();
@@ -181,7 +186,7 @@ fn own_onnx_backbone_with_a_declared_input_spec() {
     let tmp = tempfile::tempdir().unwrap();
     let mine = tmp.path().join("mine.onnx");
     std::fs::copy(root().join("models/backbone/mobilenet_v2.onnx"), &mine).unwrap();
-    let photos = root().join("samples/manifest.csv");
+    let photos = root().join("tests/data/wheel_photos/manifest.csv");
     let out = tmp.path().join("o");
     let err = crowdsift()
         .args(["embed", photos.to_str().unwrap(), "--out", out.to_str().unwrap(), "--model", mine.to_str().unwrap()])

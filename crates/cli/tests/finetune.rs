@@ -13,7 +13,7 @@ fn sample_inputs(spec: &crowdsift_models::ModelSpec, n: usize) -> Vec<f32> {
         limits: Default::default(),
         fit: crowdsift_ingest::Fit::AtLeastShortSide(spec.input.resize_short_side),
     };
-    let mut files: Vec<_> = std::fs::read_dir(root().join("samples/photos"))
+    let mut files: Vec<_> = std::fs::read_dir(root().join("tests/data/wheel_photos/photos"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "jpg" || e == "png"))

@@ -82,11 +82,11 @@ fn kill_9_then_rerun_records_every_photo_exactly_once() {
 
 #[test]
 fn folder_csv_and_parquet_manifests_agree() {
-    let samples = root().join("samples");
+    let samples = root().join("tests/data/wheel_photos");
     let before = tree_digests(&samples);
     let tmp = tempfile::tempdir().unwrap();
 
-    // A Parquet copy of samples/manifest.csv, next to it so relative uris resolve the same way.
+    // A Parquet copy of tests/data/wheel_photos/manifest.csv, next to it so relative uris resolve the same way.
     let pq_dir = tmp.path().join("pq");
     std::fs::create_dir(&pq_dir).unwrap();
     std::os::unix::fs::symlink(samples.join("photos"), pq_dir.join("photos")).unwrap();
@@ -133,7 +133,7 @@ fn folder_csv_and_parquet_manifests_agree() {
 fn new_thresholds_rejudge_earlier_photos_without_rescanning() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let manifest = root().join("samples/manifest.csv");
+    let manifest = root().join("tests/data/wheel_photos/manifest.csv");
     let scan = |extra: &[&str]| {
         let res = run_ok(
             crowdsift().args(["scan", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]).args(extra),

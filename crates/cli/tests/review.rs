@@ -198,7 +198,7 @@ async fn review_three(url: &str, driver: u16) -> (Vec<String>, String) {
 fn review_by_keyboard_then_release_what_was_approved() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let samples = root().join("samples");
+    let samples = root().join("tests/data/wheel_photos");
     let originals = sha256_files(&samples.join("photos"));
     let manifest = samples.join("manifest.csv");
     let res =
@@ -231,7 +231,7 @@ fn review_by_keyboard_then_release_what_was_approved() {
         "/img/%2Fetc%2Fpasswd",
         "/img/..",
         "/../crowdsift.db",
-        "/img/samples%2Fphotos%2Fcoffee.jpg",
+        "/img/tests%2Fdata%2Fwheel_photos%2Fphotos%2Fcoffee.jpg",
     ] {
         let code = status(&addr, path, Some(token));
         assert!(code == 404 || code == 400, "{path}: {code}");

@@ -44,7 +44,7 @@ const ENV: [(&str, &str); 4] = [
 fn s3_prefix_scans_like_the_same_folder() {
     let (_server, port) = start_moto();
     let endpoint = format!("http://127.0.0.1:{port}");
-    let photos = root().join("samples/photos");
+    let photos = root().join("tests/data/wheel_photos/photos");
     let upload = format!(
         r#"
 import boto3, os

@@ -15,7 +15,7 @@ pub fn shared() -> PathBuf {
 }
 
 /// Where the Chromium tests also save the screenshots the README shows, when asked:
-/// `CROWDSIFT_SCREENSHOTS=docs/screenshots cargo nextest run -p crowdsift-cli report_shows a_grid_page`
+/// `CROWDSIFT_SCREENSHOTS=docs/screenshots cargo nextest run -p crowdsift-cli the_demo a_grid_page`
 /// (relative to the workspace root).
 pub fn screenshots() -> Option<PathBuf> {
     let dir = root().join(std::env::var_os("CROWDSIFT_SCREENSHOTS")?);

@@ -19,8 +19,8 @@ fn next(seed: &mut u64) -> u64 {
 }
 
 fn bases() -> Vec<(String, Vec<u8>)> {
-    let photos = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/photos");
-    let jpeg = std::fs::read(photos.join("coffee.jpg")).expect("samples/photos/coffee.jpg");
+    let photos = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/wheel_photos/photos");
+    let jpeg = std::fs::read(photos.join("coffee.jpg")).expect("tests/data/wheel_photos/photos/coffee.jpg");
     let img = image::load_from_memory(&jpeg).expect("sample decodes").thumbnail(96, 96);
     let mut out = vec![("jpeg".to_owned(), jpeg)];
     for (name, fmt) in [

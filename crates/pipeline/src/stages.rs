@@ -165,6 +165,54 @@ pub enum StageOutcome {
 }
 
 impl StageOutcome {
+    /// What it found, in one line for the run's summary: counts per check or kind, so a person sees
+    /// at a glance where to look (`crowdsift run`'s last lines).
+    pub fn found(&self) -> String {
+        let counts = |m: &mut dyn Iterator<Item = (String, u64)>| -> String {
+            m.filter(|(_, n)| *n > 0).map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ")
+        };
+        let not_read = |failed: usize| if failed > 0 { format!("; {failed} not read") } else { String::new() };
+        match self {
+            StageOutcome::Scan(s) => {
+                let t = &s.totals;
+                let by = counts(&mut t.flagged_by.iter().map(|(k, n)| (k.clone(), *n)));
+                let by = if by.is_empty() { String::new() } else { format!(" ({by})") };
+                format!("{} photos, {} flagged{by}", t.images, t.flagged_images)
+            }
+            StageOutcome::Embed(s) => {
+                format!("{} photos embedded with {}{}", s.computed + s.cached, s.model, not_read(s.failed.len()))
+            }
+            StageOutcome::Audit(s) => format!(
+                "{} photos in {} classes: {} label issues, {} outliers, {} groups of copies with conflicting labels",
+                s.photos, s.classes, s.issues, s.outliers, s.conflicts
+            ),
+            StageOutcome::Ocr(s) => {
+                format!("{} text lines on {} photos{}", s.lines, s.read + s.cached, not_read(s.failed.len()))
+            }
+            StageOutcome::Pii(s) => {
+                let kinds = counts(&mut s.by_kind.iter().map(|(k, n)| (k.as_str().to_owned(), *n)));
+                let doubts = counts(&mut s.by_doubt.iter().map(|(k, n)| ((*k).to_owned(), *n)));
+                let kinds = if kinds.is_empty() { String::new() } else { format!(" ({kinds})") };
+                let doubts = if doubts.is_empty() { String::new() } else { format!(" ({doubts})") };
+                format!(
+                    "{} photos with personal data{kinds}; {} for a person to see before release{doubts}{}",
+                    s.with_pii,
+                    s.needs_person,
+                    not_read(s.failed.len())
+                )
+            }
+            StageOutcome::Redact(s) => format!(
+                "{} release copies written ({} regions hidden), {} up to date{}",
+                s.written,
+                s.regions,
+                s.cached,
+                not_read(s.failed.len())
+            ),
+            StageOutcome::Report(s) => s.path.display().to_string(),
+            StageOutcome::Nothing(why) => why.clone(),
+        }
+    }
+
     /// Whether it flagged photos or could not read some (exit code 1 of the command line).
     pub fn flagged(&self) -> bool {
         match self {

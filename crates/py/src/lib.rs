@@ -339,8 +339,11 @@ fn save_head(
     crowdsift_learn::save(&head, &stem).map_err(learn_err)
 }
 
+/// A stage of `crowdsift run`: `(name, status, detail, flagged, found)`.
+type StageRow = (String, String, String, bool, String);
+
 /// `crowdsift run`: every stage of the pipeline in order; per stage `(name, status, detail,
-/// flagged)` with status `done`, `skipped` or `failed`.
+/// flagged, found)` with status `done`, `skipped` or `failed`, and what a done stage found.
 #[pyfunction]
 #[pyo3(signature = (src, out, options=None))]
 fn run(
@@ -348,14 +351,20 @@ fn run(
     src: String,
     out: PathBuf,
     options: Option<&Bound<'_, PyDict>>,
-) -> PyResult<Vec<(String, String, String, bool)>> {
+) -> PyResult<Vec<StageRow>> {
     let job: crowdsift_pipeline::stages::RunJob = stage_options(py, "run", options)?;
     let outcomes = py
         .detach(|| crowdsift_pipeline::stages::run(&src, &out, &job, &NoProgress, &mut |_, _| {}))
         .map_err(pipeline_err)?;
     Ok(outcomes
         .into_iter()
-        .map(|(name, o)| (name.to_owned(), o.status().to_owned(), o.detail(), o.flagged()))
+        .map(|(name, o)| {
+            let found = match &o {
+                crowdsift_pipeline::stages::Outcome::Done(done) => done.found(),
+                _ => String::new(),
+            };
+            (name.to_owned(), o.status().to_owned(), o.detail(), o.flagged(), found)
+        })
         .collect())
 }
 

@@ -1,11 +1,11 @@
-"""Photos the Python tests share: the bundled samples and the text photos of ../shared/data."""
+"""Photos the Python tests share: the small wheel photos of tests/data/wheel_photos and the text photos of ../shared/data."""
 
 import pathlib
 
 import pandas as pd
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
-SAMPLES = ROOT / "samples" / "manifest.csv"
+SAMPLES = ROOT / "tests" / "data" / "wheel_photos" / "manifest.csv"
 OCR_DEV = ROOT.parent / "shared" / "data" / "ocr-dev"
 
 

@@ -245,6 +245,9 @@ def test_run_equals_the_command_line(tmp_path):
     assert list(got["stage"]) == ["scan", "embed", "audit", "ocr", "pii", "redact", "report"]
     assert set(got["status"]) == {"done"}, got
     assert got.set_index("stage").loc["scan", "flagged"], "the samples hold a truncated, a blurred, a dark photo"
+    # What each stage found, as `crowdsift run`'s summary says it.
+    assert got.set_index("stage").loc["scan", "found"].startswith("14 photos, 6 flagged (blur 2, dark 1, exact_duplicate 1,"), got
+    assert "text lines on" in got.set_index("stage").loc["ocr", "found"], got
     cli("run", SAMPLES, "--out", tmp_path / "cli")
     pd.testing.assert_frame_equal(rows(crowdsift.findings(tmp_path / "py")), rows(crowdsift.findings(tmp_path / "cli")),
                                   check_exact=False, rtol=1e-5)

@@ -159,8 +159,9 @@ def run(
 ) -> pa.Table:
     """Every stage of the pipeline with its defaults, in order (``crowdsift run``): scan, embed,
     audit (when the photos have labels), ocr, pii, redact, report. Returns one row per stage:
-    stage, status (done, skipped or failed), detail (why it was skipped or failed) and flagged
-    (it flagged photos or could not read some). A failed stage is reported, not raised (the stages
+    stage, status (done, skipped or failed), detail (why it was skipped or failed), flagged
+    (it flagged photos or could not read some) and found (what a done stage found, in the words of
+    ``crowdsift run``'s summary: counts per check or kind). A failed stage is reported, not raised (the stages
     that need it are skipped); only a scan that cannot run raises. `skip`: stages to leave out."""
     out = pathlib.Path(out)
     options = _options(jobs=jobs, model=model, skip=list(skip) if skip else None)
@@ -168,10 +169,10 @@ def run(
         rows = _native.run(path, out, options)
     table = pa.table({
         "stage": [r[0] for r in rows], "status": [r[1] for r in rows],
-        "detail": [r[2] for r in rows], "flagged": [r[3] for r in rows],
+        "detail": [r[2] for r in rows], "flagged": [r[3] for r in rows], "found": [r[4] for r in rows],
     })
     last_summary["run"] = {r[0]: r[1] for r in rows}
-    for stage, status, detail, _ in rows:
+    for stage, status, detail, *_ in rows:
         if status == "failed":
             log.warning("run: %s did not run: %s", stage, detail)
     return table

@@ -28,8 +28,9 @@ def run(
 ) -> pa.Table:
     """Every stage of the pipeline with its defaults, in order (``crowdsift run``): scan, embed,
     audit (when the photos have labels), ocr, pii, redact, report. Returns one row per stage:
-    stage, status (done, skipped or failed), detail (why it was skipped or failed) and flagged
-    (it flagged photos or could not read some). A failed stage is reported, not raised (the stages
+    stage, status (done, skipped or failed), detail (why it was skipped or failed), flagged
+    (it flagged photos or could not read some) and found (what a done stage found, in the words of
+    ``crowdsift run``'s summary: counts per check or kind). A failed stage is reported, not raised (the stages
     that need it are skipped); only a scan that cannot run raises. `skip`: stages to leave out.
 
     Options (those of ``crowdsift run``; one left at None takes the default shown):
