@@ -346,12 +346,7 @@ type StageRow = (String, String, String, bool, String);
 /// flagged, found)` with status `done`, `skipped` or `failed`, and what a done stage found.
 #[pyfunction]
 #[pyo3(signature = (src, out, options=None))]
-fn run(
-    py: Python<'_>,
-    src: String,
-    out: PathBuf,
-    options: Option<&Bound<'_, PyDict>>,
-) -> PyResult<Vec<StageRow>> {
+fn run(py: Python<'_>, src: String, out: PathBuf, options: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<StageRow>> {
     let job: crowdsift_pipeline::stages::RunJob = stage_options(py, "run", options)?;
     let outcomes = py
         .detach(|| crowdsift_pipeline::stages::run(&src, &out, &job, &NoProgress, &mut |_, _| {}))
