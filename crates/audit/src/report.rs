@@ -25,6 +25,9 @@ pub struct AuditParams {
     pub dup_similarity: f32,
     /// Robust z-score (within the photo's class) above which a photo is an outlier.
     pub outlier_z: f64,
+    /// A photo confident learning flags is a label issue only when the probability of its label
+    /// is below this share of chance (`issue_floor / classes`; see [`find_issues`]).
+    pub issue_floor: f64,
     /// Exact or approximate (inverted-file index) neighbours.
     pub index: IndexParams,
 }
@@ -39,6 +42,7 @@ impl Default for AuditParams {
             knn_weight: 0.5,
             dup_similarity: 0.95,
             outlier_z: 3.5,
+            issue_floor: 0.5,
             index: IndexParams::default(),
         }
     }
@@ -143,7 +147,10 @@ pub fn audit(
     } else {
         Cow::Owned((0..n).flat_map(|i| ds.row(i).iter().copied()).collect())
     };
-    let nn = neighbours(&x, n, ds.dim, &groups, params.k, &params.index, progress)?;
+    // At most √n neighbours: in a small collection ten neighbours reach far beyond a photo's own
+    // class and dilute its vote (a class of four photos can give at most three).
+    let k = params.k.min((n as f64).sqrt().ceil() as usize).max(1);
+    let nn = neighbours(&x, n, ds.dim, &groups, k, &params.index, progress)?;
     drop(x);
 
     // Neighbour vote: similarity-weighted label shares, lightly smoothed.
@@ -159,7 +166,7 @@ pub fn audit(
             probs[i * c + j] = (1.0 - w) * head_probs[i * c + j] + w * vote[j] / total;
         }
     }
-    let issues = find_issues(&ds.y, &probs, c);
+    let issues = find_issues(&ds.y, &probs, c, params.issue_floor);
 
     // Outliers: distance to the neighbours, scored against the photo's own class.
     let score: Vec<f64> = nn

@@ -54,22 +54,27 @@ fn injected_label_noise_is_found_and_clean_labels_mostly_pass() {
     let dir = out.to_str().unwrap();
 
     // Clean labels: ifct-dev's own labels. Its 12 food groups are often confusable (out-of-sample
-    // accuracy 67%), so confident learning estimates much noise: measured 64 flags, as many as
-    // cleanlab on LogisticRegression probabilities (bench/results/audit_vs_cleanlab.md).
+    // accuracy 67%), so confident learning alone flags 64 photos, as many as cleanlab on
+    // LogisticRegression probabilities; the floor (a label's probability below half of chance)
+    // keeps 10, at most 5 % is the target (bench/results/audit_vs_cleanlab.md).
     let res = run_ok(crowdsift().args(["audit", dir]));
     let text = String::from_utf8_lossy(&res.stdout).into_owned();
     eprintln!("clean: {text}");
     let clean = audited(&out);
     assert_eq!(clean.len(), 245);
     let clean_flags = clean.values().filter(|v| v.0).count();
-    assert!(clean_flags <= 70, "{clean_flags} of 245 clean photos flagged");
+    assert!(clean_flags <= 12, "{clean_flags} of 245 clean photos flagged");
     assert!(clean.values().all(|v| !v.2), "no clean duplicate carries another label");
     let findings = std::fs::read_to_string(out.join("findings.csv")).unwrap();
     assert!(findings.contains(",audit,label_issue,") && findings.contains(",audit,outlier,"));
 
-    // Floors below what was measured with seed 7 (printed); the benchmark's means over five seeds:
-    // 10 %: precision 0.22, recall 0.91; 20 %: precision 0.35, recall 0.86.
-    for (rate, conditional, min_p, min_r) in [(0.1, false, 0.15, 0.7), (0.2, false, 0.25, 0.7), (0.2, true, 0.25, 0.6)]
+    // Floors below what was measured with seed 7 (printed: 0.56/0.54, 0.48/0.54, systematic
+    // 0.35/0.30); the benchmark's means over five seeds: 10 %: precision 0.47, recall 0.71;
+    // 20 %: 0.61, 0.66. Systematic relabelling (always the next class) is found less than by
+    // confident learning alone (recall 0.31 against 0.82 at 20 %, `--issue-floor 1000`): the model
+    // learns a systematic error, and the label's probability stays above the floor.
+    for (rate, conditional, min_p, min_r) in
+        [(0.1, false, 0.45, 0.45), (0.2, false, 0.4, 0.45), (0.2, true, 0.25, 0.25)]
     {
         // Restore the clean labels, then inject.
         let conn = rusqlite::Connection::open(out.join("crowdsift.db")).unwrap();

@@ -204,6 +204,10 @@ fn review_by_keyboard_then_release_what_was_approved() {
     let res =
         crowdsift().args(["run", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]).output().unwrap();
     assert_eq!(res.status.code(), Some(1), "{}", String::from_utf8_lossy(&res.stdout));
+    // These photos' labels are right, so the audit's floor leaves no label issue; confident
+    // learning alone (no floor) flags a few of the honest confusions, enough labels to review.
+    let res = crowdsift().args(["audit", out.to_str().unwrap(), "--issue-floor", "1000", "-q"]).output().unwrap();
+    assert_eq!(res.status.code(), Some(1), "{}", String::from_utf8_lossy(&res.stdout));
 
     // Other machines are refused unless asked for.
     let refused =

@@ -42,6 +42,10 @@ pub struct AuditJob {
     /// Robust z-score within the class above which a photo is an outlier.
     #[arg(long, default_value_t = AuditJob::default().outlier_z)]
     pub outlier_z: f64,
+    /// A label is an issue only when its probability is below this share of chance (1/classes);
+    /// at or above the number of classes: no floor, confident learning alone.
+    #[arg(long, default_value_t = AuditJob::default().issue_floor)]
+    pub issue_floor: f64,
     /// Up to this many photos neighbours are exact; above, an inverted-file index finds them.
     #[arg(long, default_value_t = AuditJob::default().exact_limit)]
     pub exact_limit: usize,
@@ -64,6 +68,7 @@ impl Default for AuditJob {
             knn_weight: p.knn_weight,
             dup_similarity: p.dup_similarity,
             outlier_z: p.outlier_z,
+            issue_floor: p.issue_floor,
             exact_limit: p.index.exact_limit,
             probes: p.index.probes,
             seed: 42,
@@ -82,6 +87,7 @@ impl AuditJob {
             knn_weight: self.knn_weight,
             dup_similarity: self.dup_similarity,
             outlier_z: self.outlier_z,
+            issue_floor: self.issue_floor,
             index: crowdsift_audit::IndexParams {
                 exact_limit: self.exact_limit,
                 probes: self.probes,

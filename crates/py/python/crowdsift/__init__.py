@@ -424,6 +424,7 @@ def audit(
     knn_weight: Optional[float] = None,
     dup_similarity: Optional[float] = None,
     outlier_z: Optional[float] = None,
+    issue_floor: Optional[float] = None,
     exact_limit: Optional[int] = None,
     probes: Optional[int] = None,
     seed: Optional[int] = None,
@@ -434,7 +435,8 @@ def audit(
     if source is not None:
         embed(source, out, model=model)
     options = _options(model=model, folds=folds, epochs=epochs, k=k, knn_weight=knn_weight,
-                       dup_similarity=dup_similarity, outlier_z=outlier_z, exact_limit=exact_limit,
+                       dup_similarity=dup_similarity, outlier_z=outlier_z, issue_floor=issue_floor,
+                       exact_limit=exact_limit,
                        probes=probes, seed=seed)
     s = _done("audit", _native.audit(pathlib.Path(out), options))
     return _read_csv(pathlib.Path(s["dir"]) / "labels.csv", ["id", "label", "suggested", "nearest"])

@@ -270,6 +270,7 @@ def audit(
     knn_weight: Optional[float] = None,
     dup_similarity: Optional[float] = None,
     outlier_z: Optional[float] = None,
+    issue_floor: Optional[float] = None,
     exact_limit: Optional[int] = None,
     probes: Optional[int] = None,
     seed: Optional[int] = None,
@@ -289,6 +290,9 @@ def audit(
         0.5]
     dup_similarity: Cosine similarity from which two photos are near duplicates. [default: 0.95]
     outlier_z: Robust z-score within the class above which a photo is an outlier. [default: 3.5]
+    issue_floor: A label is an issue only when its probability is below this share of chance
+        (1/classes); at or above the number of classes: no floor, confident learning alone.
+        [default: 0.5]
     exact_limit: Up to this many photos neighbours are exact; above, an inverted-file index finds
         them. [default: 200000]
     probes: Lists of the inverted-file index searched per photo (recall against time). [default: 16]
