@@ -27,6 +27,28 @@ fn skipped_stages_take_what_needs_them_along() {
     assert!(!out.join("redacted").exists());
 }
 
+/// A manifest row without a photo is not lost in the output: the scan's summary line counts it.
+#[test]
+fn rows_that_cannot_be_listed_are_counted_in_the_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let photos = root().join("tests/data/wheel_photos/photos");
+    let manifest = tmp.path().join("manifest.csv");
+    std::fs::write(
+        &manifest,
+        format!("obs_uid,label,uri\nA1,coffee,{}\nA2,coffee,\n", photos.join("coffee.jpg").display()),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let res = crowdsift()
+        .args(["run", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "--skip", "embed,ocr", "-q"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&res.stdout).to_string();
+    assert!(stdout.contains("row 2 (obs_uid A2) has no uri"), "{stdout}");
+    let line = stdout.lines().rev().find(|l| l.starts_with("scan")).unwrap();
+    assert_eq!(line, "scan    done: 1 photos, 0 flagged; 1 not listed", "{stdout}");
+}
+
 /// The demo (`bash scripts/demo.sh`): `run` on the bundled samples finds at every stage what the
 /// samples plant for it (samples/LICENSES.md), report.html shows each with the counts of the
 /// store, self-contained, its first screen agrees with `release`, and a second run resumes.

@@ -172,22 +172,31 @@ impl StageOutcome {
             m.filter(|(_, n)| *n > 0).map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ")
         };
         let not_read = |failed: usize| if failed > 0 { format!("; {failed} not read") } else { String::new() };
+        let not_listed = |errors: &[String]| {
+            if errors.is_empty() { String::new() } else { format!("; {} not listed", errors.len()) }
+        };
         match self {
             StageOutcome::Scan(s) => {
                 let t = &s.totals;
                 let by = counts(&mut t.flagged_by.iter().map(|(k, n)| (k.clone(), *n)));
                 let by = if by.is_empty() { String::new() } else { format!(" ({by})") };
-                format!("{} photos, {} flagged{by}", t.images, t.flagged_images)
+                format!("{} photos, {} flagged{by}{}", t.images, t.flagged_images, not_listed(&s.listing_errors))
             }
             StageOutcome::Embed(s) => {
-                format!("{} photos embedded with {}{}", s.computed + s.cached, s.model, not_read(s.failed.len()))
+                let (n, model) = (s.computed + s.cached, &s.model);
+                format!("{n} photos embedded with {model}{}{}", not_read(s.failed.len()), not_listed(&s.listing_errors))
             }
             StageOutcome::Audit(s) => format!(
                 "{} photos in {} classes: {} label issues, {} outliers, {} groups of copies with conflicting labels",
                 s.photos, s.classes, s.issues, s.outliers, s.conflicts
             ),
             StageOutcome::Ocr(s) => {
-                format!("{} text lines on {} photos{}", s.lines, s.read + s.cached, not_read(s.failed.len()))
+                let (lines, photos) = (s.lines, s.read + s.cached);
+                format!(
+                    "{lines} text lines on {photos} photos{}{}",
+                    not_read(s.failed.len()),
+                    not_listed(&s.listing_errors)
+                )
             }
             StageOutcome::Pii(s) => {
                 let kinds = counts(&mut s.by_kind.iter().map(|(k, n)| (k.as_str().to_owned(), *n)));
@@ -202,11 +211,16 @@ impl StageOutcome {
                 )
             }
             StageOutcome::Redact(s) => format!(
-                "{} release copies written ({} regions hidden), {} up to date{}",
+                "{} release copies written ({} regions hidden), {} up to date{}{}",
                 s.written,
                 s.regions,
                 s.cached,
-                not_read(s.failed.len())
+                not_read(s.failed.len()),
+                if s.residual.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} with personal data still readable in the copy", s.residual.len())
+                }
             ),
             StageOutcome::Report(s) => s.path.display().to_string(),
             StageOutcome::Nothing(why) => why.clone(),
