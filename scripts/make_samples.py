@@ -194,9 +194,9 @@ def main():
     r = random.Random(22)
     rows = []
 
-    def save(name, im, label, tag_key=None, quality=88):
+    def save(name, im, label, tag_key=None, quality=88, country=None):
         im.save(photos / name, "JPEG", quality=quality, optimize=True)
-        rows.append((name, label, TAGS[tag_key][0] if tag_key else ""))
+        rows.append((name, label, country or TAGS[tag_key][0]))
 
     figs, wine, cups = source(args, "figs"), source(args, "wine"), source(args, "cups")
     coffee, flowers = source(args, "coffee"), source(args, "flowers")
@@ -261,11 +261,9 @@ def main():
 
     # Newspapers with a portrait on the front page: faces to hide.
     save("newspaper_1.jpg", newspaper(r, hopper, "LE QUOTIDIEN", ["Une pionnière", "de l'informatique"], "1,80 €"),
-         "newspaper", None)
-    rows[-1] = (rows[-1][0], rows[-1][1], "FR")
+         "newspaper", country="FR")
     save("newspaper_2.jpg", newspaper(r, astronaut, "LA GAZETTE", ["Retour sur Terre", "après dix jours"], "2,00 €",
-                                      size=(1600, 1200)), "newspaper", None)
-    rows[-1] = (rows[-1][0], rows[-1][1], "FR")
+                                      size=(1600, 1200)), "newspaper", country="FR")
 
     with open(args.out / "manifest.csv", "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")

@@ -79,10 +79,16 @@ fn the_demo_finds_something_at_every_stage_and_the_report_shows_it() {
 
     // What each photo was made for (samples/LICENSES.md), found by the check that is for it.
     let rows = read_findings(&out);
-    let id = |file: &str| -> String {
-        let m = std::fs::read_to_string(&manifest).unwrap();
-        m.lines().find(|l| l.contains(&format!("photos/{file}"))).unwrap().split(',').next().unwrap().to_owned()
-    };
+    // File name → obs_uid, from the manifest.
+    let ids: std::collections::HashMap<String, String> = csv::Reader::from_path(&manifest)
+        .unwrap()
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[2].trim_start_matches("photos/").to_owned(), r[0].to_owned())
+        })
+        .collect();
+    let id = |file: &str| -> String { ids[file].clone() };
     let flagged = |file: &str, check: &str| -> Vec<&Row> {
         let id = id(file);
         rows.iter().filter(|r| r.id == id && r.check == check && r.flagged).collect()

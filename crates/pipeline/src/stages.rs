@@ -168,8 +168,10 @@ impl StageOutcome {
     /// What it found, in one line for the run's summary: counts per check or kind, so a person sees
     /// at a glance where to look (`crowdsift run`'s last lines).
     pub fn found(&self) -> String {
+        // " (a 1, b 2)" of the non-zero counts, or nothing.
         let counts = |m: &mut dyn Iterator<Item = (String, u64)>| -> String {
-            m.filter(|(_, n)| *n > 0).map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ")
+            let parts: Vec<String> = m.filter(|(_, n)| *n > 0).map(|(k, n)| format!("{k} {n}")).collect();
+            if parts.is_empty() { String::new() } else { format!(" ({})", parts.join(", ")) }
         };
         let not_read = |failed: usize| if failed > 0 { format!("; {failed} not read") } else { String::new() };
         let not_listed = |errors: &[String]| {
@@ -179,7 +181,6 @@ impl StageOutcome {
             StageOutcome::Scan(s) => {
                 let t = &s.totals;
                 let by = counts(&mut t.flagged_by.iter().map(|(k, n)| (k.clone(), *n)));
-                let by = if by.is_empty() { String::new() } else { format!(" ({by})") };
                 format!("{} photos, {} flagged{by}{}", t.images, t.flagged_images, not_listed(&s.listing_errors))
             }
             StageOutcome::Embed(s) => {
@@ -201,8 +202,6 @@ impl StageOutcome {
             StageOutcome::Pii(s) => {
                 let kinds = counts(&mut s.by_kind.iter().map(|(k, n)| (k.as_str().to_owned(), *n)));
                 let doubts = counts(&mut s.by_doubt.iter().map(|(k, n)| ((*k).to_owned(), *n)));
-                let kinds = if kinds.is_empty() { String::new() } else { format!(" ({kinds})") };
-                let doubts = if doubts.is_empty() { String::new() } else { format!(" ({doubts})") };
                 format!(
                     "{} photos with personal data{kinds}; {} for a person to see before release{doubts}{}",
                     s.with_pii,
