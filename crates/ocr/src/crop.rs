@@ -126,9 +126,59 @@ pub fn enhance(img: RgbImage, mode: Enhance) -> RgbImage {
     }
 }
 
+/// A row holds ink when it has at least this share of the inkiest row's ink; a band of such
+/// rows counts as a line of text when it is at least this share of the crop's height (thinner
+/// ones are marks above or below a line, underlines, a strip of background).
+const BAND_ROW: f32 = 0.1;
+const BAND_MIN_H: f32 = 0.15;
+
+/// How many lines of text `crop` holds one above the other: bands of rows with ink (the side of
+/// Otsu's threshold that covers less of the crop), separated by rows with almost none. Written
+/// here because it is a profile of one small crop, not a layout analysis a library would offer.
+pub fn ink_bands(crop: &RgbImage) -> usize {
+    let g = image::imageops::grayscale(crop);
+    if g.width() == 0 || g.height() == 0 {
+        return 0;
+    }
+    let t = imageproc::contrast::otsu_level(&g);
+    let dark = g.pixels().filter(|p| p[0] <= t).count();
+    let ink_is_dark = 2 * dark <= g.len();
+    let rows: Vec<u32> = g.rows().map(|r| r.filter(|p| (p[0] <= t) == ink_is_dark).count() as u32).collect();
+    let floor = BAND_ROW * rows.iter().copied().max().unwrap_or(0) as f32;
+    let min_h = BAND_MIN_H * rows.len() as f32;
+    let mut bands = 0;
+    let mut run = 0usize;
+    for &n in rows.iter().chain(std::iter::once(&0)) {
+        if n as f32 > floor {
+            run += 1;
+        } else {
+            bands += usize::from(run > 0 && run as f32 >= min_h);
+            run = 0;
+        }
+    }
+    bands
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ink_bands_count_lines_one_above_the_other() {
+        // Dark strokes on a light ground, and light strokes on a dark one: the minority is ink.
+        let lines = |rows: &[(u32, u32)], ink: u8, ground: u8| {
+            RgbImage::from_fn(200, 100, |x, y| {
+                let on = rows.iter().any(|&(a, b)| (a..b).contains(&y)) && x % 7 < 4;
+                image::Rgb([if on { ink } else { ground }; 3])
+            })
+        };
+        assert_eq!(ink_bands(&lines(&[(10, 35), (60, 85)], 20, 230)), 2);
+        assert_eq!(ink_bands(&lines(&[(10, 35), (60, 85)], 230, 20)), 2);
+        assert_eq!(ink_bands(&lines(&[(5, 25), (40, 60), (75, 95)], 20, 230)), 3);
+        // One line with thin marks above it (dots, accents) is one line.
+        assert_eq!(ink_bands(&lines(&[(10, 14), (30, 80)], 20, 230)), 1);
+        assert_eq!(ink_bands(&RgbImage::from_pixel(50, 20, image::Rgb([200; 3]))), 0);
+    }
 
     #[test]
     fn faint_crops_are_stretched_and_strong_ones_left_alone() {

@@ -210,7 +210,13 @@ impl PpOcr {
     /// The lines it finds replace the box — read or not, so an unread part still counts as
     /// unread — unless none of them reads better than the box did. A line found again where a
     /// line was already read replaces that line (and any other it covers) when it reads more
-    /// letters than they did together, and is left out otherwise.
+    /// letters than they did together, or when it is one of several lines found at that line's
+    /// place that together read more (a confident box that was two lines); it is left out
+    /// otherwise.
+    ///
+    /// Boxes are searched again when they are read with doubt and are either [`ZOOM_TALL`] times
+    /// the photo's median line or hold two bands of ink one above the other
+    /// ([`crop::ink_bands`]): on a note of few lines, the median line may be a joined one.
     ///
     /// Measured on the personal-data set (issue 19): typed phone, IBAN and card lines printed
     /// tight under a price were joined with their neighbours, read as nothing, and held the
@@ -228,8 +234,16 @@ impl PpOcr {
             lines.iter().filter(|(l, _)| l.confidence >= ZOOM_BELOW).map(|(l, _)| short(&l.quad)).collect();
         heights.sort_by(f32::total_cmp);
         let Some(&line_h) = heights.get(heights.len() / 2) else { return Ok(lines) };
-        let joined: Vec<bool> =
-            lines.iter().map(|(l, _)| l.confidence < ZOOM_BELOW && short(&l.quad) >= ZOOM_TALL * line_h).collect();
+        // Tall beside the photo's other lines, or holding bands of ink one above the other: on a
+        // note of few lines the confident boxes may themselves be joined lines (photo 078 of the
+        // personal-data set: an Arabic price line, a phone number in Arabic-Indic digits and an
+        // e-mail address, boxed as three lines and as two).
+        let joined: Vec<bool> = lines
+            .iter()
+            .map(|(l, crop)| {
+                l.confidence < ZOOM_BELOW && (short(&l.quad) >= ZOOM_TALL * line_h || crop::ink_bands(crop) >= 2)
+            })
+            .collect();
         if !joined.contains(&true) {
             return Ok(lines);
         }
@@ -249,12 +263,27 @@ impl PpOcr {
                 if !stacked(&quads) {
                     continue;
                 }
+                let again = self.read_quads(img, quads)?;
+                let covers: Vec<Vec<usize>> = again
+                    .iter()
+                    .map(|(line, _)| {
+                        read.iter().copied().filter(|&k| db::same_place(&line.quad, &lines[k].0.quad)).collect()
+                    })
+                    .collect();
+                // A line read before that the lines found again at its place part into more
+                // letters (a confident box that was two lines) is replaced by all of them.
+                let parted: Vec<bool> = (0..lines.len())
+                    .map(|k| {
+                        let parts = again.iter().zip(&covers).filter(|(_, c)| c.contains(&k));
+                        parts.clone().count() > 1
+                            && parts.map(|((l, _), _)| letters(l)).sum::<usize>() > letters(&lines[k].0)
+                    })
+                    .collect();
                 let mut fresh = Vec::new();
                 let mut replaced = Vec::new();
-                for (line, crop) in self.read_quads(img, quads)? {
-                    let covered: Vec<usize> =
-                        read.iter().copied().filter(|&k| db::same_place(&line.quad, &lines[k].0.quad)).collect();
-                    if covered.is_empty() || letters(&line) > covered.iter().map(|&k| letters(&lines[k].0)).sum() {
+                for ((line, crop), covered) in again.into_iter().zip(covers) {
+                    let more = letters(&line) > covered.iter().map(|&k| letters(&lines[k].0)).sum();
+                    if covered.is_empty() || more || matches!(covered[..], [k] if parted[k]) {
                         replaced.extend(covered);
                         fresh.push((line, crop));
                     }

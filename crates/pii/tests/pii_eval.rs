@@ -103,7 +103,11 @@ fn planted_personal_data_is_found_and_ordinary_text_is_not() {
             }
         }
     }
-    eprintln!("{}\nphotos without personal data flagged: {clean_flagged} of 110", b.table());
+    eprintln!(
+        "{}\nphotos without personal data flagged: {clean_flagged} of 110; values in Arabic-Indic digits found: \
+         {arabic_digits_found} of {arabic_digits}",
+        b.table()
+    );
     // (kind, precision floor, recall floor). Measured: precision 1.00 for every kind but phone
     // (0.98: a piece of a Bengali number also valid as a phone) and ID (0.92: a member number
     // read under a barcode the reader could not decode is found as that caption alone, whose box
@@ -127,10 +131,10 @@ fn planted_personal_data_is_found_and_ordinary_text_is_not() {
     ];
     assert!(b.any.precision() >= 0.98 && b.any.recall() >= 0.91, "{:?}", b.any);
     assert!(clean_flagged <= 2, "{clean_flagged} photos without personal data flagged");
-    // Measured: 3 of 5 (a date of birth is read with digits lost; a phone number on a turned note
-    // is boxed with the line above it and cut); 1 before the digit reader.
+    // Measured: 5 of 5; 1 before the digit reader, 3 before OCR rules 11 (078_pii: a phone number
+    // boxed with the lines above and below it, then turned upside down by the line classifier).
     assert_eq!(arabic_digits, 5, "values in Arabic-Indic digits planted");
-    assert!(arabic_digits_found >= 3, "{arabic_digits_found} of {arabic_digits} values in Arabic-Indic digits found");
+    assert!(arabic_digits_found >= 5, "{arabic_digits_found} of {arabic_digits} values in Arabic-Indic digits found");
     for (kind, precision, recall) in floors {
         let c = b.kind(kind);
         assert!(c.precision() >= precision, "{kind:?} precision {:.3} < {precision}", c.precision());
