@@ -96,7 +96,7 @@ fn main() {
     };
     let phases = Phases::default();
     let t1 = Instant::now();
-    let report = audit(&ds, &params, &[], &phases).expect("audit");
+    let report = audit(&ds, &params, &[], None, &phases).expect("audit");
     let audit_s = t1.elapsed().as_secs_f64();
 
     let flagged = report.photos.iter().filter(|p| p.issue).count();

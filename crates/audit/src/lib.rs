@@ -7,13 +7,17 @@
 //!   embedding duplicates.
 //! - [`confident`]: confident learning (Northcutt, Jiang & Chuang, JAIR 2021): per-class thresholds,
 //!   the calibrated confident joint, pruning by noise rate, ranking by self-confidence.
+//! - [`offtopic`]: photos unlike every class (screenshots, documents, walls), alone or in groups
+//!   of near copies, scored against trimmed class centres.
 //! - [`audit`]: all of it for one collection, per photo and per class.
 
 pub mod confident;
 mod knn;
+pub mod offtopic;
 mod oos;
 mod report;
 
 pub use knn::{IndexParams, Neighbour, neighbours};
+pub use offtopic::OffTopicParams;
 pub use oos::out_of_sample;
 pub use report::{AuditParams, AuditReport, ClassSummary, PhotoAudit, audit};

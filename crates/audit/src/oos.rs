@@ -7,12 +7,14 @@ use crowdsift_learn::{
 /// Out-of-sample class probabilities (`n × classes`, row-major) of every row of `ds`: each fold's
 /// rows are scored by a head trained for `params.epochs` on the other folds only. Byte-identical
 /// photos (one group) always share a fold, so no photo is scored by a head that saw its copy.
+/// Rows marked in `exclude` (off-topic photos) are scored but never trained on.
 /// Also returns the fold of each row. Progress counts epochs over all folds.
 pub fn out_of_sample(
     ds: &Dataset,
     folds: usize,
     hidden: usize,
     params: &TrainParams,
+    exclude: &[bool],
     progress: &dyn ProgressReporter,
 ) -> Result<(Vec<f32>, Vec<usize>), LearnError> {
     let folds = folds.max(2);
@@ -21,7 +23,8 @@ pub fn out_of_sample(
     let mut probs = vec![0f32; ds.len() * c];
     progress.start("out-of-sample heads", Some((folds * params.epochs) as u64));
     for f in 0..folds {
-        let split = Split::from_folds(&fold_of, f);
+        let mut split = Split::from_folds(&fold_of, f);
+        split.train.retain(|&i| !exclude.get(i).copied().unwrap_or(false));
         if split.val.is_empty() || split.train.is_empty() {
             progress.advance(params.epochs as u64);
             continue;

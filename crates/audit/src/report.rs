@@ -6,7 +6,7 @@ use crowdsift_core::ProgressReporter;
 use crowdsift_learn::{Dataset, LearnError, TrainParams};
 
 use crate::confident::{find_issues, normalized_margin};
-use crate::{IndexParams, Neighbour, neighbours, out_of_sample};
+use crate::{IndexParams, Neighbour, OffTopicParams, neighbours, offtopic, out_of_sample};
 
 /// How to audit.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,6 +30,8 @@ pub struct AuditParams {
     pub issue_floor: f64,
     /// Exact or approximate (inverted-file index) neighbours.
     pub index: IndexParams,
+    /// Photos unlike every class ([`offtopic`]).
+    pub off_topic: OffTopicParams,
 }
 
 impl Default for AuditParams {
@@ -44,6 +46,7 @@ impl Default for AuditParams {
             outlier_z: 3.5,
             issue_floor: 0.5,
             index: IndexParams::default(),
+            off_topic: OffTopicParams::default(),
         }
     }
 }
@@ -73,6 +76,13 @@ pub struct PhotoAudit {
     pub outlier_score: f64,
     pub outlier_z: f64,
     pub outlier: bool,
+    /// Robust deviations from the collection's trimmed centre, the second opinion (if the caller
+    /// gave one), and whether either is beyond its threshold ([`OffTopicParams`]): an off-topic
+    /// photo is no item of the collection; it is never a label issue or an outlier, nor offered a
+    /// label.
+    pub off_topic_score: f64,
+    pub second_opinion: Option<f64>,
+    pub off_topic: bool,
     /// Duplicate cluster (photos with the same bytes, duplicates the caller knows of, or
     /// embeddings at least `dup_similarity` alike), if the photo has any duplicate.
     pub cluster: Option<usize>,
@@ -96,6 +106,7 @@ pub struct AuditReport {
     pub classes: Vec<ClassSummary>,
     pub issues: usize,
     pub outliers: usize,
+    pub off_topic: usize,
     pub clusters: usize,
     pub conflicts: usize,
     /// Out-of-sample top-1 accuracy of the head against the given labels.
@@ -121,17 +132,17 @@ fn find(parent: &mut [usize], mut i: usize) -> usize {
 
 /// Audits the labels of `ds` (plain embeddings; the first view if there are several).
 /// `known_duplicates` are groups of rows already known to be copies (e.g. by perceptual hash):
-/// they join the duplicate clusters, each photo in at most one cluster.
+/// they join the duplicate clusters, each photo in at most one cluster. `second_opinion`, one
+/// value per row, is the off-topic check's second opinion ([`offtopic::flags`]).
 pub fn audit(
     ds: &Dataset,
     params: &AuditParams,
     known_duplicates: &[Vec<usize>],
+    second_opinion: Option<&[f64]>,
     progress: &dyn ProgressReporter,
 ) -> Result<AuditReport, LearnError> {
     let n = ds.len();
     let c = ds.classes.len();
-    let (head_probs, fold_of) = out_of_sample(ds, params.folds, params.hidden, &params.train, progress)?;
-
     let mut group_ids = std::collections::HashMap::new();
     let groups: Vec<u32> = ds
         .groups
@@ -151,14 +162,19 @@ pub fn audit(
     // class and dilute its vote (a class of four photos can give at most three).
     let k = params.k.min((n as f64).sqrt().ceil() as usize).max(1);
     let nn = neighbours(&x, n, ds.dim, &groups, k, &params.index, progress)?;
+    // Off-topic photos first: they are left out of everything that learns what a class is.
+    let topic = offtopic::scores(&x, n, ds.dim, &params.off_topic);
+    let second_opinion = second_opinion.filter(|s| s.len() == n);
     drop(x);
+    let off = offtopic::flags(&topic, second_opinion, &params.off_topic);
+    let (head_probs, fold_of) = out_of_sample(ds, params.folds, params.hidden, &params.train, &off, progress)?;
 
-    // Neighbour vote: similarity-weighted label shares, lightly smoothed.
+    // Neighbour vote: similarity-weighted label shares of the on-topic neighbours, lightly smoothed.
     let w = params.knn_weight.clamp(0.0, 1.0) as f32;
     let mut probs = head_probs.clone();
     for i in 0..n {
         let mut vote = vec![0.1f32 / c as f32; c];
-        for nb in &nn[i] {
+        for nb in nn[i].iter().filter(|nb| !off[nb.row as usize]) {
             vote[ds.y[nb.row as usize] as usize] += nb.similarity.max(0.0);
         }
         let total: f32 = vote.iter().sum();
@@ -166,7 +182,17 @@ pub fn audit(
             probs[i * c + j] = (1.0 - w) * head_probs[i * c + j] + w * vote[j] / total;
         }
     }
-    let issues = find_issues(&ds.y, &probs, c, params.issue_floor);
+    // Confident learning on the on-topic photos only (its per-class thresholds and joint are
+    // class statistics), mapped back to every row.
+    let on: Vec<usize> = (0..n).filter(|&i| !off[i]).collect();
+    let on_labels: Vec<u32> = on.iter().map(|&i| ds.y[i]).collect();
+    let on_probs: Vec<f32> = on.iter().flat_map(|&i| probs[i * c..(i + 1) * c].iter().copied()).collect();
+    let on_issues = find_issues(&on_labels, &on_probs, c, params.issue_floor);
+    let mut flagged = vec![false; n];
+    for (k, &i) in on.iter().enumerate() {
+        flagged[i] = on_issues.flagged[k];
+    }
+    drop((on_labels, on_probs));
 
     // Outliers: distance to the neighbours, scored against the photo's own class.
     let score: Vec<f64> = nn
@@ -175,7 +201,7 @@ pub fn audit(
         .collect();
     let mut z = vec![0f64; n];
     let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); c];
-    for i in 0..n {
+    for &i in &on {
         by_class[ds.y[i] as usize].push(i);
     }
     for rows in &by_class {
@@ -233,7 +259,8 @@ pub fn audit(
         .map(|i| {
             let p = &probs[i * c..(i + 1) * c];
             let given = ds.y[i];
-            let suggested = argmax(p);
+            // An off-topic photo is offered no other label: it is no item of any class.
+            let suggested = if off[i] { given as usize } else { argmax(p) };
             PhotoAudit {
                 row: i,
                 fold: fold_of[i],
@@ -243,14 +270,17 @@ pub fn audit(
                 p_given_head: f64::from(head_probs[i * c + given as usize]),
                 p_given: f64::from(p[given as usize]),
                 margin: normalized_margin(p, given as usize),
-                issue: issues.flagged[i],
+                issue: flagged[i],
                 rank: None,
                 neighbours_agree: nn[i].iter().filter(|nb| ds.y[nb.row as usize] == given).count() as f64
                     / nn[i].len().max(1) as f64,
                 nearest: nn[i].iter().take(3).copied().collect(),
                 outlier_score: score[i],
                 outlier_z: z[i],
-                outlier: z[i] > params.outlier_z,
+                outlier: !off[i] && z[i] > params.outlier_z,
+                off_topic_score: topic[i],
+                second_opinion: second_opinion.map(|s| s[i]),
+                off_topic: off[i],
                 cluster: cluster[i],
                 label_conflict: conflict[i],
             }
@@ -261,21 +291,22 @@ pub fn audit(
     for (r, &i) in queue.iter().enumerate() {
         photos[i].rank = Some(r + 1);
     }
-    let oos_accuracy = (0..n).filter(|&i| argmax(&head_probs[i * c..(i + 1) * c]) == ds.y[i] as usize).count() as f64
-        / n.max(1) as f64;
+    let oos_accuracy = on.iter().filter(|&&i| argmax(&head_probs[i * c..(i + 1) * c]) == ds.y[i] as usize).count()
+        as f64
+        / on.len().max(1) as f64;
     let classes = (0..c)
         .map(|j| {
             let count = by_class[j].len();
             let mut confused: Vec<(String, f64)> = (0..c)
-                .filter(|&k| k != j && issues.joint[j * c + k] >= 0.5)
-                .map(|k| (ds.classes[k].clone(), issues.joint[j * c + k]))
+                .filter(|&k| k != j && on_issues.joint[j * c + k] >= 0.5)
+                .map(|k| (ds.classes[k].clone(), on_issues.joint[j * c + k]))
                 .collect();
             confused.sort_by(|a, b| b.1.total_cmp(&a.1));
             confused.truncate(3);
             ClassSummary {
                 class: ds.classes[j].clone(),
                 photos: count,
-                share: count as f64 / n.max(1) as f64,
+                share: count as f64 / on.len().max(1) as f64,
                 issues: by_class[j].iter().filter(|&&i| photos[i].issue).count(),
                 confused_with: confused,
             }
@@ -284,6 +315,7 @@ pub fn audit(
     Ok(AuditReport {
         issues: queue.len(),
         outliers: photos.iter().filter(|p| p.outlier).count(),
+        off_topic: photos.iter().filter(|p| p.off_topic).count(),
         photos,
         classes,
         clusters,

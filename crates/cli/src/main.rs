@@ -354,13 +354,14 @@ fn audit(args: &AuditArgs, quiet: bool) -> Result<bool> {
 fn print_audit(s: &crowdsift_pipeline::AuditSummary) -> Result<()> {
     ignore_broken_pipe(writeln!(
         std::io::stdout().lock(),
-        "audited {} labelled photos in {} classes in {:.1} s (out-of-sample accuracy {:.1}%): {} label issues to review, {} outliers, {} duplicate clusters ({} with conflicting labels)\nwrote {}/labels.csv, classes.csv, summary.json; findings.csv, findings.parquet",
+        "audited {} labelled photos in {} classes in {:.1} s (out-of-sample accuracy {:.1}%): {} label issues to review, {} outliers, {} off-topic, {} duplicate clusters ({} with conflicting labels)\nwrote {}/labels.csv, classes.csv, summary.json; findings.csv, findings.parquet",
         s.photos,
         s.classes,
         s.seconds,
         100.0 * s.oos_accuracy,
         s.issues,
         s.outliers,
+        s.off_topic,
         s.clusters,
         s.conflicts,
         s.dir.display()

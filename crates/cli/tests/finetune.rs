@@ -62,6 +62,31 @@ fn tail_from_pth_reproduces_the_onnx_backbone() {
     }
 }
 
+/// The audit's off-topic check reads the backbone's ImageNet classifier from its `.pth` and runs
+/// it on stored embeddings: that gives the probabilities the ONNX model's own `logits` give.
+#[test]
+fn imagenet_head_from_pth_reproduces_the_onnx_logits() {
+    let reg = Registry::load(&root().join("models.toml")).unwrap();
+    for name in ["efficientnet-lite0", "mobilenet-v2"] {
+        let spec = reg.verified(name).unwrap();
+        let ft = spec.finetune.as_ref().unwrap();
+        let n = 4;
+        let input = sample_inputs(spec, n);
+        let mut m = OnnxModel::load(spec, 2).unwrap();
+        let out = m.run(&input, n, &["embedding", "logits"]).unwrap();
+        let (emb, logits) = (&out[0].1, &out[1].1);
+        let head = crowdsift_learn::imagenet::ImagenetHead::load(&ft.path, 1280, 1000).unwrap();
+        let all: Vec<usize> = (0..1000).collect();
+        let got = head.probabilities(emb, n, &all).unwrap();
+        for (k, (l, p)) in logits.chunks(1000).zip(got.chunks(1000)).enumerate() {
+            let max = l.iter().copied().fold(f32::MIN, f32::max);
+            let z: f32 = l.iter().map(|v| (v - max).exp()).sum();
+            let diff = l.iter().zip(p).map(|(v, q)| ((v - max).exp() / z - q).abs()).fold(0f32, f32::max);
+            assert!(diff < 1e-4, "{name} photo {k}: probabilities differ by {diff}");
+        }
+    }
+}
+
 /// `predict`'s probability of each photo's top label, by id.
 fn predicted(out: &std::path::Path) -> std::collections::HashMap<String, (String, f64)> {
     let mut rdr = csv::Reader::from_path(out.join("predictions.csv")).unwrap();

@@ -8,11 +8,13 @@
 //! - [`tail::Tail`]: fine-tuning the last blocks of a backbone on activations cached at a cut
 //!   point; [`cnn::Cnn`]: a small CNN trained from scratch. Both train through the same loop
 //!   ([`Classifier`]), with augmented views drawn per epoch.
+//! - [`imagenet::ImagenetHead`]: the backbone's own ImageNet classifier on stored embeddings.
 
 pub mod cnn;
 mod data;
 mod error;
 mod head;
+pub mod imagenet;
 pub mod metrics;
 pub mod pth;
 pub mod synthetic;

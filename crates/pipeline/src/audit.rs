@@ -1,5 +1,7 @@
 //! `audit`: which labels to review — label issues by confident learning on out-of-sample
-//! probabilities and neighbour votes, outliers, and duplicates that carry different labels.
+//! probabilities and neighbour votes, outliers, and duplicates that carry different labels — and
+//! which photos are no item of the collection at all (off-topic: to the unusable queue, never
+//! offered a label).
 //! Results go to `out/audit/` (labels.csv, classes.csv, summary.json), to the store as findings of
 //! stage `audit`, and to findings.csv/parquet.
 
@@ -42,6 +44,10 @@ pub struct AuditJob {
     /// Robust z-score within the class above which a photo is an outlier.
     #[arg(long, default_value_t = AuditJob::default().outlier_z)]
     pub outlier_z: f64,
+    /// Robust deviations from the nearest class's trimmed centre above which a photo is
+    /// off-topic (no item of any class: a screenshot, a document, a wall).
+    #[arg(long, default_value_t = AuditJob::default().off_topic_z)]
+    pub off_topic_z: f64,
     /// A label is an issue only when its probability is below this share of chance (1/classes);
     /// at or above the number of classes: no floor, confident learning alone.
     #[arg(long, default_value_t = AuditJob::default().issue_floor)]
@@ -68,6 +74,7 @@ impl Default for AuditJob {
             knn_weight: p.knn_weight,
             dup_similarity: p.dup_similarity,
             outlier_z: p.outlier_z,
+            off_topic_z: p.off_topic.z,
             issue_floor: p.issue_floor,
             exact_limit: p.index.exact_limit,
             probes: p.index.probes,
@@ -94,6 +101,7 @@ impl AuditJob {
                 seed: self.seed,
                 ..d.index
             },
+            off_topic: crowdsift_audit::OffTopicParams { z: self.off_topic_z, ..d.off_topic },
             ..d
         }
     }
@@ -105,6 +113,7 @@ pub struct AuditSummary {
     pub classes: usize,
     pub issues: usize,
     pub outliers: usize,
+    pub off_topic: usize,
     pub clusters: usize,
     pub conflicts: usize,
     pub oos_accuracy: f64,
@@ -133,6 +142,9 @@ fn write_labels(path: &Path, ds: &Dataset, r: &AuditReport) -> Result<(), Pipeli
         "outlier_score",
         "outlier_z",
         "outlier",
+        "off_topic_score",
+        "not_item_p",
+        "off_topic",
         "dup_cluster",
         "label_conflict",
         "fold",
@@ -161,6 +173,9 @@ fn write_labels(path: &Path, ds: &Dataset, r: &AuditReport) -> Result<(), Pipeli
             &format!("{:.4}", p.outlier_score),
             &format!("{:.2}", p.outlier_z),
             if p.outlier { "1" } else { "0" },
+            &format!("{:.2}", p.off_topic_score),
+            &p.second_opinion.map(|s| format!("{s:.3}")).unwrap_or_default(),
+            if p.off_topic { "1" } else { "0" },
             &p.cluster.map(|c| c.to_string()).unwrap_or_default(),
             if p.label_conflict { "1" } else { "0" },
             &p.fold.to_string(),
@@ -188,8 +203,8 @@ fn write_classes(path: &Path, r: &AuditReport) -> Result<(), PipelineError> {
     w.flush().map_err(|source| PipelineError::Io { path: path.to_owned(), source })
 }
 
-/// The audit's findings: per photo `label_issue` and `outlier`, and `label_conflict` for photos
-/// with duplicates.
+/// The audit's findings: per photo `label_issue` and `outlier` (or `off_topic` in their place),
+/// and `label_conflict` for photos with duplicates.
 fn findings(ds: &Dataset, r: &AuditReport, params: &AuditParams) -> Vec<Finding> {
     let mut members: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
     for p in &r.photos {
@@ -203,7 +218,31 @@ fn findings(ds: &Dataset, r: &AuditReport, params: &AuditParams) -> Vec<Finding>
         let id = &ds.ids[p.row];
         let given = &ds.classes[p.given as usize];
         let nearest: Vec<String> = p.nearest.iter().map(|nb| name(nb.row as usize)).collect();
-        let detail = if p.issue {
+        if p.off_topic {
+            out.push(Finding {
+                image_id: id.clone(),
+                stage: Stage::Audit,
+                check: "off_topic".into(),
+                score: Some(p.off_topic_score),
+                threshold: Some(params.off_topic.z),
+                flagged: true,
+                reason: None,
+                detail: format!(
+                    "labelled {given}, but unlike the collection's photos: {:.1} robust deviations from their centre (off-topic above {}){}; not audited as a label",
+                    p.off_topic_score,
+                    params.off_topic.z,
+                    p.second_opinion.map_or(String::new(), |s| format!(
+                        ", ImageNet classes no item shows (web site, document, landscape…) at p {s:.2} (off-topic above {})",
+                        params.off_topic.second_opinion
+                    ))
+                ),
+            });
+            // Its label is not audited below (no issue, outlier, or conflict among its copies):
+            // the unusable queue decides on it.
+        }
+        let detail = if p.off_topic {
+            format!("labelled {given}: off-topic, no label audited")
+        } else if p.issue {
             format!(
                 "labelled {given}, likely {} (p {:.2} vs {:.2} for the label; head alone {:.2}); {:.0}% of {} neighbours share the label; nearest: {}; review rank {}",
                 ds.classes[p.suggested as usize],
@@ -228,6 +267,9 @@ fn findings(ds: &Dataset, r: &AuditReport, params: &AuditParams) -> Vec<Finding>
             reason: None,
             detail,
         });
+        if p.off_topic {
+            continue;
+        }
         out.push(Finding {
             image_id: id.clone(),
             stage: Stage::Audit,
@@ -263,6 +305,24 @@ fn findings(ds: &Dataset, r: &AuditReport, params: &AuditParams) -> Vec<Finding>
     out
 }
 
+/// The off-topic check's second opinion: the probability the backbone's own ImageNet classifier
+/// gives each photo's embedding for classes no item photo shows
+/// ([`crowdsift_audit::offtopic::not_item_probability`]). None for a backbone without its state
+/// dict or class names beside it (a user's own ONNX file): the check then rests on distance alone.
+fn not_item_probability(spec: &crowdsift_models::ModelSpec, ds: &Dataset) -> Result<Option<Vec<f64>>, PipelineError> {
+    use crowdsift_audit::offtopic::{NOT_ITEMS, not_item_probability};
+    let (Some(ft), Some(dir)) = (&spec.finetune, spec.path.parent()) else { return Ok(None) };
+    let Ok(names) = std::fs::read_to_string(dir.join("imagenet_classes.txt")) else { return Ok(None) };
+    let names: Vec<&str> = names.lines().collect();
+    let columns: Vec<usize> = NOT_ITEMS.iter().filter_map(|c| names.iter().position(|n| n == c)).collect();
+    if columns.is_empty() || ds.views > 1 {
+        return Ok(None);
+    }
+    let head = crowdsift_learn::imagenet::ImagenetHead::load(ft.verified_weights()?, ds.dim, names.len())?;
+    let probs = head.probabilities(&ds.x, ds.len(), &columns)?;
+    Ok(Some(not_item_probability(&probs, ds.len(), columns.len(), &ds.y, ds.classes.len())))
+}
+
 /// Audits the labels of the photos `job.model` embedded in `out`. The screening stage's duplicate
 /// groups (exact and perceptual hash) join the embedding duplicates.
 pub fn audit(out: &Path, job: &AuditJob, progress: &dyn ProgressReporter) -> Result<AuditSummary, PipelineError> {
@@ -281,7 +341,8 @@ pub fn audit(out: &Path, job: &AuditJob, progress: &dyn ProgressReporter) -> Res
         .map(|g| g.iter().filter_map(|id| row_of.get(id.as_str()).copied()).collect::<Vec<_>>())
         .filter(|g| g.len() > 1)
         .collect();
-    let report = crowdsift_audit::audit(&ds, params, &known, progress)?;
+    let second = not_item_probability(&spec, &ds)?;
+    let report = crowdsift_audit::audit(&ds, params, &known, second.as_deref(), progress)?;
     let dir = out.join("audit");
     std::fs::create_dir_all(&dir).map_err(|source| PipelineError::Io { path: dir.clone(), source })?;
     write_labels(&dir.join("labels.csv"), &ds, &report)?;
@@ -289,7 +350,7 @@ pub fn audit(out: &Path, job: &AuditJob, progress: &dyn ProgressReporter) -> Res
     let summary_path = dir.join("summary.json");
     let summary_json = serde_json::json!({
         "photos": ds.len(), "classes": ds.classes.len(), "label_issues": report.issues,
-        "outliers": report.outliers, "duplicate_clusters": report.clusters, "label_conflicts": report.conflicts,
+        "outliers": report.outliers, "off_topic": report.off_topic, "duplicate_clusters": report.clusters, "label_conflicts": report.conflicts,
         "out_of_sample_accuracy": report.oos_accuracy, "params": params, "version": crowdsift_core::VERSION,
     });
     std::fs::write(&summary_path, serde_json::to_string_pretty(&summary_json).unwrap_or_default())
@@ -302,6 +363,7 @@ pub fn audit(out: &Path, job: &AuditJob, progress: &dyn ProgressReporter) -> Res
         classes: ds.classes.len(),
         issues: report.issues,
         outliers: report.outliers,
+        off_topic: report.off_topic,
         clusters: report.clusters,
         conflicts: report.conflicts,
         oos_accuracy: report.oos_accuracy,

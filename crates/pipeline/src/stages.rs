@@ -51,7 +51,7 @@ pub const PIPELINE: [StageSpec; 7] = [
         writes: "embeddings in crowdsift.db",
         run: run_embed,
     },
-    // 5 audit: label issues, outliers, duplicates with other labels (crowdsift-audit).
+    // 5 audit: label issues, outliers, off-topic photos, duplicates with other labels (crowdsift-audit).
     StageSpec {
         name: "audit",
         about: "check the labels (when the photos have labels)",
@@ -188,8 +188,8 @@ impl StageOutcome {
                 format!("{n} photos embedded with {model}{}{}", not_read(s.failed.len()), not_listed(&s.listing_errors))
             }
             StageOutcome::Audit(s) => format!(
-                "{} photos in {} classes: {} label issues, {} outliers, {} groups of copies with conflicting labels",
-                s.photos, s.classes, s.issues, s.outliers, s.conflicts
+                "{} photos in {} classes: {} label issues, {} outliers, {} off-topic, {} groups of copies with conflicting labels",
+                s.photos, s.classes, s.issues, s.outliers, s.off_topic, s.conflicts
             ),
             StageOutcome::Ocr(s) => {
                 let (lines, photos) = (s.lines, s.read + s.cached);
@@ -231,7 +231,7 @@ impl StageOutcome {
         match self {
             StageOutcome::Scan(s) => s.totals.flagged_images > 0 || !s.listing_errors.is_empty(),
             StageOutcome::Embed(s) => !s.failed.is_empty() || !s.listing_errors.is_empty(),
-            StageOutcome::Audit(s) => s.issues > 0 || s.outliers > 0 || s.conflicts > 0,
+            StageOutcome::Audit(s) => s.issues > 0 || s.outliers > 0 || s.off_topic > 0 || s.conflicts > 0,
             StageOutcome::Ocr(s) => !s.failed.is_empty() || !s.listing_errors.is_empty(),
             StageOutcome::Pii(s) => !s.failed.is_empty(),
             StageOutcome::Redact(s) => !s.failed.is_empty() || !s.residual.is_empty(),

@@ -587,6 +587,7 @@ fn audit(py: Python<'_>, out: PathBuf, options: Option<&Bound<'_, PyDict>>) -> P
         "classes" => s.classes,
         "issues" => s.issues,
         "outliers" => s.outliers,
+        "off_topic" => s.off_topic,
         "clusters" => s.clusters,
         "conflicts" => s.conflicts,
         "oos_accuracy" => s.oos_accuracy,

@@ -12,7 +12,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QueueKind {
-    /// Photos that cannot be read or fail a quality check: keep or reject.
+    /// Photos that cannot be read, fail a quality check or are off-topic: keep or reject.
     Unusable,
     /// Photos whose label the audit doubts, outliers, duplicates carrying other labels: keep,
     /// relabel (often to the suggestion) or reject.
@@ -38,7 +38,7 @@ impl QueueKind {
     /// What a person decides in the queue, in a few words.
     pub const fn about(self) -> &'static str {
         match self {
-            QueueKind::Unusable => "unreadable or failing a quality check: keep or reject",
+            QueueKind::Unusable => "unreadable, failing a quality check or off-topic: keep or reject",
             QueueKind::Labels => "label doubted by the audit: keep, relabel or reject",
             QueueKind::Duplicates => "copy of another photo: keep or reject",
             QueueKind::Pii => "personal data the release rule is unsure of: check the redacted copy",
@@ -53,6 +53,8 @@ impl QueueKind {
     pub(crate) fn of(f: &crowdsift_core::Finding) -> Option<QueueKind> {
         match f.stage {
             Stage::Ingest | Stage::Quality => Some(QueueKind::Unusable),
+            // No item of the collection: kept or rejected, never relabelled.
+            Stage::Audit if f.check == "off_topic" => Some(QueueKind::Unusable),
             Stage::Duplicates => Some(QueueKind::Duplicates),
             Stage::Audit => Some(QueueKind::Labels),
             Stage::Pii | Stage::Redact => Some(QueueKind::Pii),
@@ -219,19 +221,23 @@ mod tests {
             "same file bytes as a (group of 2)".into(),
         );
         let face = Finding::scored("a", Stage::Pii, "pii", 1.0, true, "1 face".into());
+        // An off-topic photo is kept or rejected, never relabelled: the unusable queue.
+        let off = Finding::scored("d", Stage::Audit, "off_topic", 6.0, true, "unlike the collection".into());
         s.replace_stage_findings(run, Stage::Duplicates, &[dup]).unwrap();
         s.replace_findings(run, Stage::Pii, &[face]).unwrap();
+        s.replace_stage_findings(run, Stage::Audit, &[off]).unwrap();
 
         let q = Queues::build(&s, dir.path()).unwrap();
         let ids = |k| q.get(k).iter().map(|i| i.id.as_str()).collect::<Vec<_>>();
-        // The undecodable photo first, then the blurriest; d passed every check.
-        assert_eq!(ids(QueueKind::Unusable), ["c", "b", "a"]);
+        // The undecodable photo first, then the blurriest; d passed every check of the scan but
+        // is off-topic (furthest past its threshold).
+        assert_eq!(ids(QueueKind::Unusable), ["c", "b", "a", "d"]);
         assert_eq!(q.get(QueueKind::Unusable)[1].reasons, vec![Reason { check: "blur".into(), detail: "q".into() }]);
         assert_eq!(ids(QueueKind::Duplicates), ["e"]);
         assert_eq!(q.get(QueueKind::Duplicates)[0].related, ["a"], "the copy it duplicates");
         assert_eq!(ids(QueueKind::Pii), ["a"]);
         assert!(ids(QueueKind::Labels).is_empty());
         let queued = |id: &str| q.queues.values().flatten().any(|i| i.id == id);
-        assert!(queued("a") && !queued("d"));
+        assert!(queued("a") && queued("d"));
     }
 }

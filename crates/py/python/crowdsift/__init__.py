@@ -424,6 +424,7 @@ def audit(
     knn_weight: Optional[float] = None,
     dup_similarity: Optional[float] = None,
     outlier_z: Optional[float] = None,
+    off_topic_z: Optional[float] = None,
     issue_floor: Optional[float] = None,
     exact_limit: Optional[int] = None,
     probes: Optional[int] = None,
@@ -431,11 +432,13 @@ def audit(
 ) -> pa.Table:
     """Label audit of the photos embedded in `out` (``crowdsift audit``; `source` is embedded
     first): one row per labelled photo with the suggested label, whether it is a label issue and
-    its rank in the review queue, neighbours, outlier score, duplicate cluster."""
+    its rank in the review queue, neighbours, outlier score, off-topic score (and whether the photo
+    is no item at all), duplicate cluster."""
     if source is not None:
         embed(source, out, model=model)
     options = _options(model=model, folds=folds, epochs=epochs, k=k, knn_weight=knn_weight,
-                       dup_similarity=dup_similarity, outlier_z=outlier_z, issue_floor=issue_floor,
+                       dup_similarity=dup_similarity, outlier_z=outlier_z, off_topic_z=off_topic_z,
+                       issue_floor=issue_floor,
                        exact_limit=exact_limit,
                        probes=probes, seed=seed)
     s = _done("audit", _native.audit(pathlib.Path(out), options))

@@ -270,6 +270,7 @@ def audit(
     knn_weight: Optional[float] = None,
     dup_similarity: Optional[float] = None,
     outlier_z: Optional[float] = None,
+    off_topic_z: Optional[float] = None,
     issue_floor: Optional[float] = None,
     exact_limit: Optional[int] = None,
     probes: Optional[int] = None,
@@ -277,7 +278,8 @@ def audit(
 ) -> pa.Table:
     """Label audit of the photos embedded in `out` (``crowdsift audit``; `source` is embedded
     first): one row per labelled photo with the suggested label, whether it is a label issue and
-    its rank in the review queue, neighbours, outlier score, duplicate cluster.
+    its rank in the review queue, neighbours, outlier score, off-topic score (and whether the photo
+    is no item at all), duplicate cluster.
 
     Options (those of ``crowdsift audit``; one left at None takes the default shown):
 
@@ -290,6 +292,8 @@ def audit(
         0.5]
     dup_similarity: Cosine similarity from which two photos are near duplicates. [default: 0.95]
     outlier_z: Robust z-score within the class above which a photo is an outlier. [default: 3.5]
+    off_topic_z: Robust deviations from the nearest class's trimmed centre above which a photo is
+        off-topic (no item of any class: a screenshot, a document, a wall). [default: 3.5]
     issue_floor: A label is an issue only when its probability is below this share of chance
         (1/classes); at or above the number of classes: no floor, confident learning alone.
         [default: 0.5]
