@@ -7,8 +7,9 @@
 //!   embedding duplicates.
 //! - [`confident`]: confident learning (Northcutt, Jiang & Chuang, JAIR 2021): per-class thresholds,
 //!   the calibrated confident joint, pruning by noise rate, ranking by self-confidence.
-//! - [`offtopic`]: photos unlike every class (screenshots, documents, walls), alone or in groups
-//!   of near copies, scored against trimmed class centres.
+//! - [`offtopic`]: photos that are no item at all (screenshots, documents, walls), alone or in
+//!   groups of near copies: distance to the collection's trimmed centre, and the backbone's
+//!   ImageNet classifier as a second opinion.
 //! - [`audit`]: all of it for one collection, per photo and per class.
 
 pub mod confident;

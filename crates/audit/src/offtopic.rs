@@ -2,9 +2,10 @@
 //! portrait, a wall), whether they come alone or as many near copies from one contributor.
 //!
 //! Neighbour-based outlier scores fail on the second case: off-topic photos from one source are
-//! each other's nearest neighbours. Class centres fail too, measured on ifct-dev: food classes
-//! overlap so much in the backbone's embedding that a screenshot is no further from its nearest
-//! class than many food photos are (bench/results/off_topic.md). What holds is how unlike the
+//! each other's nearest neighbours. Class centres fail too (measured on ifct-dev while building
+//! this check: trimmed class centres and Mahalanobis distances found almost no off-topic photo at
+//! 2 % of the food photos flagged): food classes overlap so much in the backbone's embedding that
+//! a screenshot is no further from its nearest class than many food photos are. What holds is how unlike the
 //! *collection as a whole* a photo is: the collection's centre is estimated on its most typical
 //! photos only (trimmed: the photos furthest from the centre are left out and the centre estimated
 //! again), so that off-topic photos — even a group of near copies, up to a fifth of the collection
@@ -49,24 +50,29 @@ pub fn scores(x: &[f32], n: usize, dim: usize, p: &OffTopicParams) -> Vec<f64> {
     if n < p.min_photos.max(2) || dim == 0 {
         return vec![0.0; n];
     }
-    let unit: Vec<f32> = (0..n)
-        .flat_map(|i| {
-            let r = &x[i * dim..(i + 1) * dim];
-            let norm = r.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
-            r.iter().map(move |v| v / norm)
-        })
-        .collect();
-    let row = |i: usize| &unit[i * dim..(i + 1) * dim];
-    let all: Vec<usize> = (0..n).collect();
-    let mut centre = mean_direction(&all, &row, dim);
+    // Norms, not a normalised copy: a million embeddings are not held twice.
+    let row = |i: usize| &x[i * dim..(i + 1) * dim];
+    let norms: Vec<f32> = (0..n).map(|i| row(i).iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12)).collect();
+    let distance = |i: usize, centre: &[f32]| {
+        1.0 - f64::from(row(i).iter().zip(centre).map(|(a, b)| a * b).sum::<f32>() / norms[i])
+    };
+    let mean_direction = |rows: &mut dyn Iterator<Item = usize>| {
+        let mut m = vec![0f32; dim];
+        for i in rows {
+            m.iter_mut().zip(row(i)).for_each(|(a, b)| *a += b / norms[i]);
+        }
+        let norm = m.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+        m.iter_mut().for_each(|v| *v /= norm);
+        m
+    };
+    let mut centre = mean_direction(&mut (0..n));
     let keep = ((n as f64 * p.keep).ceil() as usize).clamp(1, n);
     for _ in 0..p.rounds {
-        let mut by: Vec<(f64, usize)> = (0..n).map(|i| (distance(row(i), &centre), i)).collect();
+        let mut by: Vec<(f64, usize)> = (0..n).map(|i| (distance(i, &centre), i)).collect();
         by.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        let kept: Vec<usize> = by[..keep].iter().map(|&(_, i)| i).collect();
-        centre = mean_direction(&kept, &row, dim);
+        centre = mean_direction(&mut by[..keep].iter().map(|&(_, i)| i));
     }
-    let d: Vec<f64> = (0..n).map(|i| distance(row(i), &centre)).collect();
+    let d: Vec<f64> = (0..n).map(|i| distance(i, &centre)).collect();
     let med = median(&mut d.clone());
     let mut dev: Vec<f64> = d.iter().map(|v| (v - med).abs()).collect();
     let mad = (1.4826 * median(&mut dev)).max(p.min_spread);
@@ -128,12 +134,20 @@ const TYPICAL: f32 = 0.05;
 
 /// The second opinion from an ImageNet classifier: for each photo, the summed probability of the
 /// [`NOT_ITEMS`] classes (`probs`, row-major `n × k`, columns in that order) — without those
-/// classes that the median photo of some label gives at least [`TYPICAL`] (items of that kind).
-/// Medians per label hold while off-topic photos are fewer than half of each label's photos.
-pub fn not_item_probability(probs: &[f32], n: usize, k: usize, labels: &[u32], classes: usize) -> Vec<f64> {
+/// classes that the median `counted` photo of some label gives at least [`TYPICAL`] (items of
+/// that kind). The caller counts one photo per cluster of copies: medians per label hold while
+/// off-topic photos are fewer than half of a label's distinct photos.
+pub fn not_item_probability(
+    probs: &[f32],
+    n: usize,
+    k: usize,
+    labels: &[u32],
+    classes: usize,
+    counted: &[bool],
+) -> Vec<f64> {
     let mut typical = vec![false; k];
     for label in 0..classes as u32 {
-        let rows: Vec<usize> = (0..n).filter(|&i| labels[i] == label).collect();
+        let rows: Vec<usize> = (0..n).filter(|&i| labels[i] == label && counted[i]).collect();
         if rows.is_empty() {
             continue;
         }
@@ -143,20 +157,6 @@ pub fn not_item_probability(probs: &[f32], n: usize, k: usize, labels: &[u32], c
         }
     }
     (0..n).map(|i| (0..k).filter(|&j| !typical[j]).map(|j| f64::from(probs[i * k + j])).sum()).collect()
-}
-
-fn mean_direction<'a>(rows: &[usize], row: &impl Fn(usize) -> &'a [f32], dim: usize) -> Vec<f32> {
-    let mut m = vec![0f32; dim];
-    for &i in rows {
-        m.iter_mut().zip(row(i)).for_each(|(a, b)| *a += b);
-    }
-    let norm = m.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
-    m.iter_mut().for_each(|v| *v /= norm);
-    m
-}
-
-fn distance(a: &[f32], b: &[f32]) -> f64 {
-    1.0 - f64::from(a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>())
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -221,8 +221,18 @@ mod tests {
         // Two "not item" classes; label 1's photos are telephones (column 1); photo 0 is off-topic.
         let probs = [0.9, 0.0, 0.0, 0.1, 0.01, 0.0, 0.0, 0.0, 0.0, 0.8, 0.0, 0.7, 0.02, 0.6];
         let labels = [0, 0, 0, 0, 1, 1, 1];
-        let p = not_item_probability(&probs, 7, 2, &labels, 2);
+        let p = not_item_probability(&probs, 7, 2, &labels, 2, &[true; 7]);
         let want = [0.9, 0.0, 0.01, 0.0, 0.0, 0.0, 0.02];
         assert!(p.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-6), "{p:?}");
+        // Three copies of the off-topic photo in label 0 would make column 0 typical of it;
+        // counted once (one per cluster of copies), they do not.
+        let mut probs = probs.to_vec();
+        probs.extend([0.9, 0.0, 0.9, 0.0]);
+        let labels = [0, 0, 0, 0, 1, 1, 1, 0, 0];
+        let mut counted = [true; 9];
+        assert!(not_item_probability(&probs, 9, 2, &labels, 2, &counted)[0] < 1e-6, "copies outvote the label");
+        counted[7] = false;
+        counted[8] = false;
+        assert!((not_item_probability(&probs, 9, 2, &labels, 2, &counted)[0] - 0.9).abs() < 1e-6);
     }
 }

@@ -132,13 +132,15 @@ fn find(parent: &mut [usize], mut i: usize) -> usize {
 
 /// Audits the labels of `ds` (plain embeddings; the first view if there are several).
 /// `known_duplicates` are groups of rows already known to be copies (e.g. by perceptual hash):
-/// they join the duplicate clusters, each photo in at most one cluster. `second_opinion`, one
-/// value per row, is the off-topic check's second opinion ([`offtopic::flags`]).
+/// they join the duplicate clusters, each photo in at most one cluster. `not_items` (row-major
+/// `n × k` probabilities of the [`offtopic::NOT_ITEMS`] classes by the backbone's ImageNet
+/// classifier, and `k`) gives the off-topic check its second opinion
+/// ([`offtopic::not_item_probability`]).
 pub fn audit(
     ds: &Dataset,
     params: &AuditParams,
     known_duplicates: &[Vec<usize>],
-    second_opinion: Option<&[f64]>,
+    not_items: Option<(&[f32], usize)>,
     progress: &dyn ProgressReporter,
 ) -> Result<AuditReport, LearnError> {
     let n = ds.len();
@@ -162,10 +164,43 @@ pub fn audit(
     // class and dilute its vote (a class of four photos can give at most three).
     let k = params.k.min((n as f64).sqrt().ceil() as usize).max(1);
     let nn = neighbours(&x, n, ds.dim, &groups, k, &params.index, progress)?;
-    // Off-topic photos first: they are left out of everything that learns what a class is.
+    // Duplicate clusters: byte-identical copies, known duplicates and embedding neighbours above
+    // the threshold, joined in one union-find so that no pair is counted twice.
+    let mut parent: Vec<usize> = (0..n).collect();
+    for g in known_duplicates {
+        for w in g.windows(2) {
+            let (a, b) = (find(&mut parent, w[0]), find(&mut parent, w[1]));
+            parent[a] = b;
+        }
+    }
+    let mut first_of_group = std::collections::HashMap::new();
+    for i in 0..n {
+        if let Some(&j) = first_of_group.get(&groups[i]) {
+            let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+            parent[a] = b;
+        } else {
+            first_of_group.insert(groups[i], i);
+        }
+        for nb in nn[i].iter().filter(|nb| nb.similarity >= params.dup_similarity) {
+            let (a, b) = (find(&mut parent, i), find(&mut parent, nb.row as usize));
+            parent[a] = b;
+        }
+    }
+    let roots: Vec<usize> = (0..n).map(|i| find(&mut parent, i)).collect();
+
+    // Off-topic photos first: they are left out of everything that learns what a class is. The
+    // second opinion's classes typical of a label are judged on one photo per cluster of copies
+    // and only on photos not already off-topic by distance: a group of resubmitted screenshots
+    // must not make "web site" typical of the small class it was labelled with.
     let topic = offtopic::scores(&x, n, ds.dim, &params.off_topic);
-    let second_opinion = second_opinion.filter(|s| s.len() == n);
     drop(x);
+    let far = offtopic::flags(&topic, None, &params.off_topic);
+    let second_opinion: Option<Vec<f64>> = not_items.filter(|(p, k)| *k > 0 && p.len() == n * k).map(|(p, k)| {
+        let mut seen = std::collections::HashSet::new();
+        let counted: Vec<bool> = (0..n).map(|i| !far[i] && seen.insert(roots[i])).collect();
+        offtopic::not_item_probability(p, n, k, &ds.y, c, &counted)
+    });
+    let second_opinion = second_opinion.as_deref();
     let off = offtopic::flags(&topic, second_opinion, &params.off_topic);
     let (head_probs, fold_of) = out_of_sample(ds, params.folds, params.hidden, &params.train, &off, progress)?;
 
@@ -214,29 +249,6 @@ pub fn audit(
         }
     }
 
-    // Duplicate clusters: byte-identical copies, known duplicates and embedding neighbours above
-    // the threshold, joined in one union-find so that no pair is counted twice.
-    let mut parent: Vec<usize> = (0..n).collect();
-    for g in known_duplicates {
-        for w in g.windows(2) {
-            let (a, b) = (find(&mut parent, w[0]), find(&mut parent, w[1]));
-            parent[a] = b;
-        }
-    }
-    let mut first_of_group = std::collections::HashMap::new();
-    for i in 0..n {
-        if let Some(&j) = first_of_group.get(&groups[i]) {
-            let (a, b) = (find(&mut parent, i), find(&mut parent, j));
-            parent[a] = b;
-        } else {
-            first_of_group.insert(groups[i], i);
-        }
-        for nb in nn[i].iter().filter(|nb| nb.similarity >= params.dup_similarity) {
-            let (a, b) = (find(&mut parent, i), find(&mut parent, nb.row as usize));
-            parent[a] = b;
-        }
-    }
-    let roots: Vec<usize> = (0..n).map(|i| find(&mut parent, i)).collect();
     let mut members: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
     for (i, &r) in roots.iter().enumerate() {
         members.entry(r).or_default().push(i);

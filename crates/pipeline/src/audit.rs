@@ -44,8 +44,8 @@ pub struct AuditJob {
     /// Robust z-score within the class above which a photo is an outlier.
     #[arg(long, default_value_t = AuditJob::default().outlier_z)]
     pub outlier_z: f64,
-    /// Robust deviations from the nearest class's trimmed centre above which a photo is
-    /// off-topic (no item of any class: a screenshot, a document, a wall).
+    /// Robust deviations from the collection's trimmed centre above which a photo is off-topic
+    /// (no item at all: a screenshot, a document, a wall).
     #[arg(long, default_value_t = AuditJob::default().off_topic_z)]
     pub off_topic_z: f64,
     /// A label is an issue only when its probability is below this share of chance (1/classes);
@@ -305,12 +305,16 @@ fn findings(ds: &Dataset, r: &AuditReport, params: &AuditParams) -> Vec<Finding>
     out
 }
 
-/// The off-topic check's second opinion: the probability the backbone's own ImageNet classifier
-/// gives each photo's embedding for classes no item photo shows
-/// ([`crowdsift_audit::offtopic::not_item_probability`]). None for a backbone without its state
-/// dict or class names beside it (a user's own ONNX file): the check then rests on distance alone.
-fn not_item_probability(spec: &crowdsift_models::ModelSpec, ds: &Dataset) -> Result<Option<Vec<f64>>, PipelineError> {
-    use crowdsift_audit::offtopic::{NOT_ITEMS, not_item_probability};
+/// For the off-topic check's second opinion: the probabilities the backbone's own ImageNet
+/// classifier gives each photo's embedding for the classes no item photo shows
+/// ([`crowdsift_audit::offtopic::NOT_ITEMS`]), row-major, and how many of those classes there are.
+/// None for a backbone without its state dict or class names beside it (a user's own ONNX file):
+/// the check then rests on distance alone.
+fn not_item_probabilities(
+    spec: &crowdsift_models::ModelSpec,
+    ds: &Dataset,
+) -> Result<Option<(Vec<f32>, usize)>, PipelineError> {
+    use crowdsift_audit::offtopic::NOT_ITEMS;
     let (Some(ft), Some(dir)) = (&spec.finetune, spec.path.parent()) else { return Ok(None) };
     let Ok(names) = std::fs::read_to_string(dir.join("imagenet_classes.txt")) else { return Ok(None) };
     let names: Vec<&str> = names.lines().collect();
@@ -319,8 +323,7 @@ fn not_item_probability(spec: &crowdsift_models::ModelSpec, ds: &Dataset) -> Res
         return Ok(None);
     }
     let head = crowdsift_learn::imagenet::ImagenetHead::load(ft.verified_weights()?, ds.dim, names.len())?;
-    let probs = head.probabilities(&ds.x, ds.len(), &columns)?;
-    Ok(Some(not_item_probability(&probs, ds.len(), columns.len(), &ds.y, ds.classes.len())))
+    Ok(Some((head.probabilities(&ds.x, ds.len(), &columns)?, columns.len())))
 }
 
 /// Audits the labels of the photos `job.model` embedded in `out`. The screening stage's duplicate
@@ -341,8 +344,8 @@ pub fn audit(out: &Path, job: &AuditJob, progress: &dyn ProgressReporter) -> Res
         .map(|g| g.iter().filter_map(|id| row_of.get(id.as_str()).copied()).collect::<Vec<_>>())
         .filter(|g| g.len() > 1)
         .collect();
-    let second = not_item_probability(&spec, &ds)?;
-    let report = crowdsift_audit::audit(&ds, params, &known, second.as_deref(), progress)?;
+    let not_items = not_item_probabilities(&spec, &ds)?;
+    let report = crowdsift_audit::audit(&ds, params, &known, not_items.as_ref().map(|(p, k)| (&p[..], *k)), progress)?;
     let dir = out.join("audit");
     std::fs::create_dir_all(&dir).map_err(|source| PipelineError::Io { path: dir.clone(), source })?;
     write_labels(&dir.join("labels.csv"), &ds, &report)?;
