@@ -159,7 +159,8 @@ pub fn not_item_probability(
     (0..n).map(|i| (0..k).filter(|&j| !typical[j]).map(|j| f64::from(probs[i * k + j])).sum()).collect()
 }
 
-fn median(v: &mut [f64]) -> f64 {
+/// The median of `v` (sorted in place); 0 when empty.
+pub(crate) fn median(v: &mut [f64]) -> f64 {
     if v.is_empty() {
         return 0.0;
     }

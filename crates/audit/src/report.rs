@@ -6,6 +6,7 @@ use crowdsift_core::ProgressReporter;
 use crowdsift_learn::{Dataset, LearnError, TrainParams};
 
 use crate::confident::{find_issues, normalized_margin};
+use crate::offtopic::median;
 use crate::{IndexParams, Neighbour, OffTopicParams, neighbours, offtopic, out_of_sample};
 
 /// How to audit.
@@ -113,14 +114,6 @@ pub struct AuditReport {
     pub oos_accuracy: f64,
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    if v.len() % 2 == 1 { v[m] } else { 0.5 * (v[m - 1] + v[m]) }
-}
 
 fn find(parent: &mut [usize], mut i: usize) -> usize {
     while parent[i] != i {

@@ -292,8 +292,8 @@ def audit(
         0.5]
     dup_similarity: Cosine similarity from which two photos are near duplicates. [default: 0.95]
     outlier_z: Robust z-score within the class above which a photo is an outlier. [default: 3.5]
-    off_topic_z: Robust deviations from the nearest class's trimmed centre above which a photo is
-        off-topic (no item of any class: a screenshot, a document, a wall). [default: 3.5]
+    off_topic_z: Robust deviations from the collection's trimmed centre above which a photo is
+        off-topic (no item at all: a screenshot, a document, a wall). [default: 3.5]
     issue_floor: A label is an issue only when its probability is below this share of chance
         (1/classes); at or above the number of classes: no floor, confident learning alone.
         [default: 0.5]
