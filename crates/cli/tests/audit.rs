@@ -63,7 +63,8 @@ fn injected_label_noise_is_found_and_clean_labels_mostly_pass() {
     // Clean labels: ifct-dev's own labels. Its 12 food groups are often confusable (out-of-sample
     // accuracy 67%), so confident learning alone flags 64 photos, as many as cleanlab on
     // LogisticRegression probabilities; the floor (a label's probability below half of chance)
-    // keeps 9 (5 more are set apart as off-topic: close-ups of grain and seeds), at most 5 % is the target (bench/results/audit_vs_cleanlab.md).
+    // keeps 9 (5 more are set apart as off-topic: close-ups of grain and seeds), at most 5 % is
+    // the target (bench/results/audit_vs_cleanlab.md).
     let res = run_ok(crowdsift().args(["audit", dir]));
     let text = String::from_utf8_lossy(&res.stdout).into_owned();
     eprintln!("clean: {text}");
