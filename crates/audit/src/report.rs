@@ -114,7 +114,6 @@ pub struct AuditReport {
     pub oos_accuracy: f64,
 }
 
-
 fn find(parent: &mut [usize], mut i: usize) -> usize {
     while parent[i] != i {
         parent[i] = parent[parent[i]];
