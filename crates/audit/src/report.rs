@@ -31,7 +31,7 @@ pub struct AuditParams {
     pub issue_floor: f64,
     /// Exact or approximate (inverted-file index) neighbours.
     pub index: IndexParams,
-    /// Photos unlike every class ([`offtopic`]).
+    /// Photos that are no item at all ([`offtopic`]).
     pub off_topic: OffTopicParams,
 }
 
